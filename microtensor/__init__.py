@@ -1,0 +1,102 @@
+"""microtensor: reverse-mode autodiff on NumPy with PyTorch's API.
+
+import microtensor as mt
+W = mt.randn(2, 4, requires_grad=True)
+loss = (mt.tensor([[0., 1.]]) @ W).tanh().sum()
+loss.backward()          # W.grad is a Tensor of W's shape
+"""
+
+from . import autograd
+from ._dtypes import (
+    bool_ as bool,  # noqa: A004 - PyTorch's name
+)
+from ._dtypes import (
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from ._dtypes import float32 as float  # noqa: A004 - PyTorch's name
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    is_tensor,
+    linspace,
+    manual_seed,
+    numel,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .ops.elementwise import (
+    abs,  # noqa: A004
+    add,
+    clamp,
+    clone,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,  # noqa: A004
+    relu,
+    sigmoid,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from .ops.index import getitem
+from .ops.linalg import matmul
+from .ops.reduce import (
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,  # noqa: A004
+    mean,
+    min,  # noqa: A004
+    softmax,
+    std,
+    sum,  # noqa: A004
+    take_along_dim,
+    var,
+)
+from .ops.shape import cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .tensor import Tensor
+
+clip = clamp
+concat = cat
+divide = div
+multiply = mul
+subtract = sub
+
+__version__ = "0.1.0"
+
+__all__ = [name for name in dir() if not name.startswith("_")]

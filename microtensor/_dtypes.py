@@ -1,0 +1,64 @@
+"""dtypes: NumPy's dtype objects under PyTorch's names, the default float dtype,
+and PyTorch's type-promotion rules (which differ from NumPy's in two places:
+an integer tensor meeting a float promotes to the *float's* dtype, and a 0-d
+tensor does not widen a dimensioned tensor of the same category)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+float16 = half = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+uint8 = np.dtype(np.uint8)
+int8 = np.dtype(np.int8)
+int16 = short = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = long = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+
+_default = [float32]
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype that Python floats become (float32 unless changed)."""
+    return _default[0]
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the dtype Python floats become; only float32 and float64 are allowed."""
+    dt = np.dtype(dtype)
+    if dt not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only float32 or float64 are supported, got {dt}")
+    _default[0] = dt
+
+
+def is_floating(dt: np.dtype) -> bool:
+    return dt.kind == "f"
+
+
+def category(dt: np.dtype) -> int:
+    """0 for bool, 1 for integers, 2 for floats (PyTorch's promotion categories)."""
+    return 2 if dt.kind == "f" else (0 if dt.kind == "b" else 1)
+
+
+def result_type(a, b) -> np.dtype:
+    """PyTorch's result dtype for a binary op between two Tensors."""
+    da, db = a.dtype, b.dtype
+    if da == db:
+        return da
+    ca, cb = category(da), category(db)
+    if ca != cb:
+        return da if ca > cb else db
+    if a.ndim == 0 and b.ndim > 0:
+        return db
+    if b.ndim == 0 and a.ndim > 0:
+        return da
+    return np.promote_types(da, db)
+
+
+def scalar_result_type(dt: np.dtype, scalar) -> np.dtype:
+    """PyTorch's result dtype for a Tensor of dtype `dt` combined with a Python scalar."""
+    if isinstance(scalar, bool) or category(dt) >= (2 if isinstance(scalar, float) else 1):
+        return dt
+    return get_default_dtype() if isinstance(scalar, float) else int64

@@ -1,0 +1,471 @@
+"""The backward engine, gradient mode, `grad`, user-defined `Function`s and `gradcheck`.
+
+backward() sorts the recorded graph once (an iterative depth-first walk, so a
+100,000-op chain needs no recursion), then visits each tensor after all the
+tensors computed from it, calling its op's backward with the summed incoming
+gradient. On the fast path gradients are NumPy arrays; with create_graph=True
+they are Tensors and the backward rules themselves are recorded.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+# ---------------------------------------------------------------- grad mode
+_mode = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph (per thread, like PyTorch)."""
+    return getattr(_mode, "enabled", True)
+
+
+def _set_enabled(flag: bool) -> None:
+    _mode.enabled = flag
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode, restoring it on exit."""
+
+    _flag = True
+
+    def __enter__(self) -> None:
+        self._prev = is_grad_enabled()
+        _set_enabled(self._flag)
+
+    def __exit__(self, *exc) -> None:
+        _set_enabled(self._prev)
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Disable graph recording: `with mt.no_grad(): ...` or `@mt.no_grad()`."""
+
+    _flag = False
+
+
+class enable_grad(_GradMode):
+    """Re-enable graph recording inside a no_grad block."""
+
+    _flag = True
+
+
+class set_grad_enabled(_GradMode):
+    """Set grad mode now (as a function) or for a block (as a context manager)."""
+
+    def __init__(self, mode: bool):
+        self._prev = is_grad_enabled()
+        self._flag = bool(mode)
+        _set_enabled(self._flag)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __call__(self, fn: Callable) -> Callable:
+        _set_enabled(self._prev)
+        flag = self._flag
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(flag):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+# ------------------------------------------------------------------- engine
+_FREED = (
+    "backward: trying to backward through the graph a second time (or directly access saved "
+    "tensors after they have already been freed). Saved intermediate values of the graph are "
+    "freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+    "to backward through the graph a second time."
+)
+
+
+def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors reachable from roots through ops that need grad, inputs before outputs."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        node = t.grad_fn
+        if node is not None:
+            inputs = node.inputs
+            if inputs is None:
+                raise RuntimeError(_FREED)
+            for x, need in zip(inputs, node.needs):
+                if need and id(x) not in visited:
+                    stack.append((x, False))
+    return order
+
+
+def _owned(g: np.ndarray, handed_out: set[int]) -> np.ndarray:
+    """`g` if nothing else can see it, else a private copy (so leaf grads can accumulate in place)."""
+    if type(g) is np.ndarray and g.base is None and g.flags.writeable and id(g) not in handed_out:
+        handed_out.add(id(g))
+        return g
+    g = np.array(g)
+    handed_out.add(id(g))
+    return g
+
+
+def _run_hooks(t: Tensor, g, create_graph: bool):
+    meta = t._meta
+    for hook in meta.get("hooks", ()):
+        res = hook(g if create_graph else Tensor._wrap(g))
+        if res is not None:
+            if not isinstance(res, Tensor) or res.shape != t.shape:
+                raise RuntimeError(
+                    f"hook {getattr(hook, '__name__', hook)!r} must return None or a Tensor of shape "
+                    f"{t.shape}, got {res!r:.80}"
+                )
+            g = res if create_graph else res._data
+    if meta.get("retain"):
+        t.grad = g if create_graph else Tensor._wrap(np.array(g))
+    return g
+
+
+def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int] | None):
+    """Propagate seeds back through the graph.
+
+    Returns (leaf_grads, captured): leaf_grads lists (leaf, grad) pairs to accumulate
+    (only when capture is None); captured maps id(tensor) -> grad for tensors in capture.
+    """
+    order = _topo_order(roots)
+    grads: dict[int, Any] = {}
+    for r, s in zip(roots, seeds):
+        prev = grads.get(id(r))
+        grads[id(r)] = s if prev is None else prev + s
+    leaf_grads, captured = [], {}
+    with set_grad_enabled(create_graph):
+        for t in reversed(order):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if t._meta is not None:
+                g = _run_hooks(t, g, create_graph)
+            if capture is not None and id(t) in capture:
+                captured[id(t)] = g
+            node = t.grad_fn
+            if node is None:
+                if capture is None:
+                    leaf_grads.append((t, g))
+                continue
+            inputs = node.inputs
+            if create_graph:
+                res = node.backward(g, t, *inputs)
+            else:
+                res = node.backward(g, t._data, *[x._data if isinstance(x, Tensor) else x for x in inputs])
+            if type(res) is not tuple:
+                res = (res,)
+            for x, need, gx in zip(inputs, node.needs, res):
+                if not need or gx is None:
+                    continue
+                data = x._data
+                if gx.shape != data.shape:
+                    raise RuntimeError(
+                        f"{node.name()}: backward returned a gradient of shape {tuple(gx.shape)} "
+                        f"for an input of shape {data.shape}"
+                    )
+                if gx.dtype != data.dtype:
+                    gx = gx.to(data.dtype) if create_graph else gx.astype(data.dtype)
+                prev = grads.get(id(x))
+                grads[id(x)] = gx if prev is None else prev + gx
+            if not retain_graph:
+                node.inputs = None
+                node.saved = None
+    return leaf_grads, captured
+
+
+def _roots_and_seeds(outputs, grad_outputs, create_graph: bool, op: str):
+    outputs = _as_tuple(outputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"{op}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    seeds = []
+    for i, (out, go) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{op}: outputs must be Tensors, got {type(out).__name__}")
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"{op}: element {i} of tensors does not require grad and does not have a grad_fn; "
+                "make sure a leaf it depends on has requires_grad=True and that it was not computed "
+                "under no_grad()"
+            )
+        if go is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs, but the output "
+                    f"has shape {out.shape}; pass gradient= (a Tensor of that shape) explicitly"
+                )
+            seed = np.ones_like(out._data)
+            seeds.append(Tensor._wrap(seed) if create_graph else seed)
+        else:
+            go = go if isinstance(go, Tensor) else Tensor(go, dtype=out.dtype)
+            if go.shape != out.shape:
+                raise RuntimeError(
+                    f"{op}: mismatch in shape: gradient has shape {go.shape} but the output "
+                    f"has shape {out.shape}"
+                )
+            seeds.append(go if create_graph else go._data.astype(out.dtype, copy=False))
+    return outputs, seeds
+
+
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+) -> None:
+    """Accumulate the gradients of `tensors` into the `.grad` of the leaves (or of `inputs`)."""
+    roots, seeds = _roots_and_seeds(tensors, grad_tensors, create_graph, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    handed_out = {id(s) for s in seeds}
+    if inputs is None:
+        leaf_grads, _ = _run(roots, seeds, retain_graph, create_graph, None)
+    else:
+        inputs = _as_tuple(inputs)
+        _, captured = _run(roots, seeds, retain_graph, create_graph, {id(x) for x in inputs})
+        leaf_grads = [(x, captured[id(x)]) for x in inputs if id(x) in captured]
+    for t, g in leaf_grads:
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = Tensor._wrap(_owned(g, handed_out))
+        elif t.grad._requires_grad:
+            t.grad = Tensor._wrap(t.grad._data + g)
+        else:
+            t.grad._data += g
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return d(outputs)/d(inputs) without touching any `.grad` (like torch.autograd.grad)."""
+    roots, seeds = _roots_and_seeds(outputs, grad_outputs, create_graph, "grad")
+    inputs = _as_tuple(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x._requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad (or is not a Tensor)")
+    if retain_graph is None:
+        retain_graph = create_graph
+    _, captured = _run(roots, seeds, retain_graph, create_graph, {id(x) for x in inputs})
+    handed_out = {id(s) for s in seeds}
+    result = []
+    for i, x in enumerate(inputs):
+        g = captured.get(id(x))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {x.shape}) appears not to have been used in the graph; "
+                    "set allow_unused=True if this is the desired behavior"
+                )
+            result.append(None)
+        else:
+            result.append(g if create_graph else Tensor._wrap(_owned(g, handed_out)))
+    return tuple(result)
+
+
+def _as_tuple(x) -> tuple:
+    return tuple(x) if isinstance(x, tuple | list) else (x,)
+
+
+# ------------------------------------------------------ user-defined ops
+class FunctionCtx:
+    """What `Function.forward` gets as `ctx`: save tensors and attributes for backward."""
+
+    def save_for_backward(self, *tensors: Tensor) -> None:
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor, ...]:
+        saved = getattr(self, "_to_save", None)
+        if saved is None:
+            raise RuntimeError(_FREED)
+        return tuple(self._originals.get(id(s), s) for s in saved)
+
+
+class Function:
+    """Base class for a user-defined differentiable op, as torch.autograd.Function.
+
+        class Exp(mt.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad):
+                (y,) = ctx.saved_tensors
+                return grad * y
+
+        y = Exp.apply(x)
+
+    forward runs under no_grad and returns one Tensor; backward returns one
+    gradient (or None) per forward argument. Written with Tensor ops, backward
+    is differentiable too, so create_graph=True works through it.
+    """
+
+    @classmethod
+    def apply(cls, *args):
+        from .ops.function_node import _UserFunction
+
+        return _UserFunction(cls)(*args)
+
+
+# ------------------------------------------------------------- gradcheck
+class GradcheckError(RuntimeError):
+    """Analytic and finite-difference gradients disagree."""
+
+
+def _jacobians(fn, inputs, wrt, outputs):
+    """Analytic (by backward) and numeric (central differences) Jacobians, output-major."""
+    analytic, numeric = [], []
+    for o, out in enumerate(outputs):
+        n_out = out.numel()
+        for i in wrt:
+            x = inputs[i]
+            a = np.zeros((n_out, x.numel()))
+            nmat = np.zeros((n_out, x.numel()))
+            analytic.append((o, i, a))
+            numeric.append((o, i, nmat))
+        if out.requires_grad:
+            diff = [inputs[i] for i in wrt]
+            for j in range(n_out):
+                seed = np.zeros(out.shape, dtype=out.dtype)
+                seed.flat[j] = 1
+                gs = grad(out, diff, Tensor._wrap(seed), retain_graph=True, allow_unused=True)
+                for k, g in enumerate(gs):
+                    if g is not None:
+                        analytic[o * len(wrt) + k][2][j] = g._data.ravel()
+    return analytic, numeric
+
+
+def _eval(fn, inputs):
+    with no_grad():
+        return [np.array(o._data, dtype=np.float64) for o in _as_tuple(fn(*inputs))]
+
+
+def gradcheck(
+    fn: Callable,
+    inputs,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Check fn's backward against central finite differences, in float64.
+
+    Returns True, or raises GradcheckError naming the worst element with its
+    analytic and numeric values (returns False if raise_exception=False).
+    """
+    inputs = _as_tuple(inputs)
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not wrt:
+        raise ValueError("gradcheck: at least one input must be a Tensor with requires_grad=True")
+    for i in wrt:
+        if inputs[i].dtype != np.float64:
+            raise ValueError(
+                f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need "
+                "float64 inputs (use .double())"
+            )
+    outputs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.is_floating_point()]
+    analytic, numeric = _jacobians(fn, inputs, wrt, outputs)
+    for k, i in enumerate(wrt):
+        flat = inputs[i]._data.reshape(-1)
+        if not np.shares_memory(flat, inputs[i]._data):
+            raise ValueError(f"gradcheck: input {i} must be contiguous")
+        for e in range(flat.size):
+            orig = flat[e]
+            flat[e] = orig + eps
+            plus = _eval(fn, inputs)
+            flat[e] = orig - eps
+            minus = _eval(fn, inputs)
+            flat[e] = orig
+            for o in range(len(outputs)):
+                numeric[o * len(wrt) + k][2][:, e] = ((plus[o] - minus[o]) / (2 * eps)).ravel()
+    worst = None
+    for (o, i, a), (_, _, n) in zip(analytic, numeric):
+        bad = np.abs(a - n) - (atol + rtol * np.abs(n))
+        bad = np.where(np.isnan(a) != np.isnan(n), np.inf, np.nan_to_num(bad, nan=-1.0))
+        if bad.size and bad.max() > 0:
+            j, e = np.unravel_index(np.argmax(bad), bad.shape)
+            if worst is None or bad[j, e] > worst[0]:
+                worst = (bad[j, e], o, i, j, e, a[j, e], n[j, e])
+    if worst is None:
+        return True
+    _, o, i, j, e, av, nv = worst
+    msg = (
+        f"gradcheck: Jacobian mismatch for output {o} with respect to input {i}: "
+        f"d out[{j}] / d in[{e}] (flat indices) is {av!r} by backward but {nv!r} by finite "
+        f"differences (eps={eps}, atol={atol}, rtol={rtol})"
+    )
+    if raise_exception:
+        raise GradcheckError(msg)
+    return False
+
+
+def gradgradcheck(
+    fn: Callable,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Check second derivatives: gradcheck of the vector-Jacobian product built with create_graph."""
+    inputs = _as_tuple(inputs)
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    outputs = _as_tuple(fn(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            Tensor(rng.standard_normal(o.shape), dtype=np.float64, requires_grad=True) for o in outputs
+        )
+    grad_outputs = _as_tuple(grad_outputs)
+    n = len(inputs)
+
+    def vjp(*args):
+        xs, gos = args[:n], args[n:]
+        outs = _as_tuple(fn(*xs))
+        gs = grad(outs, [xs[i] for i in wrt], gos, create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
+
+    return gradcheck(
+        vjp, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+    )

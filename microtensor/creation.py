@@ -1,0 +1,156 @@
+"""Creating tensors: from data, filled, random (seeded by manual_seed), ranges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _dtypes
+from .tensor import Tensor, _to_array
+
+_rng = [np.random.default_rng()]
+
+
+def manual_seed(seed: int) -> None:
+    """Seed microtensor's random number generator (randn, rand, init, shuffling)."""
+    _rng[0] = np.random.default_rng(seed)
+
+
+def generator() -> np.random.Generator:
+    """The NumPy Generator behind microtensor's random functions."""
+    return _rng[0]
+
+
+def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(data)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _size(size, op: str) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], tuple | list):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, int | np.integer) or isinstance(s, bool) or s < 0:
+            raise ValueError(f"{op}: sizes must be non-negative ints, got {size!r}")
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype, op: str) -> np.dtype:
+    dt = _dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+    return dt
+
+
+def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (Python floats become the default dtype)."""
+    return _new(_to_array(data, dtype, copy=True), requires_grad)
+
+
+def as_tensor(data: Any, dtype=None) -> Tensor:
+    """Like tensor(), but shares memory with a NumPy array or Tensor when no conversion is needed."""
+    if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data
+    return Tensor._wrap(_to_array(data, dtype))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array` (changes to one show in the other)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(_to_array(array))
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(_size(size, "zeros"), _float_dtype(dtype, "zeros")), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(_size(size, "ones"), _float_dtype(dtype, "ones")), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.empty(_size(size, "empty"), _float_dtype(dtype, "empty")), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` filled with `fill_value` (dtype inferred from the value as PyTorch)."""
+    if dtype is None:
+        dtype = _to_array(fill_value).dtype
+    return _new(np.full(_size((size,), "full"), fill_value, dtype=np.dtype(dtype)), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(t.shape, dtype or t.dtype), requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(t.shape, dtype or t.dtype), requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from microtensor's generator."""
+    dt = _float_dtype(dtype, "randn")
+    data = _rng[0].standard_normal(_size(size, "randn")).astype(dt, copy=False)
+    return _new(data, requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from microtensor's generator."""
+    dt = _float_dtype(dtype, "rand")
+    data = _rng[0].random(_size(size, "rand")).astype(dt, copy=False)
+    return _new(data, requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randint(low: int, high: int | None = None, size=(), dtype=None) -> Tensor:
+    """Integers uniform on [low, high) (randint(high, size=...) starts at 0)."""
+    if high is None:
+        low, high = 0, low
+    data = _rng[0].integers(low, high, size=_size((size,), "randint"))
+    return Tensor._wrap(data.astype(dtype or _dtypes.int64))
+
+
+def randperm(n: int, dtype=None) -> Tensor:
+    return Tensor._wrap(_rng[0].permutation(n).astype(dtype or _dtypes.int64))
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Values from start to end (exclusive) by step; integer unless any argument is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = _dtypes.get_default_dtype() if is_float else _dtypes.int64
+    return _new(np.arange(start, end, step).astype(dtype), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    dt = _float_dtype(dtype, "linspace")
+    return _new(np.linspace(start, end, steps).astype(dt), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.eye(n, m, dtype=_float_dtype(dtype, "eye")), requires_grad)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()

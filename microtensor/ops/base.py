@@ -1,0 +1,114 @@
+"""The Op protocol: how every differentiable operation is written.
+
+An op is a small class with two methods side by side:
+
+    forward(self, *arrays) -> array
+        NumPy arrays in, one NumPy array out. Non-tensor arguments (axis, shape,
+        a Python scalar operand) are stored on `self` or passed through as-is.
+
+    backward(self, g, out, *inputs) -> grad or tuple of grads (one per input)
+        The vector-Jacobian product. `g` is dL/d(out). It is written with Python
+        operators and the functions of `ops._xp`, which work on NumPy arrays
+        *and* on Tensors: the engine calls it with arrays on the fast path, and
+        with Tensors under `create_graph=True`, so every gradient is itself
+        differentiable (higher-order gradients) without a second implementation.
+        Return None for inputs that need no gradient (`self.needs[i]` is False).
+        Arrays that forward computes only for backward go in `self.saved`,
+        which the engine frees with `inputs` after backward.
+
+`formula` holds the same rule as text, for people (explain / graph drawings).
+Every concrete subclass registers itself in REGISTRY, which the test suite walks.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+
+REGISTRY: dict[str, type[Op]] = {}
+
+
+class Op:
+    """A recorded operation: a node of the autograd graph."""
+
+    __slots__ = ("inputs", "needs", "saved")
+    formula: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            REGISTRY[cls.__name__] = cls
+
+    def __call__(self, *inputs) -> Tensor:
+        """Run forward on the inputs' arrays; record self in the graph if a gradient is needed."""
+        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+        try:
+            out = self.forward(*arrays)
+        except (ValueError, TypeError) as e:
+            raise RuntimeError(self.error_message(arrays, e)) from e
+        if autograd.is_grad_enabled():
+            needs = tuple(isinstance(t, Tensor) and t._requires_grad for t in inputs)
+            if True in needs:
+                self.inputs = inputs
+                self.needs = needs
+                return Tensor._wrap(out, self)
+        return Tensor._wrap(out)
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The ops (or None for leaves) that produced this op's inputs."""
+        ins = self.inputs or ()
+        return tuple(t.grad_fn if isinstance(t, Tensor) else None for t in ins)
+
+    def error_message(self, arrays, err: Exception) -> str:
+        """Name the op and its input shapes/dtypes when NumPy rejects the forward."""
+        shapes = ", ".join(
+            f"{tuple(a.shape)} {a.dtype}" if isinstance(a, np.ndarray) else repr(a) for a in arrays
+        )
+        return f"{type(self).__name__.lower()}: invalid inputs [{shapes}]: {err}"
+
+
+def norm_dim(dim, ndim: int, op: str) -> int:
+    """A dim in [-ndim, ndim) as a non-negative int, or an IndexError naming the op."""
+    if isinstance(dim, Tensor):
+        dim = int(dim)
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return int(dim) % n
+
+
+def norm_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
+    """dim=None, an int or a tuple of ints, as a sorted tuple of non-negative axes (None: all)."""
+    if dim is None:
+        return None
+    dims = dim if isinstance(dim, tuple | list) else (dim,)
+    axes = tuple(sorted(norm_dim(d, ndim, op) for d in dims))
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"{op}: dim {dim} appears multiple times in the list of dims")
+    return axes
+
+
+def as_tensor(x, op: str) -> Tensor:
+    """Accept a Tensor, a NumPy array or a Python number where an op needs a Tensor."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, bool | int | float | np.ndarray | np.generic):
+        from ..tensor import _to_array
+
+        return Tensor._wrap(_to_array(x))
+    raise TypeError(f"{op}: expected a Tensor or a number, got {type(x).__name__}")

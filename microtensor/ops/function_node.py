@@ -1,0 +1,68 @@
+"""The graph node behind a user-defined `autograd.Function` (see autograd.Function)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+from .base import Op
+
+
+class _UserFunction(Op):
+    """Runs a Function's static forward/backward on Tensors; also serves as its `ctx`."""
+
+    # No __slots__ here: user code stores arbitrary attributes on ctx.
+    save_for_backward = autograd.FunctionCtx.save_for_backward
+    saved_tensors = autograd.FunctionCtx.saved_tensors
+
+    def __init__(self, fn_cls):
+        self.fn_cls = fn_cls
+        self._originals: dict[int, Tensor] = {}
+
+    def name(self) -> str:
+        return f"{self.fn_cls.__name__}Backward"
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return self.needs
+
+    def __call__(self, *args):
+        self.needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
+        # saved_tensors hands back the originals, so create_graph reaches the real inputs
+        self._originals = {id(d): a for d, a in zip(detached, args) if isinstance(a, Tensor)}
+        with autograd.no_grad():
+            out = self.fn_cls.forward(self, *detached)
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"{self.fn_cls.__name__}.forward must return a single Tensor, got {type(out).__name__}"
+            )
+        if autograd.is_grad_enabled() and any(self.needs):
+            self.inputs = args
+            result = Tensor._wrap(out._data, self)
+            self._originals[id(out)] = result
+            return result
+        return out
+
+    def backward(self, g, out, *inputs):
+        create_graph = isinstance(g, Tensor)
+        res = self.fn_cls.backward(self, g if create_graph else Tensor._wrap(g))
+        res = res if isinstance(res, tuple) else (res,)
+        if len(res) != len(inputs):
+            raise RuntimeError(
+                f"{self.fn_cls.__name__}.backward returned {len(res)} gradients but forward "
+                f"took {len(inputs)} arguments; return one gradient (or None) per argument"
+            )
+        grads = []
+        for i, (r, need) in enumerate(zip(res, self.needs)):
+            if r is None or not need:
+                grads.append(None)
+            elif not isinstance(r, Tensor):
+                raise TypeError(
+                    f"{self.fn_cls.__name__}.backward: gradient {i} must be a Tensor or None, "
+                    f"got {type(r).__name__}"
+                )
+            else:
+                grads.append(r if create_graph else np.array(r._data))
+        return tuple(grads)

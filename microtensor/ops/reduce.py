@@ -1,0 +1,265 @@
+"""Reductions (sum, mean, max, min, logsumexp, var) and softmax / log_softmax.
+
+Backward of a reduction broadcasts the incoming gradient back over the reduced
+axes; `_kept` first restores those axes as size 1 when keepdim was False.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import _dtypes
+from ..tensor import Tensor
+from . import _xp
+from .base import Op, as_tensor, norm_dim, norm_dims
+
+
+class ValuesIndices(NamedTuple):
+    """What max/min return when given a dim (torch.return_types.max)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _kept(g, shape: tuple[int, ...], axes, keepdim: bool):
+    """g with the reduced axes restored as size 1, ready to broadcast against `shape`."""
+    if keepdim or axes is None:
+        return g
+    kshape = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return g.reshape(kshape)
+
+
+class Sum(Op):
+    __slots__ = ("axes", "keepdim")
+    formula = "∂x = grad broadcast over the summed axes"
+
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        return np.sum(x, axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, g, out, x):
+        return _xp.expand(_kept(g, x.shape, self.axes, self.keepdim), x.shape)
+
+
+class Mean(Op):
+    __slots__ = ("axes", "keepdim")
+    formula = "∂x = grad / n broadcast over the averaged axes"
+
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        return np.mean(x, axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, g, out, x):
+        n = x.size // max(out.size, 1) if x.size else 0
+        return _xp.expand(_kept(g, x.shape, self.axes, self.keepdim) / max(n, 1), x.shape)
+
+
+class Amax(Op):
+    """max or min over all elements; ties share the gradient equally (as PyTorch)."""
+
+    __slots__ = ("ufunc",)
+    formula = "∂x = grad · [x = out] / #ties"
+
+    def __init__(self, ufunc):
+        self.ufunc = ufunc
+
+    def forward(self, x):
+        return self.ufunc.reduce(x, axis=None)
+
+    def backward(self, g, out, x):
+        mask = _xp.constant(x == out)
+        return _xp.where(mask, g / mask.sum(), 0)
+
+
+class TakeAlongDim(Op):
+    """Pick one element along `dim` per position (max/min with a dim); gradient goes to it."""
+
+    __slots__ = ("indices", "dim", "keepdim")
+    formula = "∂x = grad placed at the picked index along dim, 0 elsewhere"
+
+    def __init__(self, indices: np.ndarray, dim: int, keepdim: bool = True):
+        self.indices, self.dim, self.keepdim = indices, dim, keepdim
+
+    def forward(self, x):
+        out = np.take_along_axis(x, self.indices, axis=self.dim)
+        return out if self.keepdim else np.squeeze(out, self.dim)
+
+    def backward(self, g, out, x):
+        positions = np.arange(x.shape[self.dim]).reshape((-1,) + (1,) * (x.ndim - 1 - self.dim))
+        picked = positions == self.indices
+        gk = g if self.keepdim else g.reshape(self.indices.shape)
+        return _xp.where(picked, _xp.expand(gk, x.shape), 0)
+
+
+class LogSumExp(Op):
+    __slots__ = ("axes", "keepdim")
+    formula = "∂x = grad · exp(x − out) (= grad · softmax(x))"
+
+    def __init__(self, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+
+    def forward(self, x):
+        m = np.max(x, axis=self.axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        s = np.log(np.sum(np.exp(x - m), axis=self.axes, keepdims=True)) + m
+        return s if self.keepdim else np.squeeze(s, self.axes)
+
+    def backward(self, g, out, x):
+        gk = _kept(g, x.shape, self.axes, self.keepdim)
+        ok = _kept(out, x.shape, self.axes, self.keepdim)
+        return gk * _xp.exp(x - ok)
+
+
+class Softmax(Op):
+    __slots__ = ("dim",)
+    formula = "∂x = out · (grad − Σ_dim grad · out)"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        e = np.exp(x - np.max(x, axis=self.dim, keepdims=True))
+        e /= np.sum(e, axis=self.dim, keepdims=True)
+        return e
+
+    def backward(self, g, out, x):
+        return out * (g - _xp.sum(g * out, self.dim, keepdims=True))
+
+
+class LogSoftmax(Op):
+    __slots__ = ("dim",)
+    formula = "∂x = grad − exp(out) · Σ_dim grad"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        z = x - np.max(x, axis=self.dim, keepdims=True)
+        z -= np.log(np.sum(np.exp(z), axis=self.dim, keepdims=True))
+        return z
+
+    def backward(self, g, out, x):
+        return g - _xp.exp(out) * _xp.sum(g, self.dim, keepdims=True)
+
+
+# ----------------------------------------------------------- public functions
+def _float_input(x, op: str) -> Tensor:
+    x = as_tensor(x, op)
+    if not _dtypes.is_floating(x.dtype):
+        raise RuntimeError(
+            f"{op}(): input dtype must be floating point, got {x.dtype}; convert with .float()"
+        )
+    return x
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    x = as_tensor(x, "sum")
+    return Sum(norm_dims(dim, x.ndim, "sum"), keepdim)(x)
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    x = _float_input(x, "mean")
+    return Mean(norm_dims(dim, x.ndim, "mean"), keepdim)(x)
+
+
+def _extreme(x, dim, keepdim, ufunc, arg, op):
+    x = as_tensor(x, op)
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum, minimum
+
+        return (maximum if op == "max" else minimum)(x, dim)
+    if x.numel() == 0:
+        raise RuntimeError(f"{op}(): cannot reduce an empty tensor of shape {x.shape} (no identity)")
+    if dim is None:
+        return Amax(ufunc)(x)
+    axis = norm_dim(dim, x.ndim, op)
+    data = x._data if x.ndim else x._data.reshape(1)
+    idx = np.expand_dims(arg(data, axis=axis), axis)
+    if x.ndim == 0:
+        return ValuesIndices(x, Tensor._wrap(np.zeros((), np.int64)))
+    values = TakeAlongDim(idx, axis, keepdim)(x)
+    return ValuesIndices(values, Tensor._wrap(idx if keepdim else np.squeeze(idx, axis)))
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False):
+    """Largest element; with dim, a (values, indices) pair; with a Tensor, elementwise maximum."""
+    return _extreme(x, dim, keepdim, np.maximum, np.argmax, "max")
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False):
+    """Smallest element; with dim, a (values, indices) pair; with a Tensor, elementwise minimum."""
+    return _extreme(x, dim, keepdim, np.minimum, np.argmin, "min")
+
+
+def _arg(x, dim, keepdim, fn, op) -> Tensor:
+    x = as_tensor(x, op)
+    if x.numel() == 0:
+        raise RuntimeError(f"{op}(): expected a non-empty tensor, got shape {x.shape}")
+    if dim is None:
+        out = fn(x._data.reshape(-1))
+        return Tensor._wrap(np.full((1,) * x.ndim if keepdim else (), out, dtype=np.int64))
+    axis = norm_dim(dim, x.ndim, op)
+    data = x._data if x.ndim else x._data.reshape(1)
+    return Tensor._wrap(fn(data, axis=axis, keepdims=keepdim and x.ndim > 0).astype(np.int64))
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg(x, dim, keepdim, np.argmax, "argmax")
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _arg(x, dim, keepdim, np.argmin, "argmin")
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
+    """Pick values along dim at `indices` (same rank as x), as torch.take_along_dim."""
+    x = as_tensor(x, "take_along_dim")
+    axis = norm_dim(dim, x.ndim, "take_along_dim")
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu" or idx.ndim != x.ndim:
+        raise RuntimeError(
+            f"take_along_dim: indices must be an integer tensor with {x.ndim} dims, "
+            f"got {idx.dtype} with shape {idx.shape}"
+        )
+    return TakeAlongDim(idx, axis)(x)
+
+
+def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
+    x = _float_input(x, "logsumexp")
+    return LogSumExp(norm_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    x = _float_input(x, "softmax")
+    return Softmax(norm_dim(dim, x.ndim, "softmax"))(x)
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    x = _float_input(x, "log_softmax")
+    return LogSoftmax(norm_dim(dim, x.ndim, "log_softmax"))(x)
+
+
+def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance with Bessel's correction by default (correction=1), as PyTorch."""
+    x = _float_input(x, "var")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    axes = norm_dims(dim, x.ndim, "var")
+    n = x.numel() if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    centred = x - mean(x, axes, keepdim=True)
+    return sum(centred * centred, axes, keepdim) / float(n - correction if n > correction else 0)
+
+
+def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def all_any(x: Tensor, dim, keepdim: bool, fn, op: str) -> Tensor:
+    axes = norm_dims(dim, x.ndim, op)
+    return Tensor._wrap(np.asarray(fn(x._data, axis=axes, keepdims=keepdim)))
