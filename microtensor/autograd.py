@@ -374,8 +374,9 @@ def _jacobians(fn, inputs, wrt, outputs):
 
 
 def _eval(fn, inputs):
-    with no_grad():
-        return [np.array(o._data, dtype=np.float64) for o in _as_tuple(fn(*inputs))]
+    """fn's float outputs as float64 arrays (grad mode stays on: fn may call autograd.grad)."""
+    outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.is_floating_point()]
+    return [np.array(o._data, dtype=np.float64) for o in outs]
 
 
 def gradcheck(

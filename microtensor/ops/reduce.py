@@ -6,6 +6,7 @@ axes; `_kept` first restores those axes as size 1 when keepdim was False.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -56,8 +57,8 @@ class Mean(Op):
         return np.mean(x, axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, g, out, x):
-        n = x.size // max(out.size, 1) if x.size else 0
-        return _xp.expand(_kept(g, x.shape, self.axes, self.keepdim) / max(n, 1), x.shape)
+        n = math.prod(x.shape) // (math.prod(out.shape) or 1)  # elements averaged into each output
+        return _xp.expand(_kept(g, x.shape, self.axes, self.keepdim) / (n or 1), x.shape)
 
 
 class Amax(Op):
