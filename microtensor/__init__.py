@@ -91,6 +91,8 @@ from .ops.reduce import (
 from .ops.shape import cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
 from .tensor import Tensor
 
+from . import nn, optim  # noqa: E402 - after the core they build on
+
 clip = clamp
 concat = cat
 divide = div

@@ -100,3 +100,23 @@ def index_add(g, index, shape: tuple[int, ...]):
 def constant(a):
     """A value that takes no part in differentiation (masks, counts)."""
     return a._data if isinstance(a, Tensor) else a
+
+
+def clamp_min(a, lo: float):
+    return a.clamp(min=lo) if isinstance(a, Tensor) else np.maximum(a, lo)
+
+
+def sigmoid(a):
+    if isinstance(a, Tensor):
+        return a.sigmoid()
+    from .elementwise import Sigmoid
+
+    return Sigmoid.forward(None, a)
+
+
+def softmax(a, axis: int):
+    if isinstance(a, Tensor):
+        return a.softmax(axis)
+    from .reduce import Softmax
+
+    return Softmax(axis).forward(a)

@@ -1,0 +1,88 @@
+"""Fused ops for layers and losses: one node with a closed-form backward instead of a chain.
+
+They are faster (fewer nodes, fewer temporaries) and numerically steadier than
+the same formula built from elementwise ops, and their backward is exactly the
+hand-derived one of the tutorials: (softmax − onehot) for softmax cross-entropy,
+(σ(z) − y) for BCE-with-logits, (p − y) / (p(1 − p)) for BCE.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _xp
+from .base import Op
+
+
+class Linear(Op):
+    formula = "∂x = grad @ W, ∂W = gradᵀ @ x, ∂b = Σ_rows grad"
+
+    def forward(self, x, w, b):
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g, out, x, w, b):
+        n_out, n_in = w.shape
+        g2 = g.reshape(-1, n_out)
+        return (
+            g @ w if self.needs[0] else None,
+            g2.T @ x.reshape(-1, n_in) if self.needs[1] else None,
+            _xp.sum(g2, 0) if self.needs[2] else None,
+        )
+
+
+class SoftmaxCrossEntropy(Op):
+    """Per-row −log softmax(x)[target] for logits x (N, C) and class indices (N,)."""
+
+    formula = "∂x = grad · (softmax(x) − onehot(target))"
+
+    def forward(self, x, target):
+        z = x - np.max(x, axis=1, keepdims=True)
+        logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+        self.saved = logp
+        return -np.take_along_axis(logp, target[:, None], axis=1)[:, 0]
+
+    def backward(self, g, out, x, target):
+        onehot = np.arange(x.shape[1]) == target[:, None]
+        if isinstance(g, np.ndarray) and self.saved is not None:
+            p = np.exp(self.saved)
+        else:
+            p = _xp.softmax(x, 1)
+        return g.reshape(-1, 1) * (p - onehot), None
+
+
+class BinaryCrossEntropy(Op):
+    """Elementwise −[y log p + (1 − y) log(1 − p)], logs clamped at −100 as PyTorch."""
+
+    formula = "∂p = grad · (p − y) / max(p(1 − p), 1e-12), ∂y = grad · (log(1 − p) − log p)"
+
+    def forward(self, p, y):
+        with np.errstate(divide="ignore"):
+            return -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log(1 - p), -100))
+
+    def backward(self, g, out, p, y):
+        gp = gy = None
+        if self.needs[0]:
+            gp = _xp.sum_to(g * (p - y) / _xp.clamp_min((1 - p) * p, 1e-12), p.shape)
+        if self.needs[1]:
+            log_p = _xp.clamp_min(_xp.log(_xp.clamp_min(p, 1e-45)), -100)
+            log_1mp = _xp.clamp_min(_xp.log(_xp.clamp_min(1 - p, 1e-45)), -100)
+            gy = _xp.sum_to(g * (log_1mp - log_p), y.shape)
+        return gp, gy
+
+
+class BCEWithLogits(Op):
+    """Elementwise max(z, 0) − z·y + log(1 + e^−|z|): BCE of sigmoid(z), stable for any z."""
+
+    formula = "∂z = grad · (σ(z) − y), ∂y = −grad · z"
+
+    def forward(self, z, y):
+        return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+    def backward(self, g, out, z, y):
+        return (
+            _xp.sum_to(g * (_xp.sigmoid(z) - y), z.shape) if self.needs[0] else None,
+            _xp.sum_to(-g * z, y.shape) if self.needs[1] else None,
+        )

@@ -1,0 +1,163 @@
+"""Optimizer base: parameter groups, state, zero_grad, state_dict, as torch.optim.Optimizer.
+
+Updates run on the parameters' arrays in place (the same objects the model
+holds), after every gradient has been checked, so a bad gradient raises before
+any parameter or state changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+
+
+class Optimizer:
+    def __init__(self, params: Iterable, defaults: dict[str, Any]):
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or dicts, but got a Tensor"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__}: can only optimize Tensors, but param {i} is a {type(p).__name__}"
+                )
+            if not p.is_leaf:
+                raise ValueError(
+                    f"{type(self).__name__}: can't optimize a non-leaf Tensor (param {i}, shape {p.shape})"
+                )
+            if id(p) in seen:
+                raise ValueError(
+                    f"{type(self).__name__}: some parameters appear in more than one parameter group"
+                )
+            seen.add(id(p))
+        new = {**self.defaults, **group, "params": params}
+        self.param_groups.append(new)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad._data[...] = 0
+
+    def _checked_grads(self) -> list[tuple[dict, list[tuple[Tensor, np.ndarray]]]]:
+        """Each group's (param, grad array) pairs, after checking every grad against its param."""
+        out = []
+        for group in self.param_groups:
+            pairs = []
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad._data
+                if g.shape != p.shape:
+                    raise RuntimeError(
+                        f"{type(self).__name__}.step: gradient of shape {g.shape} does not match its "
+                        f"parameter of shape {p.shape}"
+                    )
+                if not np.isrealobj(g) or g.dtype.kind != "f":
+                    raise RuntimeError(f"{type(self).__name__}.step: gradient has non-float dtype {g.dtype}")
+                pairs.append((p, g))
+            out.append((group, pairs))
+        return out
+
+    def step(self, closure: Callable[[], Tensor] | None = None):
+        """One update of every parameter that has a gradient; returns closure() if given."""
+        loss = None
+        if closure is not None:
+            with autograd.enable_grad():
+                loss = closure()
+        checked = self._checked_grads()
+        with autograd.no_grad():
+            for group, pairs in checked:
+                for p, g in pairs:
+                    self._update(p._data, g, self.state.setdefault(p, {}), group)
+        return loss
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    # ------------------------------------------------------------ state dicts
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as PyTorch."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {
+            index[id(p)]: {k: (v.detach() if isinstance(v, Tensor) else v) for k, v in s.items()}
+            for p, s in self.state.items()
+            if id(p) in index
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and state; checks everything before changing anything."""
+        groups = state_dict.get("param_groups")
+        if not isinstance(groups, list) or len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: loaded state dict has a different number of "
+                "parameter groups"
+            )
+        params = {}
+        for mine, saved in zip(self.param_groups, groups):
+            if len(saved["params"]) != len(mine["params"]):
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: loaded state dict contains a parameter group "
+                    "that doesn't match the size of optimizer's group"
+                )
+            params.update(zip(saved["params"], mine["params"]))
+        new_state = {}
+        for key, s in state_dict.get("state", {}).items():
+            if key not in params:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: state for unknown parameter {key}")
+            p = params[key]
+            entry = {}
+            for k, v in s.items():
+                if isinstance(v, Tensor) and v.ndim and v.shape != p.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.load_state_dict: state {k!r} of parameter {key} has shape "
+                        f"{v.shape}, expected {p.shape}"
+                    )
+                entry[k] = (
+                    Tensor._wrap(np.array(v._data, dtype=p.dtype if v.ndim else v.dtype))
+                    if isinstance(v, Tensor)
+                    else v
+                )
+            new_state[p] = entry
+        for mine, saved in zip(self.param_groups, groups):
+            mine.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines + [")"])
