@@ -6,7 +6,7 @@ loss = (mt.tensor([[0., 1.]]) @ W).tanh().sum()
 loss.backward()          # W.grad is a Tensor of W's shape
 """
 
-from . import autograd
+from . import autograd, nn, optim
 from ._dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
 )
@@ -90,8 +90,6 @@ from .ops.reduce import (
 )
 from .ops.shape import cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
 from .tensor import Tensor
-
-from . import nn, optim  # noqa: E402 - after the core they build on
 
 clip = clamp
 concat = cat

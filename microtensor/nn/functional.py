@@ -8,7 +8,7 @@ from .. import creation
 from ..ops import elementwise as _ew
 from ..ops import fused as _fused
 from ..ops import reduce as _reduce
-from ..ops.base import as_tensor, norm_dim
+from ..ops.base import as_tensor
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -195,7 +195,8 @@ def cross_entropy(
     if target.is_floating_point():
         if target.shape != input.shape:
             raise ValueError(
-                f"cross_entropy: probability targets must have the input's shape {input.shape}, got {target.shape}"
+                f"cross_entropy: probability targets must have the input's shape {input.shape}, "
+                f"got {target.shape}"
             )
         dim = 0 if input.ndim == 1 else 1
         logp = _reduce.log_softmax(input, dim)

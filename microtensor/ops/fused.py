@@ -46,10 +46,8 @@ class SoftmaxCrossEntropy(Op):
 
     def backward(self, g, out, x, target):
         onehot = np.arange(x.shape[1]) == target[:, None]
-        if isinstance(g, np.ndarray) and self.saved is not None:
-            p = np.exp(self.saved)
-        else:
-            p = _xp.softmax(x, 1)
+        fast = isinstance(g, np.ndarray) and self.saved is not None
+        p = np.exp(self.saved) if fast else _xp.softmax(x, 1)  # create_graph: recompute as a Tensor
         return g.reshape(-1, 1) * (p - onehot), None
 
 
