@@ -89,6 +89,7 @@ from .ops.reduce import (
     var,
 )
 from .ops.shape import cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .serialization import load, save
 from .tensor import Tensor
 
 clip = clamp
