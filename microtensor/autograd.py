@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,9 +33,13 @@ def _set_enabled(flag: bool) -> None:
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode, restoring it on exit."""
+    """Context manager and decorator (`@no_grad()` or bare `@no_grad`) that sets grad mode."""
 
     _flag = True
+
+    def __new__(cls, fn: Callable | None = None):
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
 
     def __enter__(self) -> None:
         self._prev = is_grad_enabled()
@@ -66,6 +71,9 @@ class enable_grad(_GradMode):
 
 class set_grad_enabled(_GradMode):
     """Set grad mode now (as a function) or for a block (as a context manager)."""
+
+    def __new__(cls, mode: bool):
+        return object.__new__(cls)
 
     def __init__(self, mode: bool):
         self._prev = is_grad_enabled()
@@ -133,17 +141,24 @@ def _owned(g: np.ndarray, handed_out: set[int]) -> np.ndarray:
 
 def _run_hooks(t: Tensor, g, create_graph: bool):
     meta = t._meta
-    for hook in meta.get("hooks", ()):
-        res = hook(g if create_graph else Tensor._wrap(g))
-        if res is not None:
-            if not isinstance(res, Tensor) or res.shape != t.shape:
-                raise RuntimeError(
-                    f"hook {getattr(hook, '__name__', hook)!r} must return None or a Tensor of shape "
-                    f"{t.shape}, got {res!r:.80}"
-                )
-            g = res if create_graph else res._data
-    if meta.get("retain"):
-        t.grad = g if create_graph else Tensor._wrap(np.array(g))
+    hooks = meta.get("hooks")
+    if hooks:
+        for hook in list(hooks):
+            res = hook(g if create_graph else Tensor._wrap(g))
+            if res is not None:
+                if not isinstance(res, Tensor) or res.shape != t.shape:
+                    raise RuntimeError(
+                        f"hook {getattr(hook, '__name__', hook)!r} must return None or a Tensor of shape "
+                        f"{t.shape}, got {res!r:.80}"
+                    )
+                g = res if create_graph else res._data
+        if not create_graph:
+            g = np.array(g)  # hooks may keep what they saw or returned: pass on a private copy
+    if meta.get("retain"):  # accumulates across backward calls, like a leaf's grad
+        if create_graph:
+            t.grad = g.clone() if t.grad is None else t.grad + g
+        else:
+            t.grad = Tensor._wrap(np.array(g) if t.grad is None else t.grad._data + g)
     return g
 
 
@@ -254,8 +269,8 @@ def backward(
         _, captured = _run(roots, seeds, retain_graph, create_graph, {id(x) for x in inputs})
         leaf_grads = [(x, captured[id(x)]) for x in inputs if id(x) in captured]
     for t, g in leaf_grads:
-        if create_graph:
-            t.grad = g if t.grad is None else t.grad + g
+        if create_graph:  # a copy, so that leaves never share one gradient Tensor (as PyTorch)
+            t.grad = g.clone() if t.grad is None else t.grad + g
         elif t.grad is None:
             t.grad = Tensor._wrap(_owned(g, handed_out))
         elif t.grad._requires_grad:
@@ -313,7 +328,13 @@ class FunctionCtx:
         saved = getattr(self, "_to_save", None)
         if saved is None:
             raise RuntimeError(_FREED)
-        return tuple(self._originals.get(id(s), s) for s in saved)
+        result = []
+        for s in saved:
+            o = self._originals.get(id(s), s)
+            if isinstance(o, weakref.ref):  # the Function's own output, held weakly (no cycle)
+                o = o()
+            result.append(s if o is None else o)
+        return tuple(result)
 
 
 class Function:
@@ -407,7 +428,7 @@ def gradcheck(
     analytic, numeric = _jacobians(fn, inputs, wrt, outputs)
     for k, i in enumerate(wrt):
         flat = inputs[i]._data.reshape(-1)
-        if not np.shares_memory(flat, inputs[i]._data):
+        if flat.size and not np.shares_memory(flat, inputs[i]._data):  # (empty inputs share nothing)
             raise ValueError(f"gradcheck: input {i} must be contiguous")
         for e in range(flat.size):
             orig = flat[e]
@@ -431,7 +452,7 @@ def gradcheck(
     _, o, i, j, e, av, nv = worst
     msg = (
         f"gradcheck: Jacobian mismatch for output {o} with respect to input {i}: "
-        f"d out[{j}] / d in[{e}] (flat indices) is {av!r} by backward but {nv!r} by finite "
+        f"d out[{j}] / d in[{e}] (flat indices) is {float(av)!r} by backward but {float(nv)!r} by finite "
         f"differences (eps={eps}, atol={atol}, rtol={rtol})"
     )
     if raise_exception:

@@ -145,6 +145,7 @@ def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bo
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    n, m = _size((n, n if m is None else m), "eye")
     return _new(np.eye(n, m, dtype=_float_dtype(dtype, "eye")), requires_grad)
 
 

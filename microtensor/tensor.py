@@ -253,8 +253,19 @@ class Tensor:
         if arr.size == 0:
             body = f"[], size={arr.shape}" if arr.ndim > 1 else "[]"
         else:
+            # as PyTorch: integral floats print as `1.`, others with 4 decimals (`0.9640`, `3.5000`)
+            fixed = False
+            if arr.dtype.kind == "f":
+                finite = arr[np.isfinite(arr)]
+                fixed = not np.array_equal(finite, np.round(finite))
             body = np.array2string(
-                arr, precision=4, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3
+                arr,
+                precision=4,
+                separator=", ",
+                prefix="tensor(",
+                threshold=1000,
+                edgeitems=3,
+                floatmode="fixed" if fixed else "maxprec",
             )
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
@@ -316,7 +327,12 @@ class Tensor:
             raise RuntimeError(
                 f"{op}: output with shape {self.shape} doesn't match the broadcast shape {result.shape}"
             )
-        np.copyto(self._data, result._data, casting="same_kind")
+        try:
+            np.copyto(self._data, result._data, casting="same_kind")
+        except TypeError as e:
+            raise RuntimeError(
+                f"{op}: result type {result.dtype} can't be cast to the desired output type {self.dtype}"
+            ) from e
         return self
 
     def _check_inplace(self, op: str) -> None:

@@ -29,23 +29,58 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ----------------------------------------------------------- registration
-    def __setattr__(self, name: str, value: Any) -> None:
+    def _require_init(self, name: str, what: str) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(
-                f"cannot assign {name!r} before Module.__init__() call; call super().__init__() first"
+                f"cannot assign {what} {name!r} before Module.__init__() call; call super().__init__() first"
             )
-        for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+
+    def _forget(self, name: str, *stores: str) -> None:
+        for store in stores:
+            if store == "__dict__":
+                self.__dict__.pop(name, None)
+            else:
+                getattr(self, store).pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """As PyTorch: a Parameter or Module registers; a registered name keeps its kind."""
+        params = self.__dict__.get("_parameters")
+        modules = self.__dict__.get("_modules")
+        buffers = self.__dict__.get("_buffers")
         if isinstance(value, Parameter):
-            self.__dict__.pop(name, None)
-            self._parameters[name] = value
+            self._require_init(name, "parameter")
+            self._forget(name, "__dict__", "_buffers", "_modules")
+            params[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} "
+                    "(microtensor.nn.Parameter or None expected)"
+                )
+            params[name] = None
         elif isinstance(value, Module):
-            self.__dict__.pop(name, None)
-            self._modules[name] = value
+            self._require_init(name, "module")
+            self._forget(name, "__dict__", "_parameters", "_buffers")
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module {name!r} "
+                    "(microtensor.nn.Module or None expected)"
+                )
+            modules[name] = None
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)"
+                )
+            buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 
@@ -60,26 +95,51 @@ class Module:
         for store in (self._parameters, self._buffers, self._modules):
             if name in store:
                 del store[name]
+                self._non_persistent_buffers.discard(name)
                 return
         object.__delattr__(self, name)
 
-    def register_parameter(self, name: str, param: Parameter | None) -> None:
-        if param is None:
-            self._parameters[name] = None
-        elif not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: {name!r} must be a Parameter, got {type(param).__name__}")
-        else:
-            setattr(self, name, param)
+    def _check_name(self, name: str, store: dict, what: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{what} name should be a string, got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'{what} name can\'t contain ".", got {name!r}')
+        if name == "":
+            raise KeyError(f'{what} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in store:
+            raise KeyError(f"attribute '{name}' already exists")
 
-    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
-        """A named tensor that is part of state_dict but not a parameter (e.g. running stats)."""
-        self.__dict__.pop(name, None)
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._require_init(name, "parameter")
+        self._check_name(name, self._parameters, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}"
+            )
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """A named tensor that is part of state_dict (unless persistent=False) but not a parameter."""
+        self._require_init(name, "buffer")
+        self._check_name(name, self._buffers, "buffer")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}"
+            )
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        self._require_init(name, "module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        self._check_name(name, self._modules, "module")
         self._modules[name] = module
+
+    register_module = add_module
 
     # -------------------------------------------------------------- traversal
     def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -144,12 +204,16 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's grad (set_to_none=True) or zero it in place."""
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(np.zeros_like(p.grad._data))
+                    if p.grad.grad_fn is not None:
+                        p.grad = p.grad.detach()
+                    p.grad.requires_grad_(False)
+                    p.grad._data[...] = 0
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call fn on every sub-module (children first) and on self, e.g. for custom init."""
@@ -171,7 +235,34 @@ class Module:
         return self._cast(np.float64)
 
     def float(self) -> Module:
+        """Convert floating-point parameters and buffers to float32 (in place, same objects)."""
         return self._cast(np.float32)
+
+    def half(self) -> Module:
+        return self._cast(np.float16)
+
+    def to(self, *args, **kwargs) -> Module:
+        """model.to(dtype) / .to("cpu") / .to(tensor): cast floating-point parameters and buffers."""
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) or a is None:
+                device = a
+            else:
+                dtype = a
+        if device not in (None, "cpu"):
+            raise RuntimeError(f"to(): microtensor runs on the CPU only, got device {device!r}")
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        return self._cast(dtype)
 
     # ---------------------------------------------------------------- calling
     def forward(self, *args, **kwargs):
@@ -183,14 +274,19 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------ state dicts
-    def state_dict(self, prefix: str = "") -> OrderedDict[str, Tensor]:
-        """Parameters and buffers by dotted name (PyTorch's keys), sharing storage."""
-        out: OrderedDict[str, Tensor] = OrderedDict()
+    def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False):
+        """Parameters and persistent buffers by dotted name (PyTorch's keys), sharing storage.
+
+        Values are detached (keep_vars=True keeps the Parameter objects themselves).
+        """
+        out = OrderedDict() if destination is None else destination
         for mod_prefix, m in self.named_modules(prefix=prefix.rstrip(".")):
-            for store in (m._parameters, m._buffers):
-                for name, t in store.items():
-                    if t is not None:
-                        out[f"{mod_prefix}.{name}" if mod_prefix else name] = t.detach()
+            entries = list(m._parameters.items()) + [
+                (k, b) for k, b in m._buffers.items() if k not in m._non_persistent_buffers
+            ]
+            for name, t in entries:
+                if t is not None:
+                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = t if keep_vars else t.detach()
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
@@ -218,12 +314,14 @@ class Module:
                 problems.append(f"unsupported dtype {arr.dtype} for {k}")
             else:
                 values[k] = arr
-        if strict:
-            if missing:
-                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
+        if strict:  # PyTorch's order: missing, unexpected, then size mismatches
             if unexpected:
                 problems.insert(
-                    0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
+                    0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". "
+                )
+            if missing:
+                problems.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
                 )
         if problems:
             raise RuntimeError(
@@ -238,11 +336,22 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        """PyTorch's layout: one line if there are no children, else one indented line per child."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = []
+        for name, m in self._modules.items():
+            lines = repr(m).split("\n")
+            lines[1:] = ["  " + ln if ln.strip() else "" for ln in lines[1:]]
+            child_lines.append(f"({name}): " + "\n".join(lines))
+        lines = extra_lines + child_lines
+        main = type(self).__name__ + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
 
     def __dir__(self):
         return sorted(

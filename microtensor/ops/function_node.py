@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .. import autograd
@@ -41,7 +43,7 @@ class _UserFunction(Op):
         if autograd.is_grad_enabled() and any(self.needs):
             self.inputs = args
             result = Tensor._wrap(out._data, self)
-            self._originals[id(out)] = result
+            self._originals[id(out)] = weakref.ref(result)  # weak: result.grad_fn is self
             return result
         return out
 

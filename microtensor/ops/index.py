@@ -80,9 +80,19 @@ def _normalize(index) -> tuple:
     return tuple(out)
 
 
+def _check_masks(shape: tuple[int, ...], index) -> None:
+    """Boolean masks become integer indices, which NumPy no longer checks against the tensor's
+    shape: let NumPy check the masks first, on a zero-stride stand-in of that shape."""
+    items = index if isinstance(index, tuple) else (index,)
+    raw = [i._data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i for i in items]
+    if any(isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in raw):
+        np.broadcast_to(np.zeros((), np.int8), shape)[tuple(raw)]
+
+
 def getitem(x: Tensor, index) -> Tensor:
     idx = _normalize(index)
     try:
+        _check_masks(x.shape, index)
         return GetItem(idx)(x)
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {x.shape})") from e

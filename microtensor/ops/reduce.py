@@ -79,10 +79,10 @@ class Amax(Op):
 
 
 class TakeAlongDim(Op):
-    """Pick one element along `dim` per position (max/min with a dim); gradient goes to it."""
+    """Pick elements along `dim` at `indices` (take_along_dim; max/min with a dim); gradient goes to them."""
 
     __slots__ = ("indices", "dim", "keepdim")
-    formula = "∂x = grad placed at the picked index along dim, 0 elsewhere"
+    formula = "∂x = grad added at the picked indices along dim (repeats accumulate), 0 elsewhere"
 
     def __init__(self, indices: np.ndarray, dim: int, keepdim: bool = True):
         self.indices, self.dim, self.keepdim = indices, dim, keepdim
@@ -92,10 +92,18 @@ class TakeAlongDim(Op):
         return out if self.keepdim else np.squeeze(out, self.dim)
 
     def backward(self, g, out, x):
-        positions = np.arange(x.shape[self.dim]).reshape((-1,) + (1,) * (x.ndim - 1 - self.dim))
-        picked = positions == self.indices
         gk = g if self.keepdim else g.reshape(self.indices.shape)
-        return _xp.where(picked, _xp.expand(gk, x.shape), 0)
+        d = self.dim
+        if self.indices.shape == x.shape[:d] + (1,) + x.shape[d + 1 :]:
+            # one pick per position (max/min): a mask, no scatter needed
+            positions = np.arange(x.shape[d]).reshape((-1,) + (1,) * (x.ndim - 1 - d))
+            return _xp.where(positions == self.indices, _xp.expand(gk, x.shape), 0)
+        # general indices may repeat: scatter-add through the equivalent integer-array index
+        index = tuple(
+            self.indices if a == d else np.arange(n).reshape((-1,) + (1,) * (x.ndim - 1 - a))
+            for a, n in enumerate(x.shape)
+        )
+        return _xp.index_add(gk, index, x.shape)
 
 
 class LogSumExp(Op):
@@ -228,7 +236,10 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
             f"take_along_dim: indices must be an integer tensor with {x.ndim} dims, "
             f"got {idx.dtype} with shape {idx.shape}"
         )
-    return TakeAlongDim(idx, axis)(x)
+    try:
+        return TakeAlongDim(idx, axis)(x)
+    except IndexError as e:
+        raise IndexError(f"take_along_dim: {e} (input shape {x.shape}, indices shape {idx.shape})") from e
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:

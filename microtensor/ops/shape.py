@@ -27,6 +27,13 @@ class Reshape(Op):
     def backward(self, g, out, x):
         return g.reshape(x.shape)
 
+    def error_message(self, arrays, err: Exception) -> str:
+        x = arrays[0]
+        return (
+            f"reshape: shape {self.shape} is invalid for input of shape {x.shape} "
+            f"(size {x.size}): {err}"
+        )
+
 
 class Permute(Op):
     __slots__ = ("axes",)
@@ -121,6 +128,10 @@ def reshape(x: Tensor, *shape) -> Tensor:
     shape = _shape_arg(shape, "reshape")
     if shape == x.shape:
         return x
+    if any(s < -1 for s in shape):  # NumPy would take any negative size as -1
+        raise RuntimeError(
+            f"reshape: invalid shape {shape} for input of shape {x.shape}: sizes must be >= -1"
+        )
     return Reshape(shape)(x)
 
 
