@@ -1,0 +1,52 @@
+"""Data: datasets and the DataLoader (PyTorch's torch.utils.data), and the classic data sets.
+
+from microtensor.data import DataLoader, TensorDataset, xor, mnist, load_mnist_or_digits
+
+X, y = xor()                                   # the XOR truth table, (4, 2) and (4, 1) float32
+loader = DataLoader(TensorDataset(X, y), batch_size=2, shuffle=True, seed=0)
+for xb, yb in loader: ...
+
+train = mnist("../shared/data/mnist")          # 60,000 x 784 float32 in [0, 1], int64 labels
+data = load_mnist_or_digits()                  # MNIST if found, else scikit-learn's 8x8 digits
+"""
+
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .digits import LoadedData, digits, load_mnist_or_digits
+from .loader import DataLoader, default_collate
+from .logic import GATES, TRUTH_TABLES, and_, logic_dataset, logic_gate, nand, or_, xor
+from .mnist import (
+    MNIST,
+    default_download_dir,
+    default_mnist_dirs,
+    download_mnist,
+    find_mnist_dir,
+    mnist,
+    read_idx,
+)
+
+__all__ = [
+    "GATES",
+    "MNIST",
+    "TRUTH_TABLES",
+    "DataLoader",
+    "Dataset",
+    "LoadedData",
+    "Subset",
+    "TensorDataset",
+    "and_",
+    "default_collate",
+    "default_download_dir",
+    "default_mnist_dirs",
+    "digits",
+    "download_mnist",
+    "find_mnist_dir",
+    "load_mnist_or_digits",
+    "logic_dataset",
+    "logic_gate",
+    "mnist",
+    "nand",
+    "or_",
+    "random_split",
+    "read_idx",
+    "xor",
+]

@@ -1,0 +1,5 @@
+"""Utilities, under PyTorch's names: `microtensor.utils.data` is `torch.utils.data`."""
+
+from . import data
+
+__all__ = ["data"]
