@@ -5,6 +5,8 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -66,3 +68,14 @@ def test_hand_derived_gradients_equal_autograd(capsys):
     res = load("hand_vs_autograd").main(steps=100)
     assert res["max_grad_diff"] < 1e-10
     assert res["max_weight_diff"] < 1e-10
+
+
+def test_mnist_mlp_reaches_90_percent_on_a_subset(capsys):
+    from microtensor.data.mnist import find_mnist_dir
+
+    if find_mnist_dir(None) is None:
+        pytest.skip("MNIST files not found")
+    res = load("mnist_mlp").main(epochs=3, limit=10000, hidden=256, regression_epochs=1, plot=False)
+    assert res["dataset"] == "mnist"
+    assert res["mlp"] >= 0.90
+    assert res["regression"] < res["mlp"]
