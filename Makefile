@@ -24,8 +24,10 @@ test: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/python -m pytest
 
+# XOR, then one epoch of the MNIST MLP (8x8 digits if the MNIST files are absent).
 demo: $(STAMP)
 	$(BIN)/python examples/xor.py
+	$(BIN)/python examples/mnist_mlp.py --epochs 1
 
 # PyTorch parity tests; pinned to the release available on local disk.
 torch: $(STAMP)

@@ -1,64 +1,75 @@
-"""XOR with one hidden layer, trained with raw microtensor Tensors.
+"""XOR with one hidden layer: 2 inputs -> 4 tanh -> 1 sigmoid, binary cross-entropy, SGD.
 
-The network of the tutorials: 2 inputs -> 4 tanh units -> 1 sigmoid output,
-mean binary cross-entropy, plain gradient descent. No single straight line
-separates XOR's classes; the hidden layer bends the space so one does.
-Autograd derives what the tutorials derive by hand:
-    dL/dW2 = (A2 - y)ᵀ A1 / m,   dL/dW1 = [((A2 - y) W2) ⊙ (1 - A1²)]ᵀ X / m
+No single straight line separates XOR's classes (see logic_gates.py); the
+hidden layer bends the input space so that one does. Autograd derives what
+the tutorials derive by hand:
+    dL/dW2 = (A2 − y)ᵀ·A1 / m,    dL/dW1 = [((A2 − y)·W2) ⊙ (1 − A1²)]ᵀ·X / m
+(hand_vs_autograd.py checks that they agree). Prints the loss as it trains and
+the learned truth table; saves the loss curve and the decision boundary.
 
-Run:  python examples/xor.py [--steps 2000] [--lr 0.5] [--seed 0]
+Run:  python examples/xor.py [--steps 2000] [--lr 0.5] [--momentum 0.4] [--seed 0]
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
+from _common import gate_data, grid, pyplot, save
+
 import microtensor as mt
-
-X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-Y = [[0.0], [1.0], [1.0], [0.0]]
-
-
-def init_linear(n_in: int, n_out: int) -> tuple[mt.Tensor, mt.Tensor]:
-    """PyTorch's Linear initialisation: weight (out, in) and bias uniform in ±1/√in."""
-    bound = 1 / math.sqrt(n_in)
-    w = (mt.rand(n_out, n_in) * 2 - 1) * bound
-    b = (mt.rand(n_out) * 2 - 1) * bound
-    return w.requires_grad_(), b.requires_grad_()
+import microtensor.nn as nn
+import microtensor.nn.functional as F
 
 
-def main(steps: int = 2000, lr: float = 0.5, seed: int = 0, hidden: int = 4, log_every: int = 200) -> dict:
+def main(
+    steps: int = 2000,
+    lr: float = 0.5,
+    momentum: float = 0.4,
+    seed: int = 0,
+    log_every: int = 200,
+    plot: bool = True,
+) -> dict:
     mt.manual_seed(seed)
-    x, y = mt.tensor(X), mt.tensor(Y)
-    W1, b1 = init_linear(2, hidden)
-    W2, b2 = init_linear(hidden, 1)
-    params = [W1, b1, W2, b2]
+    x, y = gate_data("XOR")
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid())
+    opt = mt.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    print(model)
+    losses = []
     start = time.perf_counter()
     for step in range(1, steps + 1):
-        a1 = (x @ W1.T + b1).tanh()
-        p = (a1 @ W2.T + b2).sigmoid()
-        loss = -(y * p.log() + (1 - y) * (1 - p).log()).mean()
-        for t in params:
-            t.grad = None
+        loss = F.binary_cross_entropy(model(x), y)
+        opt.zero_grad()
         loss.backward()
-        with mt.no_grad():
-            for t in params:
-                t -= lr * t.grad
+        opt.step()
+        losses.append(loss.item())
         if log_every and (step % log_every == 0 or step == 1):
-            print(f"step {step:5d}   loss {loss.item():.6f}")
+            print(f"step {step:5d}   loss {losses[-1]:.6f}")
     seconds = time.perf_counter() - start
     with mt.no_grad():
-        p = ((x @ W1.T + b1).tanh() @ W2.T + b2).sigmoid()
-    probs = [row[0] for row in p.tolist()]
+        probs = model(x).reshape(-1).tolist()
     print(f"\ntrained {steps} steps in {seconds:.2f} s ({1e6 * seconds / steps:.0f} µs/step)")
     print("\n x1  x2 | target | P(y=1)  predicted")
-    for (x1, x2), (target,), prob in zip(X, Y, probs):
+    for (x1, x2), target, prob in zip(x.tolist(), y.reshape(-1).tolist(), probs):
         print(f"  {x1:.0f}   {x2:.0f} |   {target:.0f}    | {prob:.4f}     {int(prob > 0.5)}")
-    correct = sum(int(prob > 0.5) == target for prob, (target,) in zip(probs, Y))
+    correct = sum(int(p > 0.5) == t for p, t in zip(probs, y.reshape(-1).tolist()))
     print(f"\naccuracy {correct}/4")
-    return {"loss": loss.item(), "probs": probs, "accuracy": correct / 4}
+    if plot and (plt := pyplot()):
+        pts, axis = grid()
+        with mt.no_grad():
+            z = model(pts).reshape(len(axis), len(axis)).numpy()
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+        ax1.plot(range(1, steps + 1), losses)
+        ax1.set_yscale("log")
+        ax1.set_xlabel("step")
+        ax1.set_ylabel("binary cross-entropy")
+        ax1.set_title("loss")
+        ax2.contourf(axis, axis, z, levels=20, cmap="RdBu_r", alpha=0.7)
+        ax2.contour(axis, axis, z, levels=[0.5], colors="k")
+        ax2.scatter(*x.numpy().T, c=y.numpy().ravel(), cmap="RdBu_r", edgecolors="k", s=120)
+        ax2.set_title("decision boundary (P = 0.5)")
+        save(fig, "xor.png")
+    return {"loss": losses[-1], "losses": losses, "probs": probs, "accuracy": correct / 4}
 
 
 if __name__ == "__main__":
@@ -67,6 +78,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--lr", type=float, default=0.5)
+    parser.add_argument("--momentum", type=float, default=0.4)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    main(args.steps, args.lr, args.seed)
+    a = parser.parse_args()
+    main(a.steps, a.lr, a.momentum, a.seed)

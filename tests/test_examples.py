@@ -21,7 +21,7 @@ def load(name: str):
 
 
 def test_xor_hidden_layer_solves_xor(capsys):
-    result = load("xor").main(steps=1500, log_every=0)
+    result = load("xor").main(steps=1500, log_every=0, plot=False)
     assert result["accuracy"] == 1.0
     assert result["loss"] < 0.05
     probs = result["probs"]
