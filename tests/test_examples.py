@@ -79,3 +79,8 @@ def test_mnist_mlp_reaches_90_percent_on_a_subset(capsys):
     assert res["dataset"] == "mnist"
     assert res["mlp"] >= 0.90
     assert res["regression"] < res["mlp"]
+
+
+def test_custom_function_gradient_proven_and_wrong_one_caught(capsys):
+    res = load("custom_function").main()
+    assert res == {"correct_passes": True, "wrong_caught": True}
