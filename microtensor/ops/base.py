@@ -100,7 +100,7 @@ def norm_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
     axes = tuple(sorted(norm_dim(d, ndim, op) for d in dims))
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"{op}: dim {dim} appears multiple times in the list of dims")
-    return axes
+    return axes if ndim else None  # a 0-d tensor accepts dim 0 / -1 (as PyTorch): reduce its one element
 
 
 def as_tensor(x, op: str) -> Tensor:

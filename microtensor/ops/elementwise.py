@@ -107,10 +107,14 @@ class Pow(Op):
             if isinstance(b, _NUMBER):
                 ga = g * 0 if b == 0 else g * (b * a ** (b - 1))
             else:
-                ga = sum_to(_xp.where(b == 0, 0, g * b * a ** (b - 1)), a.shape)
+                # 0 only where b · a^(b−1) is 0 · ∞ (a == b == 0): masking all b == 0 would also
+                # zero the second derivative ∂²/∂a∂b = a^(b−1) · (1 + b ln a), which is 1/a there
+                undefined = _xp.constant(a == 0) & _xp.constant(b == 0)
+                ga = sum_to(_xp.where(undefined, 0, g * b * a ** (b - 1)), a.shape)
         if self.needs[1]:
-            # d/db a^b = a^b ln a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention)
-            zero_base = _xp.constant(a == 0)
+            # d/db a^b = a^b ln a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention);
+            # for a == 0 and b < 0 it is ∞ · (−∞) = −∞, as in PyTorch
+            zero_base = _xp.constant(a == 0) & _xp.constant(b >= 0)  # (a may be a Python number)
             log_a = _xp.log(_xp.where(zero_base, 1, a))
             gb = sum_to(g * out * log_a, b.shape)
         return ga, gb
@@ -181,13 +185,20 @@ class Log(Op):
 
 
 class Sqrt(Op):
-    formula = "∂x = grad / (2 · out)"
+    __slots__ = ("zero_at_0",)
+    formula = "∂x = grad / (2 · out)  (std takes it as 0 where out = 0, as PyTorch)"
+
+    def __init__(self, zero_at_0: bool = False):
+        self.zero_at_0 = zero_at_0
 
     def forward(self, x):
         return np.sqrt(x)
 
     def backward(self, g, out, x):
-        return g / (2 * out)
+        if not self.zero_at_0:
+            return g / (2 * out)
+        zero = _xp.constant(out == 0)
+        return _xp.where(zero, 0, g / (2 * _xp.where(zero, 1, out)))
 
 
 class Abs(Op):
@@ -242,11 +253,11 @@ class Clamp(Op):
         return np.clip(x, self.lo, self.hi)
 
     def backward(self, g, out, x):
-        inside = True
+        inside = True  # a constant mask (arrays, also under create_graph: `True & Tensor` fails)
         if self.lo is not None:
-            inside = x >= self.lo
+            inside = _xp.constant(x >= self.lo)
         if self.hi is not None:
-            inside = inside & (x <= self.hi)
+            inside = inside & _xp.constant(x <= self.hi)
         return g * inside
 
 
@@ -345,8 +356,14 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x if min is None else maximum(x, min)
-        return out if max is None else minimum(out, max)
+        # as with number bounds (and in PyTorch) x keeps the whole gradient where it equals a bound;
+        # a NaN bound gives NaN, as PyTorch
+        out = as_tensor(x, "clamp")
+        if min is not None:
+            out = where((out < min) | _isnan(min), min, out)
+        if max is not None:
+            out = where((out > max) | _isnan(max), max, out)
+        return out
     for name, v in (("min", min), ("max", max)):
         if v is not None and not isinstance(v, _NUMBER):
             raise TypeError(f"clamp: {name} must be a number or a Tensor, got {type(v).__name__}")
@@ -354,6 +371,10 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
     if x._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         x = _floating(x)
     return Clamp(min, max)(x)
+
+
+def _isnan(v):
+    return v.isnan() if isinstance(v, Tensor) else bool(np.isnan(v))
 
 
 def maximum(a, b) -> Tensor:

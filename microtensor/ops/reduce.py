@@ -269,7 +269,10 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    """sqrt(var); where the spread is 0 the gradient is 0 (not 0 · ∞ = nan), as PyTorch."""
+    from .elementwise import Sqrt
+
+    return Sqrt(zero_at_0=True)(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def all_any(x: Tensor, dim, keepdim: bool, fn, op: str) -> Tensor:

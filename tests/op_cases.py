@@ -1,0 +1,1124 @@
+"""THE OP TABLE: one entry per way of reaching a differentiable op through the public API.
+
+Each `OpCase` names the registered Op classes (`microtensor.ops.base.REGISTRY`)
+its call builds, the public call itself, a Hypothesis strategy drawing the
+differentiable inputs (float64 arrays, inside the op's domain) together with
+the non-differentiable parameters (dims, keepdim, indices, scalars, ...), and
+a NumPy reference for the forward value.
+
+tests/test_op_gradients.py walks this table: forward vs NumPy, gradcheck and
+gradgradcheck for every case, and a test fails when a registered op has no case.
+
+Conventions: `strategy` draws `(arrays, params)`; the case is run as
+`fn(*tensors, **params)` and checked against `ref(*arrays, **params)`. Either
+may return a tuple (e.g. max's values and indices); only floating outputs are
+differentiated. Values that meet a kink or a tie (abs, relu, clamp, max, ...)
+are drawn on a grid with a gap of `GAP`, far wider than finite differences' eps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import microtensor as mt
+import microtensor.nn.functional as F
+from microtensor.ops.index import IndexAdd
+from microtensor.ops.shape import SumTo
+from microtensor.testing import DEFAULT_MIN_GAP, arrays, broadcastable_shapes, shapes
+
+MAX_DIMS = 3
+MAX_SIDE = 4
+MAX_NUMEL = 64  # keeps finite differences (2 evaluations per element, per order) cheap
+GAP = DEFAULT_MIN_GAP  # distance between distinct values / from kinks
+CAST_EPS = 2.0**-10  # exact in float32, see the "cast" case
+
+
+@dataclass(frozen=True)
+class OpCase:
+    name: str
+    ops: tuple[str, ...]  # the registered Op classes that `fn` builds (exactly these, no others)
+    fn: Callable[..., Any]  # fn(*tensors, **params): the public call
+    ref: Callable[..., Any]  # ref(*arrays, **params): NumPy forward reference
+    strategy: st.SearchStrategy  # draws (tuple of float64 arrays, dict of params)
+    eps: float = 1e-6  # finite-difference step for gradcheck
+    grid: float | None = None  # if set, gradgradcheck's grad_outputs are drawn on this grid
+    second_order: bool = True  # False only where the first derivative jumps at the drawn points
+
+
+# ----------------------------------------------------------------- strategies
+def small_shapes(min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 1) -> st.SearchStrategy:
+    return shapes(min_dims, max_dims, min_side, MAX_SIDE).filter(lambda s: math.prod(s) <= MAX_NUMEL)
+
+
+def small_broadcastable(n: int = 2, min_dims: int = 0) -> st.SearchStrategy:
+    return broadcastable_shapes(n, min_dims, MAX_DIMS, 1, MAX_SIDE).filter(
+        lambda ss: all(math.prod(s) <= MAX_NUMEL for s in ss)
+    )
+
+
+def draw_array(draw, shape, domain="real", gap=None) -> np.ndarray:
+    return draw(arrays(tuple(shape), np.float64, domain, gap))
+
+
+def draw_joint(draw, shape_list, domain="real", gap=GAP) -> tuple[np.ndarray, ...]:
+    """Arrays whose values are pairwise distinct across *all* of them (no ties between inputs)."""
+    sizes = [math.prod(s) for s in shape_list]
+    flat = draw_array(draw, (sum(sizes),), domain, gap)
+    out, start = [], 0
+    for s, n in zip(shape_list, sizes):
+        out.append(flat[start : start + n].reshape(s))
+        start += n
+    return tuple(out)
+
+
+def draw_dim(draw, ndim: int) -> int:
+    """One valid dim, positive or negative (a 0-d tensor accepts 0 and -1, as PyTorch)."""
+    n = max(ndim, 1)
+    return draw(st.integers(-n, n - 1))
+
+
+def draw_dims(draw, ndim: int, allow_none: bool = True):
+    """None (all), an int (maybe negative) or a tuple of distinct dims (mixed signs)."""
+    kinds = ["int", "tuple"] + (["none"] if allow_none else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "none":
+        return None
+    if kind == "int" or ndim == 0:
+        return draw_dim(draw, ndim)
+    axes = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    return tuple(a - ndim if draw(st.booleans()) else a for a in axes)
+
+
+def np_axes(dim, ndim: int):
+    """A microtensor dim as a NumPy axis argument (0-d tensors: dim 0 means "the element")."""
+    if ndim == 0:
+        return None
+    return dim
+
+
+def number(draw, domain="real"):
+    """A Python scalar operand: an int or a float inside the domain."""
+    lo, hi, signed = {
+        "real": (-3.0, 3.0, False),
+        "nonzero": (0.5, 3.0, True),
+        "positive": (0.5, 3.0, False),
+    }[domain]
+    if draw(st.booleans()):
+        ints = [k for k in range(-3, 4) if lo <= abs(k) <= hi] if signed else range(math.ceil(lo), 4)
+        v = draw(st.sampled_from(list(ints)))
+        return -v if signed and draw(st.booleans()) else v
+    v = draw(st.floats(lo, hi, allow_nan=False, allow_subnormal=False))
+    return -v if signed and draw(st.booleans()) else v
+
+
+# ------------------------------------------------------- table building helpers
+CASES: list[OpCase] = []
+
+
+def case(name: str, ops, fn, ref, strategy, **kw) -> None:
+    CASES.append(
+        OpCase(name, tuple(ops) if isinstance(ops, tuple | list) else (ops,), fn, ref, strategy, **kw)
+    )
+
+
+def unary_strategy(domain="real", gap=None, min_dims=0):
+    @st.composite
+    def strat(draw):
+        shape = draw(small_shapes(min_dims))
+        return (draw_array(draw, shape, domain, gap),), {"how": draw(st.sampled_from(["function", "method"]))}
+
+    return strat()
+
+
+def binary_strategy(domain_a="real", domain_b="real", joint=False):
+    @st.composite
+    def strat(draw):
+        sa, sb = draw(small_broadcastable(2))
+        if joint:
+            a, b = draw_joint(draw, [sa, sb], domain_a)
+        else:
+            a, b = draw_array(draw, sa, domain_a), draw_array(draw, sb, domain_b)
+        return (a, b), {"how": draw(st.sampled_from(["operator", "function", "method"]))}
+
+    return strat()
+
+
+def scalar_strategy(domain_x="real", domain_s="real"):
+    @st.composite
+    def strat(draw):
+        return (draw_array(draw, draw(small_shapes()), domain_x),), {"s": number(draw, domain_s)}
+
+    return strat()
+
+
+# ------------------------------------------------------------------- arithmetic
+BINARY = {
+    # name: (op, operator, mt function, method name, numpy, domain of a, domain of b)
+    "add": ("Add", lambda a, b: a + b, mt.add, "add", np.add, "real", "real"),
+    "sub": ("Sub", lambda a, b: a - b, mt.sub, "sub", np.subtract, "real", "real"),
+    "mul": ("Mul", lambda a, b: a * b, mt.mul, "mul", np.multiply, "real", "real"),
+    "div": ("Div", lambda a, b: a / b, mt.div, "div", np.divide, "real", "nonzero"),
+    "pow": ("Pow", lambda a, b: a**b, mt.pow, "pow", np.power, "positive", "real"),
+}
+
+
+def _binary_fn(operator, function, method):
+    def fn(a, b, how):
+        if how == "operator":
+            return operator(a, b)
+        if how == "function":
+            return function(a, b)
+        return getattr(a, method)(b)
+
+    return fn
+
+
+for _name, (_op, _operator, _function, _method, _np, _da, _db) in BINARY.items():
+    case(
+        _name,
+        _op,
+        _binary_fn(_operator, _function, _method),
+        lambda a, b, how, _np=_np: _np(a, b),
+        binary_strategy(_da, _db),
+    )
+    # tensor ⊕ Python scalar and Python scalar ⊕ tensor (the scalar gets no gradient)
+    _ds = "nonzero" if _name == "div" else "real"
+    if _name == "pow":  # positive base ** any real scalar exponent
+        case(
+            "pow_scalar_exponent",
+            _op,
+            lambda x, s: x**s,
+            lambda x, s: np.power(x, s),
+            scalar_strategy("positive", "real"),
+        )
+        case(
+            "pow_int_exponent_real_base",
+            _op,
+            lambda x, s: x**s,
+            lambda x, s: np.power(x, float(s)),
+            st.tuples(small_shapes(), st.sampled_from([0, 1, 2, 3])).flatmap(
+                lambda sh_s: st.tuples(
+                    arrays(sh_s[0], np.float64, "real").map(lambda a: (a,)), st.just({"s": sh_s[1]})
+                )
+            ),
+        )
+        case(
+            "rpow_scalar_base",
+            _op,
+            lambda x, s: s**x,
+            lambda x, s: np.power(float(s), x),
+            scalar_strategy("real", "positive"),
+        )
+        continue
+    case(
+        f"{_name}_scalar",
+        _op,
+        lambda x, s, _f=_operator: _f(x, s),
+        lambda x, s, _n=_np: _n(x, s),
+        scalar_strategy("real", _ds),
+    )
+    case(
+        f"r{_name}_scalar",
+        _op,
+        lambda x, s, _f=_operator: _f(s, x),
+        lambda x, s, _n=_np: _n(s, x),
+        scalar_strategy("nonzero" if _name == "div" else "real", "real"),
+    )
+
+case(
+    "neg",
+    "Neg",
+    lambda x, how: -x if how == "method" else mt.neg(x),
+    lambda x, how: -x,
+    unary_strategy(),
+)
+
+
+# ----------------------------------------------------------------------- matmul
+@st.composite
+def matmul_strategy(draw, kind: str):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    if kind == "1d_1d":
+        sa, sb = (k,), (k,)
+    elif kind == "1d_nd":
+        batch = draw(small_shapes(0, 1, 1).filter(lambda s: math.prod(s) <= 3))
+        sa, sb = (k,), batch + (k, m)
+    elif kind == "nd_1d":
+        batch = draw(small_shapes(0, 1, 1).filter(lambda s: math.prod(s) <= 3))
+        sa, sb = batch + (n, k), (k,)
+    elif kind == "2d":
+        sa, sb = (n, k), (k, m)
+    else:  # batched, with broadcast batch dims (either side may have fewer / size-1 batch dims)
+        ba, bb = draw(broadcastable_shapes(2, 1, 2, 1, 3).filter(lambda s: max(map(math.prod, s)) <= 3))
+        sa, sb = ba + (n, k), bb + (k, m)
+    a, b = draw_array(draw, sa), draw_array(draw, sb)
+    return (a, b), {"how": draw(st.sampled_from(["operator", "function", "method"]))}
+
+
+def _matmul(a, b, how):
+    if how == "operator":
+        return a @ b
+    return mt.matmul(a, b) if how == "function" else a.matmul(b)
+
+
+for _kind in ("1d_1d", "1d_nd", "nd_1d", "2d", "batched_broadcast"):
+    case(f"matmul_{_kind}", "MatMul", _matmul, lambda a, b, how: np.matmul(a, b), matmul_strategy(_kind))
+
+
+# ------------------------------------------------------------ unary elementwise
+def _unary_fn(name):
+    def fn(x, how):
+        return getattr(mt, name)(x) if how == "function" else getattr(x, name)()
+
+    return fn
+
+
+def _np_sigmoid(x):
+    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+
+
+UNARY = {
+    # name: (op, numpy, domain, gap)
+    "exp": ("Exp", np.exp, "real", None),
+    "log": ("Log", np.log, "positive", None),
+    "sqrt": ("Sqrt", np.sqrt, "positive", None),
+    "abs": ("Abs", np.abs, "away_from_zero", None),
+    "tanh": ("Tanh", np.tanh, "real", None),
+    "sigmoid": ("Sigmoid", _np_sigmoid, "logits", None),
+    "relu": ("Relu", lambda x: np.maximum(x, 0), "away_from_zero", None),
+}
+for _name, (_op, _np, _dom, _gap) in UNARY.items():
+    case(_name, _op, _unary_fn(_name), lambda x, how, _np=_np: _np(x), unary_strategy(_dom, _gap))
+
+
+# ----------------------------------------------------------- clamp / max / where
+@st.composite
+def clamp_strategy(draw, which: str):
+    x = draw_array(draw, draw(small_shapes()), "real", GAP)
+    # bounds sit half-way between grid points: never within GAP / 2 of a value
+    lo_k = draw(st.integers(-150, 100))
+    lo = (lo_k + 0.5) * GAP
+    hi = (draw(st.integers(lo_k + 1, 150)) + 0.5) * GAP
+    params = {"min": lo if which != "max" else None, "max": hi if which != "min" else None}
+    params["how"] = draw(st.sampled_from(["function", "method", "clip"]))
+    return (x,), params
+
+
+def _clamp(x, min, max, how):
+    if how == "function":
+        return mt.clamp(x, min=min, max=max)
+    return x.clamp(min, max) if how == "method" else x.clip(min=min, max=max)
+
+
+for _which in ("min", "max", "both"):
+    case(
+        f"clamp_{_which}",
+        "Clamp",
+        _clamp,
+        lambda x, min, max, how: np.clip(x, min, max),
+        clamp_strategy(_which),
+    )
+
+
+@st.composite
+def clamp_tensor_strategy(draw):
+    sx, slo, shi = draw(small_broadcastable(3))
+    x, lo = draw_joint(draw, [sx, slo])
+    hi = lo + draw_array(draw, shi, (0.5, 2.0))  # hi > lo where both bite
+    hi = np.asarray(hi + 0.5 * GAP)  # off the grid of x and lo
+    return (x, lo, hi), {}
+
+
+case(
+    "clamp_tensor_bounds",
+    "Where",
+    lambda x, lo, hi: mt.clamp(x, lo, hi),
+    lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+    clamp_tensor_strategy(),
+)
+
+
+def _maxmin_fn(name):
+    def fn(a, b, how):
+        if how == "function":
+            return getattr(mt, name)(a, b)
+        if how == "method":
+            return getattr(a, name)(b)
+        return (mt.max if name == "maximum" else mt.min)(a, b)  # torch.max(a, b) is maximum
+
+    return fn
+
+
+for _name, _np in (("maximum", np.maximum), ("minimum", np.minimum)):
+    _op = _name.capitalize()
+    case(_name, _op, _maxmin_fn(_name), lambda a, b, how, _n=_np: _n(a, b), binary_strategy(joint=True))
+
+    @st.composite
+    def _ties(draw):
+        a = draw_array(draw, draw(small_shapes()))
+        return (a, a.copy()), {}
+
+    # Exact ties: the gradient is split ½ / ½ (PyTorch's convention) and central differences agree.
+    # The first derivative jumps there, so finite differences of it (second order) are meaningless.
+    case(
+        f"{_name}_ties",
+        _op,
+        lambda a, b, _n=_name: getattr(mt, _n)(a, b),
+        lambda a, b, _n=_np: _n(a, b),
+        _ties(),
+        second_order=False,
+    )
+
+
+@st.composite
+def where_strategy(draw, scalar: bool):
+    sc, sa, sb = draw(small_broadcastable(3))
+    cond = draw(hnp.arrays(np.bool_, sc))
+    a = draw_array(draw, sa)
+    if scalar:
+        return (a,), {"cond": cond, "other": number(draw), "as_tensor": draw(st.booleans())}
+    return (a, draw_array(draw, sb)), {"cond": cond, "as_tensor": draw(st.booleans())}
+
+
+def _where(a, b=None, *, cond, as_tensor, other=None):
+    c = mt.tensor(cond) if as_tensor else cond
+    return mt.where(c, a, other if b is None else b)
+
+
+case(
+    "where",
+    "Where",
+    _where,
+    lambda a, b, cond, as_tensor: np.where(cond, a, b),
+    where_strategy(False),
+)
+case(
+    "where_scalar_other",
+    "Where",
+    _where,
+    lambda a, cond, as_tensor, other: np.where(cond, a, other),
+    where_strategy(True),
+)
+
+
+# ------------------------------------------------------------------ reductions
+@st.composite
+def reduce_strategy(draw, gap=None, allow_none=True, min_dims=0):
+    shape = draw(small_shapes(min_dims))
+    x = draw_array(draw, shape, "real", gap)
+    return (x,), {
+        "dim": draw_dims(draw, len(shape), allow_none),
+        "keepdim": draw(st.booleans()),
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+def _reduce_fn(name):
+    def fn(x, dim, keepdim, how):
+        f = getattr(mt, name) if how == "function" else getattr(type(x), name)
+        if dim is None and not keepdim:
+            return f(x)  # no arguments at all: reduce everything
+        return f(x, dim, keepdim=keepdim)
+
+    return fn
+
+
+case(
+    "sum",
+    "Sum",
+    _reduce_fn("sum"),
+    lambda x, dim, keepdim, how: np.sum(x, axis=np_axes(dim, x.ndim), keepdims=keepdim),
+    reduce_strategy(),
+)
+case(
+    "mean",
+    "Mean",
+    _reduce_fn("mean"),
+    lambda x, dim, keepdim, how: np.mean(x, axis=np_axes(dim, x.ndim), keepdims=keepdim),
+    reduce_strategy(),
+)
+
+
+def _np_logsumexp(x, dim, keepdim, how):
+    axis = np_axes(dim, x.ndim)
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=axis)
+
+
+case("logsumexp", "LogSumExp", _reduce_fn("logsumexp"), _np_logsumexp, reduce_strategy(allow_none=False))
+
+
+@st.composite
+def extreme_all_strategy(draw):
+    return (draw_array(draw, draw(small_shapes()), "real", GAP),), {
+        "how": draw(st.sampled_from(["function", "method"]))
+    }
+
+
+for _name, _np in (("max", np.max), ("min", np.min)):
+    case(
+        f"{_name}_all",
+        "Amax",
+        lambda x, how, _n=_name: getattr(mt, _n)(x) if how == "function" else getattr(x, _n)(),
+        lambda x, how, _np=_np: _np(x),
+        extreme_all_strategy(),
+    )
+
+
+@st.composite
+def extreme_dim_strategy(draw):
+    shape = draw(small_shapes())
+    return (draw_array(draw, shape, "real", GAP),), {
+        "dim": draw_dim(draw, len(shape)),
+        "keepdim": draw(st.booleans()),
+        "how": draw(st.sampled_from(["function", "method", "keyword"])),
+    }
+
+
+def _extreme_dim_fn(name):
+    def fn(x, dim, keepdim, how):
+        if how == "function":
+            res = getattr(mt, name)(x, dim, keepdim)
+        elif how == "method":
+            res = getattr(x, name)(dim, keepdim=keepdim)
+        else:
+            res = getattr(x, name)(dim=dim, keepdim=keepdim)
+        values, indices = res  # a (values, indices) named tuple
+        assert res.values is values and res.indices is indices
+        return values, indices
+
+    return fn
+
+
+def _np_extreme_dim(npf, argf):
+    def ref(x, dim, keepdim, how):
+        if x.ndim == 0:
+            return x, np.zeros((), np.int64)
+        return npf(x, axis=dim, keepdims=keepdim), argf(x, axis=dim, keepdims=keepdim)
+
+    return ref
+
+
+for _name, _npf, _argf in (("max", np.max, np.argmax), ("min", np.min, np.argmin)):
+    # ops: values come from TakeAlongDim (none at all for a 0-d input, which is returned as is)
+    case(
+        f"{_name}_dim",
+        "TakeAlongDim",
+        _extreme_dim_fn(_name),
+        _np_extreme_dim(_npf, _argf),
+        extreme_dim_strategy(),
+    )
+
+
+@st.composite
+def take_along_dim_strategy(draw):
+    shape = draw(small_shapes(1))
+    dim = draw_dim(draw, len(shape))
+    d = dim % len(shape)
+    ishape = tuple(
+        draw(st.integers(1, 4)) if a == d else (1 if draw(st.booleans()) else n) for a, n in enumerate(shape)
+    )
+    # indices repeat (a small range, drawn independently), and may broadcast over the other dims
+    idx = draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, shape[d] - 1)))
+    return (draw_array(draw, shape),), {"indices": idx, "dim": dim, "as_tensor": draw(st.booleans())}
+
+
+case(
+    "take_along_dim",
+    "TakeAlongDim",
+    lambda x, indices, dim, as_tensor: mt.take_along_dim(
+        x, mt.tensor(indices) if as_tensor else indices, dim
+    ),
+    lambda x, indices, dim, as_tensor: np.take_along_axis(x, indices, axis=dim),
+    take_along_dim_strategy(),
+)
+
+
+@st.composite
+def var_strategy(draw, gap):
+    shape = list(draw(small_shapes(1, min_side=1).filter(lambda s: math.prod(s) <= MAX_NUMEL // 2)))
+    dim = draw_dims(draw, len(shape))
+    axes = range(len(shape)) if dim is None else [d % len(shape) for d in np.atleast_1d(dim)]
+    if math.prod(shape[a] for a in axes) < 2:  # at least two values to spread: never 0 / 0
+        shape[min(axes)] = 2
+    x = draw_array(draw, shape, "real", gap)
+    how = draw(st.sampled_from(["correction", "unbiased", "default", "function"]))
+    return (x,), {
+        "dim": dim,
+        "keepdim": draw(st.booleans()),
+        "correction": draw(st.sampled_from([0, 1])),
+        "how": how,
+    }
+
+
+def _var_fn(name):
+    def fn(x, dim, keepdim, correction, how):
+        if how == "correction":
+            return getattr(x, name)(dim, keepdim=keepdim, correction=correction)
+        if how == "unbiased":
+            return getattr(x, name)(dim, bool(correction), keepdim)
+        if how == "default":  # Bessel's correction by default, as PyTorch
+            return (
+                getattr(x, name)(dim, keepdim=keepdim)
+                if correction
+                else getattr(x, name)(dim, correction=0, keepdim=keepdim)
+            )
+        return getattr(mt, name)(x, dim, keepdim=keepdim, correction=correction)
+
+    return fn
+
+
+def _np_var(x, dim, keepdim, correction, how):
+    return np.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+case("var", ("Mean", "Sub", "Mul", "Sum", "Div"), _var_fn("var"), _np_var, var_strategy(None))
+# std: distinct values keep the variance (and so sqrt's derivative) well away from 0
+case(
+    "std",
+    ("Mean", "Sub", "Mul", "Sum", "Div", "Sqrt"),
+    _var_fn("std"),
+    lambda *a, **k: np.sqrt(_np_var(*a, **k)),
+    var_strategy(GAP),
+)
+
+
+@st.composite
+def softmax_strategy(draw):
+    shape = draw(small_shapes())
+    return (draw_array(draw, shape, "logits"),), {
+        "dim": draw_dim(draw, len(shape)),
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+def _np_softmax(x, dim):
+    if x.ndim == 0:
+        return np.ones_like(x)
+    e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _np_log_softmax(x, dim):
+    if x.ndim == 0:
+        return np.zeros_like(x)
+    z = x - np.max(x, axis=dim, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=dim, keepdims=True))
+
+
+for _name, _op, _np in (("softmax", "Softmax", _np_softmax), ("log_softmax", "LogSoftmax", _np_log_softmax)):
+    case(
+        _name,
+        _op,
+        lambda x, dim, how, _n=_name: getattr(mt, _n)(x, dim) if how == "function" else getattr(x, _n)(dim),
+        lambda x, dim, how, _np=_np: _np(x, dim),
+        softmax_strategy(),
+    )
+
+
+# ------------------------------------------------------------------ shape ops
+@st.composite
+def reshape_strategy(draw):
+    shape = draw(small_shapes())
+    rest, target = math.prod(shape), []
+    for _ in range(draw(st.integers(0, 3))):
+        f = draw(st.sampled_from([d for d in range(1, rest + 1) if rest % d == 0]))
+        target.append(f)
+        rest //= f
+    target.append(rest)  # the last factor takes what is left
+    target = draw(st.permutations(target))
+    if draw(st.booleans()):  # let reshape infer one size
+        target[draw(st.integers(0, len(target) - 1))] = -1
+    return (draw_array(draw, shape),), {
+        "target": tuple(target),
+        "how": draw(st.sampled_from(["reshape", "reshape_tuple", "view", "function"])),
+    }
+
+
+def _reshape(x, target, how):
+    if how == "reshape":
+        return x.reshape(*target)
+    if how == "reshape_tuple":
+        return x.reshape(target)
+    return x.view(*target) if how == "view" else mt.reshape(x, target)
+
+
+case("reshape_view", "Reshape", _reshape, lambda x, target, how: np.reshape(x, target), reshape_strategy())
+
+
+@st.composite
+def transpose_strategy(draw):
+    shape = draw(small_shapes(1))
+    n = len(shape)
+    hows = ["method", "function", "T"] + (["mT"] if n >= 2 else []) + (["t"] if n <= 2 else [])
+    return (draw_array(draw, shape),), {
+        "d0": draw_dim(draw, n),
+        "d1": draw_dim(draw, n),
+        "how": draw(st.sampled_from(hows)),
+    }
+
+
+def _transpose(x, d0, d1, how):
+    if how == "method":
+        return x.transpose(d0, d1)
+    if how == "function":
+        return mt.transpose(x, d0, d1)
+    if how == "T":
+        return x.T
+    return x.mT if how == "mT" else x.t()
+
+
+def _np_transpose(x, d0, d1, how):
+    if how == "T" or how == "t":
+        return x.T
+    if how == "mT":
+        return np.swapaxes(x, -1, -2)
+    return np.swapaxes(x, d0, d1)
+
+
+case("transpose", "Permute", _transpose, _np_transpose, transpose_strategy())
+
+
+@st.composite
+def permute_strategy(draw):
+    shape = draw(small_shapes(1))
+    n = len(shape)
+    perm = [d - n if draw(st.booleans()) else d for d in draw(st.permutations(range(n)))]
+    return (draw_array(draw, shape),), {
+        "dims": tuple(perm),
+        "how": draw(st.sampled_from(["args", "tuple", "fn"])),
+    }
+
+
+def _permute(x, dims, how):
+    if how == "args":
+        return x.permute(*dims)
+    return x.permute(dims) if how == "tuple" else mt.permute(x, dims)
+
+
+case(
+    "permute",
+    "Permute",
+    _permute,
+    lambda x, dims, how: np.transpose(x, [d % x.ndim for d in dims]),
+    permute_strategy(),
+)
+
+
+@st.composite
+def squeeze_strategy(draw):
+    shape = draw(shapes(0, MAX_DIMS, 1, 2))  # plenty of size-1 dims
+    return (draw_array(draw, shape),), {"dim": draw_dims(draw, len(shape)), "how": draw(st.booleans())}
+
+
+def _np_squeeze(x, dim, how):
+    if dim is None:
+        return np.squeeze(x)
+    if x.ndim == 0:
+        return x
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    return np.squeeze(x, axis=tuple(d % x.ndim for d in dims if x.shape[d] == 1))
+
+
+case(
+    "squeeze",
+    "Reshape",
+    lambda x, dim, how: (x.squeeze(dim) if dim is not None else x.squeeze()) if how else mt.squeeze(x, dim),
+    _np_squeeze,
+    squeeze_strategy(),
+)
+
+
+@st.composite
+def unsqueeze_strategy(draw):
+    shape = draw(small_shapes())
+    n = len(shape)
+    return (draw_array(draw, shape),), {"dim": draw(st.integers(-n - 1, n)), "how": draw(st.booleans())}
+
+
+case(
+    "unsqueeze",
+    "Reshape",
+    lambda x, dim, how: x.unsqueeze(dim) if how else mt.unsqueeze(x, dim),
+    lambda x, dim, how: np.expand_dims(x, dim),
+    unsqueeze_strategy(),
+)
+
+
+@st.composite
+def flatten_strategy(draw):
+    shape = draw(small_shapes())
+    n = len(shape)
+    s, e = sorted((draw_dim(draw, n) % max(n, 1), draw_dim(draw, n) % max(n, 1)))
+    s = s - max(n, 1) if draw(st.booleans()) else s
+    e = e - max(n, 1) if draw(st.booleans()) else e
+    return (draw_array(draw, shape),), {
+        "start": s,
+        "end": e,
+        "how": draw(st.sampled_from(["method", "fn", "default"])),
+    }
+
+
+def _flatten(x, start, end, how):
+    if how == "default":
+        return x.flatten()
+    return x.flatten(start, end) if how == "method" else mt.flatten(x, start_dim=start, end_dim=end)
+
+
+def _np_flatten(x, start, end, how):
+    if x.ndim == 0:
+        return x.reshape(1)
+    if how == "default":
+        return x.reshape(-1)
+    s, e = start % x.ndim, end % x.ndim
+    return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1 :])
+
+
+case("flatten", "Reshape", _flatten, _np_flatten, flatten_strategy())
+
+
+@st.composite
+def expand_strategy(draw):
+    target = draw(small_shapes())
+    lead = draw(st.integers(0, len(target)))
+    shape = tuple(1 if draw(st.booleans()) else n for n in target[lead:])
+    sizes = tuple(
+        -1 if i >= lead and shape[i - lead] == n and draw(st.booleans()) else n for i, n in enumerate(target)
+    )
+    return (draw_array(draw, shape),), {
+        "sizes": sizes,
+        "target": target,
+        "how": draw(st.sampled_from(["args", "tuple", "fn", "as"])),
+    }
+
+
+def _expand(x, sizes, target, how):
+    if how == "args":
+        return x.expand(*sizes)
+    if how == "tuple":
+        return x.expand(sizes)
+    return mt.expand(x, *sizes) if how == "fn" else x.expand_as(mt.zeros(target))
+
+
+case(
+    "expand",
+    "Expand",
+    _expand,
+    lambda x, sizes, target, how: np.broadcast_to(x, target),
+    expand_strategy(),
+)
+
+
+@st.composite
+def cat_strategy(draw):
+    base = list(draw(small_shapes(1).filter(lambda s: math.prod(s) <= MAX_NUMEL // 3)))
+    dim = draw_dim(draw, len(base))
+    k = draw(st.integers(1, 3))
+    xs = []
+    for _ in range(k):
+        s = list(base)
+        s[dim] = draw(st.integers(1, 3))
+        xs.append(draw_array(draw, s))
+    return tuple(xs), {"dim": dim, "how": draw(st.sampled_from(["cat", "concat", "tuple"]))}
+
+
+def _cat(*xs, dim, how):
+    if how == "cat":
+        return mt.cat(list(xs), dim)
+    return mt.concat(list(xs), dim=dim) if how == "concat" else mt.cat(xs, dim=dim)
+
+
+case("cat", "Cat", _cat, lambda *xs, dim, how: np.concatenate(xs, axis=dim), cat_strategy())
+
+
+@st.composite
+def stack_strategy(draw):
+    shape = draw(small_shapes().filter(lambda s: math.prod(s) <= MAX_NUMEL // 3))
+    k = draw(st.integers(1, 3))
+    xs = tuple(draw_array(draw, shape) for _ in range(k))
+    return xs, {"dim": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
+case(
+    "stack",
+    "Stack",
+    lambda *xs, dim: mt.stack(list(xs), dim),
+    lambda *xs, dim: np.stack(xs, axis=dim),
+    stack_strategy(),
+)
+
+case(
+    "clone",
+    "Clone",
+    lambda x, how: x.clone() if how == "method" else mt.clone(x),
+    lambda x, how: x.copy(),
+    unary_strategy(),
+)
+
+# float64 -> float32 -> float64. Values and eps are multiples of 2**-10, exact in float32, so finite
+# differences stay exact through the rounding; the gradient is cast back to each input's dtype.
+case(
+    "cast",
+    "Cast",
+    lambda x, how: x.float().double() if how == "float" else x.to(mt.float32).to(mt.float64),
+    lambda x, how: x.astype(np.float32).astype(np.float64),
+    st.tuples(
+        small_shapes().flatmap(lambda s: arrays(s, np.float64, "real", 2.0**-6)).map(lambda a: (a,)),
+        st.fixed_dictionaries({"how": st.sampled_from(["float", "to"])}),
+    ),
+    eps=CAST_EPS,
+    grid=2.0**-6,
+)
+
+
+# -------------------------------------------------------------------- indexing
+def _int_or_slice(draw, n: int):
+    kind = draw(st.sampled_from(["int", "slice", "full"]))
+    if kind == "int":
+        return draw(st.integers(-n, n - 1))
+    if kind == "full":
+        return slice(None)
+    step = draw(st.sampled_from([None, 1, 2, 3, -1, -2]))
+    start = draw(st.none() | st.integers(-n - 1, n + 1))
+    stop = draw(st.none() | st.integers(-n - 1, n + 1))
+    return slice(start, stop, step)
+
+
+@st.composite
+def basic_index_strategy(draw):
+    """ints (negative too), slices with steps (negative too, possibly empty), None and Ellipsis."""
+    shape = draw(small_shapes())
+    n = len(shape)
+    p = draw(st.integers(0, n))
+    items = [_int_or_slice(draw, shape[d]) for d in range(p)]
+    if draw(st.booleans()):  # Ellipsis over the middle dims, then explicit trailing dims
+        q = draw(st.integers(p, n))
+        items += [Ellipsis] + [_int_or_slice(draw, shape[d]) for d in range(q, n)]
+    for _ in range(draw(st.integers(0, 2))):
+        items.insert(draw(st.integers(0, len(items))), None)
+    index = items[0] if len(items) == 1 and draw(st.booleans()) else tuple(items)
+    return (draw_array(draw, shape),), {"index": index}
+
+
+@st.composite
+def int_array_index_strategy(draw):
+    """Integer arrays (repeated and negative indices) broadcast together, mixed with slices.
+
+    Arrays separated by a slice or Ellipsis move their result dims to the front (NumPy's rule).
+    """
+    shape = draw(small_shapes(1))
+    n = len(shape)
+    ishape = draw(shapes(1, 2, 1, 3))
+    kinds = draw(
+        st.lists(st.sampled_from(["array", "slice"]), min_size=n, max_size=n).filter(lambda k: "array" in k)
+    )
+    items: list[Any] = [
+        draw(hnp.arrays(np.int64, ishape, elements=st.integers(-shape[d], shape[d] - 1)))
+        if kind == "array"
+        else slice(None, None, draw(st.sampled_from([None, 2, -1])))
+        for d, kind in enumerate(kinds)
+    ]
+    if draw(st.booleans()):  # trailing full slices may be left out
+        while isinstance(items[-1], slice) and items[-1] == slice(None):
+            items.pop()
+    full = [i for i, it in enumerate(items) if isinstance(it, slice) and it == slice(None)]
+    if full and len(items) == n and draw(st.booleans()):  # an Ellipsis standing for one full slice
+        items[draw(st.sampled_from(full))] = Ellipsis
+    form = draw(st.sampled_from(["ndarray", "tensor", "list"]))
+    if form == "tensor":
+        items = [mt.tensor(it) if isinstance(it, np.ndarray) else it for it in items]
+    elif form == "list":
+        items = [it.tolist() if isinstance(it, np.ndarray) else it for it in items]
+    index = items[0] if len(items) == 1 else tuple(items)
+    return (draw_array(draw, shape),), {"index": index}
+
+
+@st.composite
+def bool_mask_index_strategy(draw):
+    """Boolean masks over the leading dims (or after a slice / Ellipsis), as array or tensor."""
+    shape = draw(small_shapes(1))
+    n = len(shape)
+    form = draw(st.sampled_from(["lead", "after_slice", "after_ellipsis"]))
+    if form == "lead" or n == 1:
+        k = draw(st.integers(1, n))
+        mask = draw(hnp.arrays(np.bool_, shape[:k]))
+        items = [mask]
+    elif form == "after_slice":
+        mask = draw(hnp.arrays(np.bool_, shape[1:2]))
+        items = [slice(None), mask]
+    else:
+        mask = draw(hnp.arrays(np.bool_, shape[-1:]))
+        items = [Ellipsis, mask]
+    if draw(st.booleans()):
+        items = [mt.tensor(m) if isinstance(m, np.ndarray) else m for m in items]
+    return (draw_array(draw, shape),), {"index": items[0] if len(items) == 1 else tuple(items)}
+
+
+def _np_index(index):
+    if isinstance(index, tuple):
+        return tuple(_np_index(i) for i in index)
+    if isinstance(index, mt.Tensor):
+        return index.numpy()
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+for _name, _strat in (
+    ("getitem_basic", basic_index_strategy()),
+    ("getitem_int_array", int_array_index_strategy()),
+    ("getitem_bool_mask", bool_mask_index_strategy()),
+):
+    case(_name, "GetItem", lambda x, index: x[index], lambda x, index: x[_np_index(index)], _strat)
+
+
+# ------------------------------------ fused layer / loss ops (nn.functional)
+@st.composite
+def linear_strategy(draw):
+    batch = draw(shapes(0, 2, 1, 3))
+    n_in, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    xs = (draw_array(draw, batch + (n_in,)), draw_array(draw, (n_out, n_in)))
+    if draw(st.booleans()):
+        xs += (draw_array(draw, (n_out,)),)
+    return xs, {}
+
+
+case(
+    "linear",
+    "Linear",
+    lambda x, w, b=None: F.linear(x, w, b),
+    lambda x, w, b=None: x @ w.T + (0.0 if b is None else b),
+    linear_strategy(),
+)
+
+
+@st.composite
+def cross_entropy_strategy(draw):
+    c = draw(st.integers(1, 4))
+    rank = draw(st.sampled_from([1, 2, 3]))  # (C,), (N, C), (N, C, d)
+    lead = tuple(draw(st.integers(1, 3)) for _ in range(min(rank - 1, 1)))
+    tail = tuple(draw(st.integers(1, 2)) for _ in range(rank - 2))
+    target = draw(hnp.arrays(np.int64, lead + tail, elements=st.integers(0, c - 1)))
+    return (draw_array(draw, lead + (c,) + tail, "logits"),), {
+        "target": target,
+        "reduction": draw(st.sampled_from(["mean", "sum", "none"])),
+        "as_tensor": draw(st.booleans()),
+    }
+
+
+def _np_reduce(loss, reduction):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def _np_cross_entropy(x, target, reduction, as_tensor):
+    dim = 0 if x.ndim == 1 else 1
+    z = x - x.max(axis=dim, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
+    picked = np.take_along_axis(logp, np.expand_dims(target, dim), axis=dim).squeeze(dim)
+    return _np_reduce(-picked, reduction)
+
+
+case(
+    "cross_entropy",
+    ("SoftmaxCrossEntropy", "Mean", "Sum", "Reshape", "Permute"),
+    lambda x, target, reduction, as_tensor: F.cross_entropy(
+        x, mt.tensor(target) if as_tensor else target, reduction=reduction
+    ),
+    _np_cross_entropy,
+    cross_entropy_strategy(),
+)
+
+
+@st.composite
+def bce_strategy(draw, logits: bool, pos_weight: bool = False):
+    shape = draw(small_shapes())
+    # probabilities away from 0 and 1; logits away from relu/abs's kink when pos_weight takes that path
+    x = draw_array(draw, shape, ("away_from_zero" if pos_weight else "logits") if logits else (0.05, 0.95))
+    xs = (x, draw_array(draw, shape, (0.0, 1.0)))  # soft targets: the target's gradient is checked too
+    if pos_weight:
+        xs += (draw_array(draw, shape[len(shape) - draw(st.integers(0, len(shape))) :], (0.2, 3.0)),)
+    return xs, {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _np_bce_logits(z, y, w=None, *, reduction):
+    softplus_neg = np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0)  # log(1 + e^−z)
+    loss = (1 - y) * z + (1 if w is None else 1 + (w - 1) * y) * softplus_neg
+    return _np_reduce(loss, reduction)
+
+
+case(
+    "binary_cross_entropy",
+    ("BinaryCrossEntropy", "Mean", "Sum"),
+    lambda p, y, reduction: F.binary_cross_entropy(p, y, reduction=reduction),
+    lambda p, y, reduction: _np_reduce(-(y * np.log(p) + (1 - y) * np.log(1 - p)), reduction),
+    bce_strategy(logits=False),
+)
+case(
+    "bce_with_logits",
+    ("BCEWithLogits", "Mean", "Sum"),
+    lambda z, y, reduction: F.binary_cross_entropy_with_logits(z, y, reduction=reduction),
+    _np_bce_logits,
+    bce_strategy(logits=True),
+)
+case(
+    "bce_with_logits_pos_weight",
+    ("BCEWithLogits", "Mean", "Sum"),
+    lambda z, y, w, reduction: F.binary_cross_entropy_with_logits(z, y, pos_weight=w, reduction=reduction),
+    _np_bce_logits,
+    bce_strategy(logits=True, pos_weight=True),
+)
+
+
+# ------------------------------------------- internal ops (reached by backward)
+@st.composite
+def sum_to_strategy(draw):
+    shape = draw(small_shapes())
+    lead = draw(st.integers(0, len(shape)))
+    target = tuple(1 if draw(st.booleans()) else n for n in shape[lead:])
+    return (draw_array(draw, shape),), {"shape": target}
+
+
+def _np_sum_to(x, shape):
+    lead = x.ndim - len(shape)
+    out = x.sum(axis=tuple(range(lead))) if lead else x
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and out.shape[i] != 1)
+    return out.sum(axis=axes, keepdims=True) if axes else out
+
+
+case("sum_to", "SumTo", lambda x, shape: SumTo(shape)(x), _np_sum_to, sum_to_strategy())
+
+
+@st.composite
+def index_add_case_strategy(draw):
+    kind = draw(st.sampled_from(["basic", "int_array"]))
+    (x,), params = draw(basic_index_strategy() if kind == "basic" else int_array_index_strategy())
+    index = params["index"] if isinstance(params["index"], tuple) else (params["index"],)
+    index = tuple(_np_index(i) for i in index)
+    out_shape = np.zeros(x.shape)[index].shape
+    return (draw_array(draw, out_shape),), {"index": index, "shape": x.shape}
+
+
+def _np_index_add(g, index, shape):
+    out = np.zeros(shape)
+    np.add.at(out, index, g)
+    return out
+
+
+case(
+    "index_add",
+    "IndexAdd",
+    lambda g, index, shape: IndexAdd(index, shape)(g),
+    _np_index_add,
+    index_add_case_strategy(),
+)
+
+CASES_BY_NAME: dict[str, OpCase] = {c.name: c for c in CASES}
+assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
