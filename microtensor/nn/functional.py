@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import creation
@@ -37,11 +39,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return _fused.Linear()(input, weight, bias)
 
 
-def relu(input: Tensor) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); `inplace` is accepted for PyTorch compatibility, the result is always new."""
     return _ew.relu(input)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     return _ew.where(input > 0, input, input * negative_slope)
 
 
@@ -53,15 +56,33 @@ def sigmoid(input: Tensor) -> Tensor:
     return _ew.sigmoid(input)
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:
+def _softmax_dim(name: str, ndim: int) -> int:
+    """PyTorch's legacy choice when dim is omitted (0 for 0-, 1- and 3-D input, else 1), with its warning."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+        "as an argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim)
     return _reduce.softmax(input, dim)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim)
     return _reduce.log_softmax(input, dim)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p); identity when not training."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
@@ -88,6 +109,23 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 # ------------------------------------------------------------------ losses
+# Signatures are PyTorch's, including the positions of the deprecated size_average/reduce arguments,
+# so that positional calls written for PyTorch mean the same here.
+def _reduction(size_average, reduce, reduction: str, op: str) -> str:
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+        warnings.warn(
+            f"{op}: size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+            "instead.",
+            stacklevel=3,
+        )
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
 def _reduce_loss(loss: Tensor, reduction: str, op: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -110,26 +148,68 @@ def _same_shape(input: Tensor, target: Tensor, op: str) -> Tensor:
     return target
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def _elementwise_weight(weight, input: Tensor, op: str, name: str = "weight") -> Tensor:
+    """A weight that broadcasts to the input's shape (and does not enlarge it)."""
+    weight = as_tensor(weight, op)
+    try:
+        ok = np.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{op}: {name} of shape {weight.shape} does not broadcast to the input's {input.shape}"
+        )
+    return _ew.cast(weight, input.dtype) if weight.dtype != input.dtype else weight
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """Mean squared error; with `weight` (input's shape), 'mean' divides by the total weight (as PyTorch)."""
+    reduction = _reduction(size_average, reduce, reduction, "mse_loss")
     target = _same_shape(input, target, "mse_loss")
     diff = input - target
-    return _reduce_loss(diff * diff, reduction, "mse_loss")
+    loss = diff * diff
+    if weight is None:
+        return _reduce_loss(loss, reduction, "mse_loss")
+    weight = as_tensor(weight, "mse_loss")
+    if weight.shape != input.shape:
+        raise ValueError(
+            f"mse_loss: weight of shape {weight.shape} must have the input's shape {input.shape}"
+        )
+    if weight.dtype != input.dtype:
+        weight = _ew.cast(weight, input.dtype)
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce_loss(loss, reduction, "mse_loss")
 
 
 def binary_cross_entropy(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
-):
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """BCE of probabilities; logs clamped at −100 like PyTorch, so p = 0 or 1 gives finite loss."""
+    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
     target = _same_shape(input, target, "binary_cross_entropy")
     p = input._data
-    if p.size and (p.min() < 0 or p.max() > 1):
+    if p.size and not (p.min() >= 0 and p.max() <= 1):
         raise RuntimeError(
             f"binary_cross_entropy: all elements of input should be between 0 and 1, got range "
             f"[{p.min()}, {p.max()}]; apply sigmoid first or use binary_cross_entropy_with_logits"
         )
     loss = _fused.BinaryCrossEntropy()(input, target)
     if weight is not None:
-        loss = loss * weight
+        loss = loss * _elementwise_weight(weight, input, "binary_cross_entropy")
     return _reduce_loss(loss, reduction, "binary_cross_entropy")
 
 
@@ -137,84 +217,134 @@ def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
     pos_weight: Tensor | None = None,
 ) -> Tensor:
     """BCE of sigmoid(input), computed from logits without overflow for any magnitude."""
+    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
     target = _same_shape(input, target, "binary_cross_entropy_with_logits")
-    if pos_weight is None:
-        loss = _fused.BCEWithLogits()(input, target)
-    else:
-        # (1 − y)·z + (1 + (w − 1)·y)·softplus(−z), softplus(−z) = log(1 + e^−|z|) + max(−z, 0)
-        softplus = ((-input.abs()).exp() + 1).log() + (-input).relu()
-        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus
+    if pos_weight is not None:
+        pos_weight = _elementwise_weight(pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight")
+    loss = _fused.BCEWithLogits()(input, target, pos_weight)
     if weight is not None:
-        loss = loss * weight
+        loss = loss * _elementwise_weight(weight, input, "binary_cross_entropy_with_logits")
     return _reduce_loss(loss, reduction, "binary_cross_entropy_with_logits")
 
 
-def _class_targets(input: Tensor, target: Tensor, op: str) -> tuple[Tensor, np.ndarray]:
+def _class_targets(input: Tensor, target, op: str) -> tuple[Tensor, np.ndarray]:
     """Flatten (N, C, d1, ...) scores and (N, d1, ...) targets to (M, C) and (M,)."""
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if t.shape != expected:
+        raise ValueError(
+            f"{op}: expected target of shape {expected} (one class index per sample) for input "
+            f"{input.shape}, got {t.shape}"
+        )
     if input.ndim == 1:
         input, t = input.reshape(1, -1), t.reshape(1)
     elif input.ndim > 2:
         c = input.shape[1]
         input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, c)
         t = t.reshape(-1)
-    if t.shape != input.shape[:1]:
-        raise ValueError(
-            f"{op}: expected target of shape {input.shape[:1]} for input {input.shape}, got {t.shape}"
-        )
     return input, t
+
+
+def _class_weight(weight, scores: Tensor, op: str) -> Tensor | None:
+    if weight is None:
+        return None
+    weight = as_tensor(weight, op)
+    if weight.shape != (scores.shape[1],):
+        raise ValueError(
+            f"{op}: weight must have one entry per class, shape ({scores.shape[1]},), got {weight.shape}"
+        )
+    return _ew.cast(weight, scores.dtype) if weight.dtype != scores.dtype else weight
 
 
 def nll_loss(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
-    """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
-    shape = target.shape
+    """Negative log-likelihood of class indices, given log-probabilities (N, C) or (N, C, d1, ...)."""
+    reduction = _reduction(size_average, reduce, reduction, "nll_loss")
     scores, t = _class_targets(input, target, "nll_loss")
+    weight = _class_weight(weight, scores, "nll_loss")
     picked = -_pick(scores, t, ignore_index, "nll_loss")
-    return _weighted(picked, t, weight, ignore_index, reduction, shape, "nll_loss")
+    return _weighted(picked, t, weight, ignore_index, reduction, _target_shape(input), "nll_loss")
+
+
+def _target_shape(input: Tensor) -> tuple[int, ...]:
+    return input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
 
 
 def cross_entropy(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """Softmax cross-entropy from logits, with class-index or class-probability targets."""
-    target = as_tensor(target, "cross_entropy")
+    op = "cross_entropy"
+    reduction = _reduction(size_average, reduce, reduction, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    target = as_tensor(target, op)
+    dim = 0 if input.ndim == 1 else 1
     if target.is_floating_point():
         if target.shape != input.shape:
             raise ValueError(
-                f"cross_entropy: probability targets must have the input's shape {input.shape}, "
-                f"got {target.shape}"
+                f"{op}: probability targets must have the input's shape {input.shape}, got {target.shape}"
             )
-        dim = 0 if input.ndim == 1 else 1
+        target = _ew.cast(target, input.dtype)
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / input.shape[dim]
         logp = _reduce.log_softmax(input, dim)
-        terms = -(_ew.cast(target, input.dtype) * logp)
+        terms = -(target * logp)
         if weight is not None:
+            w = _class_weight(weight, input if dim == 1 else input.reshape(1, -1), op)
             wshape = [1] * input.ndim
             wshape[dim] = -1
-            terms = terms * weight.reshape(*wshape)
+            terms = terms * w.reshape(*wshape)
         loss = terms.sum(dim)
         if reduction == "mean":
             return loss.sum() / (loss.numel() or 1)
-        return _reduce_loss(loss, reduction, "cross_entropy")
-    shape = target.shape
-    scores, t = _class_targets(input, target, "cross_entropy")
-    _check_classes(t, scores.shape[1], ignore_index, "cross_entropy")
+        return _reduce_loss(loss, reduction, op)
+    shape = _target_shape(input)
+    scores, t = _class_targets(input, target, op)
+    weight = _class_weight(weight, scores, op)
+    _check_classes(t, scores.shape[1], ignore_index, op)
     safe_t = np.where(t == ignore_index, 0, t)
-    loss = _fused.SoftmaxCrossEntropy()(scores, safe_t)
-    return _weighted(loss, t, weight, ignore_index, reduction, shape, "cross_entropy")
+    loss = _weighted(
+        _fused.SoftmaxCrossEntropy()(scores, safe_t), t, weight, ignore_index, reduction, shape, op
+    )
+    if not label_smoothing:
+        return loss
+    # PyTorch: (1 − ε)·nll + ε/C · Σ_c −w_c·log p_c, with the same ignore mask and 'mean' denominator
+    logp = _reduce.log_softmax(scores, 1)
+    smooth = -((logp * weight) if weight is not None else logp).sum(1)
+    keep = t != ignore_index
+    if not keep.all():
+        smooth = smooth * Tensor._wrap(keep.astype(smooth.dtype))
+    if reduction == "none":
+        smooth = smooth.reshape(shape)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    else:
+        denom = weight._data[t[keep]].sum() if weight is not None else keep.sum()
+        smooth = smooth.sum() / float(denom)
+    return loss * (1 - label_smoothing) + smooth * (label_smoothing / scores.shape[1])
 
 
 def _check_classes(t: np.ndarray, n_classes: int, ignore_index: int, op: str) -> None:

@@ -308,7 +308,7 @@ class Module:
             if arr.shape != target.shape:
                 problems.append(
                     f"size mismatch for {k}: copying a param with shape {arr.shape} from checkpoint, "
-                    f"the shape in current model is {target.shape}"
+                    f"the shape in current model is {target.shape}."
                 )
             elif arr.dtype.kind not in "biuf":
                 problems.append(f"unsupported dtype {arr.dtype} for {k}")

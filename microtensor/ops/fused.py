@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import Tensor
 from . import _xp
 from .base import Op
 
@@ -39,7 +40,8 @@ class SoftmaxCrossEntropy(Op):
     formula = "∂x = grad · (softmax(x) − onehot(target))"
 
     def forward(self, x, target):
-        z = x - np.max(x, axis=1, keepdims=True)
+        with np.errstate(over="ignore"):  # logits spanning more than the dtype's range: exp(−inf) = 0
+            z = x - np.max(x, axis=1, keepdims=True)
         logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
         self.saved = logp
         return -np.take_along_axis(logp, target[:, None], axis=1)[:, 0]
@@ -54,11 +56,11 @@ class SoftmaxCrossEntropy(Op):
 class BinaryCrossEntropy(Op):
     """Elementwise −[y log p + (1 − y) log(1 − p)], logs clamped at −100 as PyTorch."""
 
-    formula = "∂p = grad · (p − y) / max(p(1 − p), 1e-12), ∂y = grad · (log(1 − p) − log p)"
+    formula = "∂p = grad · (p − y) / max(p · (1 − p), 1e-12), ∂y = grad · (log(1 − p) − log p)"
 
     def forward(self, p, y):
-        with np.errstate(divide="ignore"):
-            return -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log(1 - p), -100))
+        with np.errstate(divide="ignore"):  # PyTorch's expression: gives +0 (not −0) for p = y ∈ {0, 1}
+            return (y - 1) * np.maximum(np.log1p(-p), -100) - y * np.maximum(np.log(p), -100)
 
     def backward(self, g, out, p, y):
         gp = gy = None
@@ -71,16 +73,41 @@ class BinaryCrossEntropy(Op):
         return gp, gy
 
 
+def _softplus_neg(z):
+    """softplus(−z) = log(1 + e^−z), computed as log(1 + e^−|z|) + max(−z, 0) (no overflow)."""
+    if isinstance(z, Tensor):
+        return ((-z.abs()).exp() + 1).log() + (-z).relu()
+    return np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0)
+
+
 class BCEWithLogits(Op):
-    """Elementwise max(z, 0) − z·y + log(1 + e^−|z|): BCE of sigmoid(z), stable for any z."""
+    """Elementwise (1 − y)·z + (1 + (w − 1)·y)·softplus(−z): BCE of sigmoid(z), stable for any z.
 
-    formula = "∂z = grad · (σ(z) − y), ∂y = −grad · z"
+    w is the optional pos_weight (None: 1), so without it this is max(z, 0) − z·y + log(1 + e^−|z|).
+    """
 
-    def forward(self, z, y):
-        return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    formula = (
+        "∂z = grad · ((1 + (w − 1)·y)·σ(z) − w·y), ∂y = grad · ((w − 1)·softplus(−z) − z), "
+        "∂w = grad · y · softplus(−z)"
+    )
 
-    def backward(self, g, out, z, y):
-        return (
-            _xp.sum_to(g * (_xp.sigmoid(z) - y), z.shape) if self.needs[0] else None,
-            _xp.sum_to(-g * z, y.shape) if self.needs[1] else None,
-        )
+    def forward(self, z, y, w=None):
+        if w is None:
+            return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        return (1 - y) * z + (1 + (w - 1) * y) * _softplus_neg(z)
+
+    def backward(self, g, out, z, y, w=None):
+        gz = gy = gw = None
+        if w is None:
+            if self.needs[0]:
+                gz = _xp.sum_to(g * (_xp.sigmoid(z) - y), z.shape)
+            if self.needs[1]:
+                gy = _xp.sum_to(-g * z, y.shape)
+            return gz, gy, None
+        if self.needs[0]:
+            gz = _xp.sum_to(g * ((1 + (w - 1) * y) * _xp.sigmoid(z) - w * y), z.shape)
+        if self.needs[1]:
+            gy = _xp.sum_to(g * ((w - 1) * _softplus_neg(z) - z), y.shape)
+        if self.needs[2]:
+            gw = _xp.sum_to(g * y * _softplus_neg(z), w.shape)
+        return gz, gy, gw

@@ -34,8 +34,27 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters (Tensors, or (name, Tensor) pairs as named_parameters() yields)."""
         params = group["params"]
+        if isinstance(params, set):
+            raise TypeError(
+                f"{type(self).__name__}: optimizer parameters need to be organized in ordered collections, "
+                "but the ordering of tensors in sets will change between runs; use a list instead"
+            )
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError(
+                f"{type(self).__name__}: all optimizer params should be with/without names. "
+                "Some param names are missing"
+            )
+        if names:
+            group = {**group, "param_names": names}
+        if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError(
+                f"{type(self).__name__}: all optimizer param groups should be with/without names."
+            )
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
@@ -140,6 +159,8 @@ class Optimizer:
             p = params[key]
             entry = {}
             for k, v in s.items():
+                if isinstance(v, np.ndarray):
+                    v = Tensor._wrap(v)
                 if isinstance(v, Tensor) and v.ndim and v.shape != p.shape:
                     raise ValueError(
                         f"{type(self).__name__}.load_state_dict: state {k!r} of parameter {key} has shape "
