@@ -1,0 +1,314 @@
+"""mt.explain: backward written out as a chain-rule derivation."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import microtensor as mt
+import microtensor.nn as nn
+import microtensor.nn.functional as F
+from microtensor.explain import symbols
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def xor_setup():
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid()).double()
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=mt.float64)
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]], dtype=mt.float64)
+    loss = F.binary_cross_entropy(model(x), y)
+    return model, x, y, loss
+
+
+def quiet_explain(*args, **kwargs) -> str:
+    return mt.explain(*args, file=io.StringIO(), **kwargs)
+
+
+def section(text: str, title: str) -> str:
+    """The derivation block of one parameter: from its title line to the next blank line."""
+    m = re.search(rf"^{re.escape(title)}.*?(?=\n\n|\Z)", text, flags=re.MULTILINE | re.DOTALL)
+    assert m, f"no section {title!r} in:\n{text}"
+    return m.group(0)
+
+
+def count_paths(output: mt.Tensor, target: mt.Tensor) -> int:
+    """Paths from output down to target, by walking grad_fn.next_functions / inputs."""
+    if output is target:
+        return 1
+    node = output.grad_fn
+    if node is None:
+        return 0
+    return sum(
+        count_paths(x, target)
+        for x, nxt, need in zip(node.inputs, node.next_functions, node.needs)
+        if need and (nxt is not None or x is target)
+    )
+
+
+# ------------------------------------------------------------- the XOR network
+def test_explain_prints_and_returns_the_same_text(capsys):
+    _, _, _, loss = xor_setup()
+    text = mt.explain(loss)
+    assert capsys.readouterr().out == text + "\n"
+    buf = io.StringIO()
+    assert mt.explain(loss, file=buf) == text and buf.getvalue() == text + "\n"
+    assert capsys.readouterr().out == ""
+
+
+def test_xor_names_each_parameter_and_its_chain():
+    model, _, _, loss = xor_setup()
+    text = quiet_explain(loss, model.named_parameters())
+    symbol = {"0.weight": "W1", "0.bias": "b1", "2.weight": "W2", "2.bias": "b2"}
+    for name, p in model.named_parameters():
+        block = section(text, f"dL/d{symbol[name]}  ({name}), shape {p.shape}: 1 path from L")
+        value = float(re.search(r"value: \S+ (?:\S+ )?(?:‖·‖ )?= (\S+)", block).group(1))
+        g = mt.autograd.grad(loss, p, retain_graph=True)[0].numpy()
+        assert value == pytest.approx(float(np.linalg.norm(g)) if g.size > 1 else g.item(), rel=1e-3)
+    # the tutorial's names, recognisable in the forward listing
+    for line in (
+        "Z1  = Linear(X, W1, b1)",
+        "A1  = Tanh(Z1)",
+        "Z2  = Linear(A1, W2, b2)",
+        "A2  = Sigmoid(Z2)",
+    ):
+        assert line in text
+    w1 = section(text, "dL/dW1")
+    assert "dL/dW1 = dL/dℓ · dℓ/dA2 · dA2/dZ2 · dZ2/dA1 · dA1/dZ1 · dZ1/dW1" in w1
+    assert "path: L ← ℓ ← A2 ← Z2 ← A1 ← Z1 ← W1" in w1
+    w2 = section(text, "dL/dW2")
+    assert "dL/dW2 = dL/dℓ · dℓ/dA2 · dA2/dZ2 · dZ2/dW2" in w2
+    assert re.search(r"dL/dW2\s+= \(dL/dZ2\)ᵀ @ A1$", w2, flags=re.MULTILINE)
+    assert "dL/dA1" not in w2  # only the tensors on W2's path
+
+
+def test_xor_shows_the_tanh_and_sigmoid_derivatives():
+    model, _, _, loss = xor_setup()
+    text = quiet_explain(loss, model.named_parameters())
+    # the ops' rules as recorded ...
+    assert "local rule  ∂x = grad · (1 − out²)" in text
+    assert "local rule  ∂x = grad · out · (1 − out)" in text
+    # ... and substituted with the network's tensors
+    assert re.search(r"dL/dZ1\s+= dL/dA1 · \(1 − A1²\)$", text, flags=re.MULTILINE)
+    assert re.search(r"dL/dZ2\s+= dL/dA2 · A2 · \(1 − A2\)$", text, flags=re.MULTILINE)
+
+
+def test_xor_steps_follow_the_engine_order():
+    _, _, _, loss = xor_setup()
+    text = quiet_explain(loss)
+    steps = re.findall(r"^  \d+\. (\w+): ", text, flags=re.MULTILINE)
+    engine = [t.grad_fn.name() for t in reversed(mt.autograd._topo_order([loss])) if t.grad_fn is not None]
+    assert (
+        steps
+        == engine
+        == [
+            "MeanBackward",
+            "BinaryCrossEntropyBackward",
+            "SigmoidBackward",
+            "LinearBackward",
+            "TanhBackward",
+            "LinearBackward",
+        ]
+    )
+    # each step's gradient is shown with its shape and norm
+    dz1 = mt.autograd.grad(loss, symbols(loss)["Z1"], retain_graph=True)[0].numpy()
+    m = re.search(r"dL/dZ1 = dL/dA1 · \(1 − A1²\)\s+\(4, 4\)\s+‖·‖ = (\S+)", text)
+    assert float(m.group(1)) == pytest.approx(np.linalg.norm(dz1), rel=1e-3)
+
+
+def test_paths_match_the_graph():
+    model, _, _, loss = xor_setup()
+    text = quiet_explain(loss, model.named_parameters())
+    for name, p in model.named_parameters():
+        m = re.search(
+            rf"^dL/d\w+  \({re.escape(name)}\), shape \S+(?: \S+)?: (\d+) paths? from L", text, re.M
+        )
+        assert int(m.group(1)) == count_paths(loss, p) == 1
+    # weights used twice (tied) have two paths; explain lists both products and sums the rules
+    w = mt.tensor([[0.5, -1.0], [2.0, 0.3]], dtype=mt.float64, requires_grad=True)
+    x = mt.tensor([[1.0, 2.0]], dtype=mt.float64)
+    out = F.linear(F.linear(x, w).tanh(), w).sigmoid().sum()
+    text = quiet_explain(out, {"w": w})
+    assert count_paths(out, w) == 2
+    block = section(text, "dL/dw")
+    assert "2 paths from L" in block
+    assert len(re.findall(r"^\s+[=+] .*dZ\d/dw$", block.replace("dL/dw = ", "= "), flags=re.M)) == 2
+    rule = re.search(r"^    dL/dw\s+= (.*)$", block, flags=re.M).group(1)  # the substituted rules
+    assert rule.count(" + ") == 1 and "(dL/dZ2)ᵀ @ A1" in rule and "(dL/dZ1)ᵀ @ X" in rule
+
+
+def test_explain_does_not_change_grads_or_free_the_graph():
+    model, x, y, loss = xor_setup()
+    hidden = symbols(loss)["A1"]
+    hidden.retain_grad()
+    loss.backward(retain_graph=True)
+    before = {name: (p.grad, p.grad.numpy().copy()) for name, p in model.named_parameters()}
+    hidden_grad = hidden.grad
+    quiet_explain(loss, model.named_parameters())
+    quiet_explain(loss)
+    for name, p in model.named_parameters():
+        assert p.grad is before[name][0]
+        np.testing.assert_array_equal(p.grad.numpy(), before[name][1])
+    assert hidden.grad is hidden_grad  # a retain_grad() tensor is not accumulated into either
+    # never-computed grads stay None
+    fresh_model, _, _, fresh = xor_setup()
+    quiet_explain(fresh)
+    assert all(p.grad is None for p in fresh_model.parameters())
+    fresh.backward()  # the graph is still there
+    assert all(p.grad is not None for p in fresh_model.parameters())
+
+
+def test_diamond_shows_the_sum_of_both_paths():
+    x = mt.tensor([0.5, -1.0, 2.0], dtype=mt.float64, requires_grad=True)
+    u, v = x.tanh(), x.sigmoid()
+    out = (u + v).sum()
+    text = quiet_explain(out, {"x": x})
+    block = section(text, "dL/dx")
+    assert "2 paths from L (they meet: the contributions add up)" in block
+    assert "dL/dx = dL/dadd1 · dadd1/dtanh1 · dtanh1/dx" in block
+    assert "+ dL/dadd1 · dadd1/dsigmoid1 · dsigmoid1/dx" in block
+    assert re.search(
+        r"dL/dx\s+= dL/dtanh1 · \(1 − tanh1²\) \+ dL/dsigmoid1 · sigmoid1 · \(1 − sigmoid1\)$", block, re.M
+    )
+    # in the step listing the second contribution is accumulated (+=) and only then complete
+    assert re.search(r"dL/dx = dL/dtanh1 · \(1 − tanh1²\)\s+\(3,\)\s+\(partial", text)
+    assert re.search(r"dL/dx \+= dL/dsigmoid1", text)
+    values = [float(s) for s in re.search(r"value: \(3,\) ‖·‖ = \S+  \[(.*)\]", block).group(1).split(", ")]
+    xs = x.detach().numpy()
+    expected = (1 - np.tanh(xs) ** 2) + (s := 1 / (1 + np.exp(-xs))) * (1 - s)
+    np.testing.assert_allclose(values, expected, rtol=1e-3)
+
+
+def test_same_tensor_twice_in_one_op_gives_two_factors():
+    w = mt.tensor([1.0, 2.0], dtype=mt.float64, requires_grad=True)
+    text = quiet_explain((w * w).sum(), {"w": w})
+    block = section(text, "dL/dw")
+    assert "2 paths" in block and "dmul1/dw[a]" in block and "dmul1/dw[b]" in block
+    assert re.search(r"dL/dw\s+= dL/dmul1 · w \+ dL/dmul1 · w$", block, re.M)
+
+
+def test_long_chain_is_summarised():
+    x = mt.tensor([0.3, -0.2], dtype=mt.float64, requires_grad=True)
+    h = x
+    for _ in range(300):
+        h = h.tanh()
+    text = quiet_explain(h.sum(), {"x": x}, max_steps=10)
+    assert len(text.splitlines()) < 110
+    assert "… 291 steps omitted (291 × TanhBackward) …" in text
+    assert re.findall(r"^  (\d+)\. ", text, re.M) == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "297",
+        "298",
+        "299",
+        "300",
+        "301",
+    ]
+    block = section(text, "dL/dx")
+    assert "1 path from L" in block and "(291 more factors)" in block and "more lines" in block
+    assert re.search(r"dL/dx\s+= dL/dtanh1 · \(1 − tanh1²\)$", block, re.M)
+
+
+def test_exponentially_many_paths_are_counted_not_listed():
+    x = mt.tensor([0.1], dtype=mt.float64, requires_grad=True)
+    h = x
+    for _ in range(40):
+        h = h.tanh() + h.sigmoid()  # each diamond doubles the number of paths
+    text = quiet_explain(h.sum(), {"x": x})
+    block = section(text, "dL/dx")
+    assert f"{2**40} paths from L" in block
+    assert f"+ … ({2**40 - 8} more paths)" in block
+
+
+def test_default_inputs_are_every_leaf_that_requires_grad():
+    a = mt.tensor([1.0, 2.0], requires_grad=True)
+    b = mt.tensor([3.0, 4.0], requires_grad=True)
+    c = mt.tensor([5.0, 6.0])  # needs no grad
+    text = quiet_explain((a * b + c).sum())
+    titles = re.findall(r"^(dL/d\w+), shape", text, re.M)
+    assert titles == ["dL/dP1", "dL/dP2"]
+    assert re.search(r"^  C1\s+leaf\s+\(2,\) float32\s+no grad$", text, re.M)
+
+
+def test_inputs_not_in_the_graph_and_non_scalar_outputs():
+    a = mt.tensor([1.0, 2.0], requires_grad=True)
+    unused = mt.tensor([1.0], requires_grad=True)
+    text = quiet_explain(a * 2, {"a": a, "unused": unused})
+    assert "seed is ones(2,)" in text
+    assert re.search(r"dout/da\s+= 1 · 2$", text, re.M)
+    assert "unused: not used to compute out" in text
+
+
+def test_explain_errors_name_the_fix():
+    _, _, _, loss = xor_setup()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"freed by backward\(\).*retain_graph=True"):
+        quiet_explain(loss)
+    with pytest.raises(RuntimeError, match="no grad_fn"):
+        quiet_explain(mt.tensor([1.0]))
+    with pytest.raises(TypeError, match="named_parameters"):
+        quiet_explain(xor_setup()[3], ["not a pair"])
+
+
+def test_user_function_without_formula_is_explained_by_its_backward():
+    class Cube(mt.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x**2
+
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    text = quiet_explain(Cube.apply(x).sum(), {"x": x})
+    assert "CubeBackward" in text and "by CubeBackward.backward" in text
+    assert re.search(r"value: \(2,\) ‖·‖ = 12\.37", text)  # |(3, 12)|
+
+
+# ---------------------------------------------------------------- the example
+def load_example(name: str):
+    """Import examples/NAME.py as a module (its directory on sys.path, as when run as a script)."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_chain_equals_the_hand_derived_gradients(tmp_path, capsys, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)  # as on a machine without Graphviz
+    res = load_example("explain_xor").main(out_dir=tmp_path)
+    out = capsys.readouterr().out
+    assert res["lines_checked"] == 7
+    assert res["grads_untouched_by_explain"]
+    assert res["max_chain_vs_reference"] <= 1e-10
+    assert res["max_chain_vs_autograd"] <= 1e-10
+    assert res["max_dZ2_vs_tutorial"] <= 1e-10
+    assert res["graph"] == tmp_path / "xor_graph.dot" and res["graph"].exists()
+    assert "the printed chain is the hand derivation" in out
+    assert "dL/dW1 = dL/dℓ · dℓ/dA2 · dA2/dZ2 · dZ2/dA1 · dA1/dZ1 · dZ1/dW1" in res["text"]
+
+
+def test_example_check_fails_when_the_printed_chain_is_wrong():
+    example = load_example("explain_xor")
+    _, _, _, loss = xor_setup()
+    text = quiet_explain(loss)
+    values = {k: t.detach().numpy() for k, t in symbols(loss).items()}
+    with pytest.raises(AssertionError, match="did not print"):
+        example.evaluate_chain(text.replace("(1 − A1²)", "(1 + A1²)"), values)

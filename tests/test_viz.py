@@ -1,0 +1,198 @@
+"""microtensor.viz: DOT source for the recorded graph, and rendering it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+
+import numpy as np
+import pytest
+
+import microtensor as mt
+import microtensor.nn as nn
+import microtensor.nn.functional as F
+from microtensor import viz
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NODE = re.compile(r"^\s*(\w+)\s*\[(.*)\];$")
+_EDGE = re.compile(r"^\s*(\w+)\s*->\s*(\w+)(?:\s*\[(.*)\])?;$")
+
+
+def parse_dot(src: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, str]]]:
+    """A small parser for the DOT subset to_dot writes: nodes with attributes, and edges.
+
+    Fails on anything else, on unbalanced braces/brackets (outside quoted strings) and on
+    edges that name undeclared nodes.
+    """
+    bare = _QUOTED.sub('""', src)
+    assert bare.count("{") == bare.count("}") == 1, "one balanced digraph { ... } block"
+    assert bare.count("[") == bare.count("]")
+    lines = src.strip().splitlines()
+    assert re.fullmatch(r"digraph \w+ \{", lines[0]) and lines[-1] == "}"
+    nodes: dict[str, dict[str, str]] = {}
+    edges = []
+    for line in lines[1:-1]:
+        if re.match(r"^\s*(graph|node|edge) \[", line):
+            continue
+        if m := _EDGE.match(line):
+            edges.append((m.group(1), m.group(2), m.group(3) or ""))
+        elif m := _NODE.match(line):
+            attrs = {}
+            for key, value in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,\s]+)', m.group(2)):
+                attrs[key] = (
+                    value[1:-1].replace("\\n", "\n").replace('\\"', '"') if value[0] == '"' else value
+                )
+            assert m.group(1) not in nodes, f"node {m.group(1)} declared twice"
+            nodes[m.group(1)] = attrs
+        else:
+            raise AssertionError(f"unparsed DOT line: {line!r}")
+    for a, b, _ in edges:
+        assert a in nodes and b in nodes, f"edge {a} -> {b} names an undeclared node"
+    return nodes, edges
+
+
+def xor_setup():
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid()).double()
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=mt.float64)
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]], dtype=mt.float64)
+    loss = F.binary_cross_entropy(model(x), y)
+    return model, x, y, loss
+
+
+def labels(nodes) -> list[str]:
+    return [a["label"] for a in nodes.values()]
+
+
+def test_dot_parses_and_matches_the_graph():
+    model, x, y, loss = xor_setup()
+    nodes, edges = parse_dot(viz.to_dot(loss, model.named_parameters()))
+    ops = [a for a in nodes.values() if a["shape"] == "box"]
+    leaves = [a for a in nodes.values() if a["shape"] == "ellipse"]
+    # Linear, Tanh, Linear, Sigmoid, BCE, Mean; leaves x, 4 parameters, y
+    assert sorted(a["label"].split("\n")[0] for a in ops) == sorted(
+        ["LinearBackward", "TanhBackward", "LinearBackward", "SigmoidBackward"]
+        + ["BinaryCrossEntropyBackward", "MeanBackward"]
+    )
+    assert len(leaves) == 6
+    assert len(edges) == 3 + 1 + 3 + 1 + 2 + 1  # one per tensor input of each op
+    # shapes and dtypes on op nodes
+    assert any(lab.startswith("TanhBackward\n") and "(4, 4) float64" in lab for lab in labels(nodes))
+    assert any(lab.startswith("MeanBackward\n") and "() float64" in lab for lab in labels(nodes))
+    # edges run input -> op: the Mean node has one input and no consumer
+    mean = next(k for k, a in nodes.items() if a["label"].startswith("MeanBackward"))
+    assert [a for a, b, _ in edges if b == mean] and not [b for a, b, _ in edges if a == mean]
+    # the data and the target need no grad: dashed
+    dashed = [a for a, b, attrs in edges if "dashed" in attrs]
+    assert sorted(nodes[a]["label"].split("\n")[1] for a in dashed) == ["(4, 1) float64", "(4, 2) float64"]
+    # every op node carries its local derivative rule as a tooltip
+    tanh = next(a for a in ops if a["label"].startswith("TanhBackward"))
+    assert tanh["tooltip"] == "∂x = grad · (1 − out²)"
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_dot_names_every_parameter(as_dict):
+    model, x, y, loss = xor_setup()
+    names = dict(model.named_parameters()) if as_dict else model.named_parameters()
+    nodes, _ = parse_dot(viz.to_dot(loss, names))
+    firsts = [lab.split("\n")[0] for lab in labels(nodes)]
+    for name, p in model.named_parameters():
+        hits = [lab for lab in labels(nodes) if lab.split("\n")[0].split(" ")[0] == name]
+        assert len(hits) == 1, (name, firsts)
+        assert f"{p.shape} {p.dtype}" in hits[0]
+    # unnamed leaves say so, with their shape
+    assert sum(f.startswith("leaf") for f in firsts) == 2
+
+
+def test_dot_without_names_labels_leaves_by_shape():
+    w = mt.tensor([[1.0, 2.0]], requires_grad=True)
+    out = (w * 3).sum()
+    nodes, edges = parse_dot(viz.to_dot(out))
+    leaf = next(a for a in nodes.values() if a["shape"] == "ellipse")
+    assert leaf["label"].startswith("leaf") and "(1, 2) float32" in leaf["label"]
+    assert len(edges) == 2
+
+
+def test_dot_shows_gradient_norms_after_backward_with_retain_graph():
+    model, x, y, loss = xor_setup()
+    before = viz.to_dot(loss, model.named_parameters())
+    assert "‖grad‖" not in before
+    loss.backward(retain_graph=True)
+    nodes, _ = parse_dot(viz.to_dot(loss, model.named_parameters()))
+    for name, p in model.named_parameters():
+        label = next(lab for lab in labels(nodes) if lab.split(" ")[0].split("\n")[0] == name)
+        expected = float(np.linalg.norm(p.grad.numpy()))
+        shown = float(re.search(r"‖grad‖ = (\S+)", label).group(1))
+        assert shown == pytest.approx(expected, rel=1e-3)
+    # the data and the target have no gradient
+    assert sum("‖grad‖" in lab for lab in labels(nodes)) == 4
+
+
+def test_dot_of_a_freed_graph_says_how_to_keep_it():
+    _, _, _, loss = xor_setup()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"before backward\(\).*retain_graph=True"):
+        viz.to_dot(loss)
+
+
+def test_dot_of_shared_inputs_has_one_node_and_two_edges():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    out = (x * x).sum()
+    nodes, edges = parse_dot(viz.to_dot(out, {"x": x}))
+    xs = [k for k, a in nodes.items() if a["label"].split("\n")[0] == "x"]
+    assert len(xs) == 1
+    assert sum(a == xs[0] for a, _, _ in edges) == 2
+
+
+def test_dot_escapes_quotes_in_names():
+    w = mt.tensor([1.0], requires_grad=True)
+    nodes, _ = parse_dot(viz.to_dot((w * 2).sum(), {'my "w"': w}))
+    assert any(lab.startswith('my "w"') for lab in labels(nodes))
+
+
+# ------------------------------------------------------------------ render
+def test_render_without_dot_writes_the_dot_file(tmp_path, monkeypatch, capsys):
+    model, x, y, loss = xor_setup()
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)
+    path = viz.render(loss, tmp_path / "graph.svg", names=dict(model.named_parameters()))
+    assert path == tmp_path / "graph.dot"
+    assert path.read_text(encoding="utf-8") == viz.to_dot(loss, dict(model.named_parameters()))
+    assert not (tmp_path / "graph.svg").exists()
+    out = capsys.readouterr().out
+    assert f"dot -Tsvg {path} -o {tmp_path / 'graph.svg'}" in out
+
+
+def _fake_dot(tmp_path, body: str):
+    exe = tmp_path / "dot"
+    exe.write_text("#!/bin/sh\n" + body)
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    return str(exe)
+
+
+def test_render_with_dot_calls_it_with_the_source(tmp_path, monkeypatch):
+    """A stand-in `dot` that records its arguments and copies stdin to the -o file."""
+    _, _, _, loss = xor_setup()
+    fake = _fake_dot(tmp_path, 'echo "$@" > "$(dirname "$0")/args"\ncat > "$3"\n')
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: fake if name == "dot" else None)
+    path = viz.render(loss, tmp_path / "out" / "graph", format="png")
+    assert path == tmp_path / "out" / "graph.png"
+    assert path.read_text(encoding="utf-8") == viz.to_dot(loss)
+    assert (tmp_path / "args").read_text().split() == ["-Tpng", "-o", str(path)]
+
+
+def test_render_reports_a_failing_dot(tmp_path, monkeypatch):
+    _, _, _, loss = xor_setup()
+    fake = _fake_dot(tmp_path, 'echo "Error: syntax error in line 1" >&2\nexit 1\n')
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: fake)
+    with pytest.raises(RuntimeError, match="syntax error in line 1"):
+        viz.render(loss, tmp_path / "graph.svg")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_render_with_real_graphviz(tmp_path):
+    model, _, _, loss = xor_setup()
+    path = viz.render(loss, tmp_path / "graph.svg", names=model.named_parameters())
+    svg = path.read_text(encoding="utf-8")
+    assert path.suffix == ".svg" and "<svg" in svg
+    assert "2.weight" in svg and "TanhBackward" in svg
