@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 
 LINT_DIRS := $(wildcard microtensor tests examples benchmarks)
 
-.PHONY: venv test lint demo torch clean
+.PHONY: venv test lint demo torch bench clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/xor.py
 	$(BIN)/python examples/mnist_mlp.py --epochs 1
+
+# microtensor vs hand-derived NumPy vs PyTorch (if installed), one BLAS thread.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
 
 # PyTorch parity tests; pinned to the release available on local disk.
 torch: $(STAMP)

@@ -1,0 +1,261 @@
+"""The benchmark harness measures equal work: its check passes for every workload and fails when a
+peer is deliberately wrong; the quick harness runs end to end. No timing is asserted."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # benchmarks/ is a top-level package of the repo, not installed
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import _threads, floor, harness, workloads  # noqa: E402
+from benchmarks.harness import EqualWorkError, equal_work_check  # noqa: E402
+
+TINY_SIZES = workloads.Sizes(
+    small_mlp=(8, 8, 8, 1),
+    small_mlp_batch=4,
+    mnist_mlp=(20, 30, 10),
+    mnist_batch=8,
+    chain_lengths=(20, 40),
+    op_repeats=10,
+    backward_nodes=10,
+)
+TINY = harness.Config(
+    "tiny",
+    TINY_SIZES,
+    blocks=2,
+    min_blocks=2,
+    block_seconds=0.001,
+    case_seconds=0.01,
+    warmup_seconds=0.0,
+    flatness_steps=30,
+)
+CASES = {c.name: c for c in workloads.make_cases(TINY_SIZES)}
+FRAMEWORKS = [p for p in workloads.available_peers() if p != "numpy"]
+
+
+def test_every_workload_has_cases():
+    assert {c.workload for c in CASES.values()} == set(workloads.WORKLOADS)
+    assert "torch" in FRAMEWORKS or not workloads.torch_available()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_equal_work_check_passes(name, dtype):
+    result = equal_work_check(CASES[name], dtype)
+    assert set(result["worst"]) == set(FRAMEWORKS)
+    assert result["rtol"] == (harness.RTOL64 if dtype == "float64" else CASES[name].rtol32)
+    for worst in result["worst"].values():
+        assert worst["rel_err"] <= result["rtol"]
+
+
+def test_full_size_problems_are_the_issues():
+    cases = {c.name: c for c in workloads.make_cases()}
+    assert cases["xor"].spec.sizes == (2, 4, 1) and cases["xor"].spec.batch == 4
+    small = cases["small-mlp"].spec
+    assert (small.sizes, small.batch, small.momentum, small.loss) == ((64, 64, 64, 1), 32, 0.9, "mse")
+    mnist = cases["mnist-mlp"].spec
+    assert (mnist.sizes, mnist.batch, mnist.loss, mnist.hidden) == ((784, 1000, 10), 128, "ce", "relu")
+    assert cases["mnist-mlp"].dtype == "float32"
+    assert {"deep-chain/2000", "deep-chain/100000"} <= set(cases)
+
+
+# ------------------------------------------------------------- a deliberately wrong peer
+def _patch_init(monkeypatch, cls, after):
+    """Run `after(runner)` at the end of cls.__init__."""
+    original = cls.__init__
+
+    def patched(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        after(self)
+
+    monkeypatch.setattr(cls, "__init__", patched)
+
+
+def test_check_fails_on_a_different_learning_rate(monkeypatch):
+    def scale_lr(runner):
+        runner.opt.param_groups[0]["lr"] *= 1.01
+
+    _patch_init(monkeypatch, workloads.MicrotensorTrain, scale_lr)
+    with pytest.raises(EqualWorkError, match="xor") as info:
+        equal_work_check(CASES["xor"], "float64")
+    message = str(info.value)
+    assert "microtensor: step 1: param '0.weight' after the update differs" in message
+    assert "microtensor: step 1: loss" not in message  # same weights in: same loss out, first step
+    assert "torch:" not in message
+
+
+def test_check_fails_on_a_different_learning_rate_in_float32(monkeypatch):
+    def scale_lr(runner):
+        runner.opt.param_groups[0]["lr"] *= 1.1
+
+    _patch_init(monkeypatch, workloads.MicrotensorTrain, scale_lr)
+    with pytest.raises(EqualWorkError, match="microtensor: step 1: param"):
+        equal_work_check(CASES["mnist-mlp"], "float32")
+
+
+def test_check_fails_on_a_different_momentum_only_from_step_two(monkeypatch):
+    def change_momentum(runner):
+        runner.opt.param_groups[0]["momentum"] = 0.5
+
+    _patch_init(monkeypatch, workloads.MicrotensorTrain, change_momentum)
+    with pytest.raises(EqualWorkError) as info:
+        equal_work_check(CASES["small-mlp"], "float64")
+    message = str(info.value)
+    assert "microtensor: step 2: param" in message
+    assert "step 1" not in message  # the first step only initialises the momentum buffer
+
+
+def test_check_fails_on_a_perturbed_floor_gradient(monkeypatch):
+    original = floor.tanh_mlp_mse
+
+    def perturbed(X, y, params):
+        loss, grads = original(X, y, params)
+        grads["2.weight"] = grads["2.weight"] * (1 + 1e-7)
+        return loss, grads
+
+    monkeypatch.setattr(floor, "tanh_mlp_mse", perturbed)
+    with pytest.raises(EqualWorkError) as info:
+        equal_work_check(CASES["small-mlp"], "float64")
+    message = str(info.value)
+    for peer in FRAMEWORKS:  # every peer now disagrees with the (wrong) floor
+        assert f"{peer}: step 1: grad '2.weight' differs" in message
+
+
+def test_check_fails_on_a_different_chain(monkeypatch):
+    _patch_init(monkeypatch, workloads.MicrotensorChain, lambda runner: setattr(runner, "c", 1.0))
+    with pytest.raises(EqualWorkError, match="microtensor: step 1: loss differs"):
+        equal_work_check(CASES["deep-chain/20"], "float64")
+
+
+def test_check_fails_on_a_wrong_chain_backward(monkeypatch):
+    original = floor.tanh_mul_chain
+
+    def wrong(x0, n, c):
+        loss, g = original(x0, n, c)
+        return loss, g * c  # one multiply too many on the way back
+
+    monkeypatch.setattr(floor, "tanh_mul_chain", wrong)
+    with pytest.raises(EqualWorkError, match="grad 'x' differs"):
+        equal_work_check(CASES["deep-chain/20"], "float64")
+
+
+def test_check_fails_on_a_missing_backward_node(monkeypatch):
+    original = floor.add_chain_backward
+    monkeypatch.setattr(floor, "add_chain_backward", lambda n, dtype: original(n - 1, dtype))
+    with pytest.raises(EqualWorkError, match="grad 'b' differs"):
+        equal_work_check(CASES["op-overhead/backward"], "float64")
+
+
+def test_check_fails_when_a_peer_computes_in_another_dtype(monkeypatch):
+    def to_double(runner):
+        runner.model.double()
+        runner.x = runner.x.double()
+
+    _patch_init(monkeypatch, workloads.MicrotensorTrain, to_double)
+    with pytest.raises(
+        EqualWorkError, match="microtensor: step 1: grad '0.weight' is float64, expected float32"
+    ):
+        equal_work_check(CASES["xor"], "float32")
+
+
+def test_check_fails_when_a_peer_does_not_record_the_graph(monkeypatch):
+    def no_grad(runner):
+        runner.a.requires_grad_(False)
+        runner.b.requires_grad_(False)
+
+    _patch_init(monkeypatch, workloads.MicrotensorAdd, no_grad)
+    with pytest.raises(EqualWorkError, match="did not record a graph node"):
+        equal_work_check(CASES["op-overhead/add-grad"], "float64")
+
+
+def test_check_compares_names_and_shapes():
+    assert harness._rel_err(np.ones(3), np.ones(3)) == 0
+    assert harness._rel_err(np.ones(3), np.ones((3, 1))) == float("inf")
+    assert harness._rel_err(np.array([np.nan]), np.array([np.nan])) == float("inf")
+    assert harness._rel_err(np.array([1.0, 0.0]), np.array([1.0, 1e-3])) == pytest.approx(1e-3, rel=1e-6)
+
+
+# ------------------------------------------------------------------------ the harness
+def test_quick_harness_end_to_end(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    assert harness.main(["--json", str(path)], config=TINY) == 0
+    out = capsys.readouterr().out
+    report = json.loads(path.read_text())
+
+    env = report["meta"]["environment"]
+    for key in ("python", "numpy", "torch", "platform", "cpu_count", "threads"):
+        assert key in env
+    assert env["threads"]["env"]["OPENBLAS_NUM_THREADS"] == "1"
+    assert report["meta"]["load_start"] is None or len(report["meta"]["load_start"]) == 3
+    assert set(report["cases"]) == set(CASES)
+    peers = ["numpy", *FRAMEWORKS]
+    assert report["peers"] == peers
+    for name, case in report["cases"].items():
+        assert case["unit"] in ("step", "op", "node")
+        assert set(case["check"]) == {"float64", "float32"}
+        assert list(case["peers"]) == peers
+        for peer, r in case["peers"].items():
+            assert len(r["block_times"]) == TINY.blocks
+            assert all(t > 0 for t in r["block_times"])
+            assert r["min"] <= r["median"] <= r["max"]
+            assert r["ratio_numpy"] == pytest.approx(r["median"] / case["peers"]["numpy"]["median"])
+            if "torch" in peers:
+                assert r["ratio_torch"] == pytest.approx(r["median"] / case["peers"]["torch"]["median"])
+            assert (r["peak_bytes"] is None) == (peer == "torch")
+        assert name in out
+    flat = report["memory_flatness"]
+    assert flat["steps"] == TINY.flatness_steps
+    assert set(flat["peers"]) == {"numpy", "microtensor"}
+    for m in flat["peers"].values():
+        assert {"start_bytes", "end_bytes", "growth_bytes", "peak_above_start_bytes"} <= set(m)
+    assert "median" in out and "×numpy" in out and "threads:" in out
+    assert "deep-chain time per op" in out
+
+
+def test_harness_aborts_on_unequal_work(monkeypatch, tmp_path, capsys):
+    def scale_lr(runner):
+        runner.opt.param_groups[0]["lr"] *= 2
+
+    _patch_init(monkeypatch, workloads.MicrotensorTrain, scale_lr)
+    path = tmp_path / "bench.json"
+    assert harness.main(["--only", "xor", "--json", str(path)], config=TINY) == 2
+    assert "ABORTED: equal-work check failed for xor" in capsys.readouterr().err
+    assert not path.exists()
+
+
+def test_only_selects_workloads_and_rejects_unknown_names(capsys):
+    cases = workloads.make_cases(TINY_SIZES)
+    names = [c.name for c in workloads.select(cases, ["deep-chain", "xor"])]
+    assert names == ["xor", "deep-chain/20", "deep-chain/40"]
+    assert harness.main(["--only", "nope"], config=TINY) == 2
+    assert "unknown workload" in capsys.readouterr().err
+
+
+def test_profile_prints_the_top_functions(capsys):
+    harness.profile(TINY, ["xor"], steps=3, top=5)
+    out = capsys.readouterr().out
+    assert "=== microtensor xor: 3 steps, top 5 by tottime" in out
+    assert "tottime" in out
+
+
+def test_thread_arguments_are_parsed_before_numpy():
+    assert _threads.parse_threads([]) == 1
+    assert _threads.parse_threads(["--quick", "--threads", "3"]) == 3
+    assert _threads.parse_threads(["--threads=2"]) == 2
+    env = {k: v for k, v in os.environ.items() if k not in _threads.THREAD_ENV_VARS}
+    code = (
+        "import sys, benchmarks, benchmarks._threads as t\n"
+        "assert 'numpy' not in sys.modules, 'importing benchmarks must not load numpy'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
+    listed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--list"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    assert b"mnist-mlp" in listed.stdout
