@@ -10,22 +10,20 @@ they are Tensors and the backward rules themselves are recorded.
 from __future__ import annotations
 
 import functools
-import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from ._grad_mode import mode as _mode
 from .tensor import Tensor
 
+
 # ---------------------------------------------------------------- grad mode
-_mode = threading.local()
-
-
 def is_grad_enabled() -> bool:
     """Whether ops record the graph (per thread, like PyTorch)."""
-    return getattr(_mode, "enabled", True)
+    return _mode.enabled
 
 
 def _set_enabled(flag: bool) -> None:
@@ -104,28 +102,39 @@ _FREED = (
 )
 
 
+_POST = object()  # stack marker: the tensor below it has had all its inputs ordered
+
+
 def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors reachable from roots through ops that need grad, inputs before outputs."""
+    """Tensors reachable from roots through ops that need grad, inputs before outputs.
+
+    An iterative depth-first walk (no recursion, so any depth works): a tensor is
+    appended after everything it was computed from.
+    """
     order: list[Tensor] = []
     visited: set[int] = set()
-    stack = [(r, False) for r in reversed(roots)]
+    stack: list = list(reversed(roots))
+    pop, push, visit = stack.pop, stack.append, visited.add
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
+        t = pop()
+        if t is _POST:
+            order.append(pop())
             continue
         if id(t) in visited:
             continue
-        visited.add(id(t))
-        stack.append((t, True))
+        visit(id(t))
         node = t.grad_fn
-        if node is not None:
-            inputs = node.inputs
-            if inputs is None:
-                raise RuntimeError(_FREED)
-            for x, need in zip(inputs, node.needs):
-                if need and id(x) not in visited:
-                    stack.append((x, False))
+        if node is None:
+            order.append(t)
+            continue
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(_FREED)
+        push(t)
+        push(_POST)
+        for x, need in zip(inputs, node.needs):
+            if need:
+                push(x)
     return order
 
 
@@ -174,9 +183,10 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
         prev = grads.get(id(r))
         grads[id(r)] = s if prev is None else prev + s
     leaf_grads, captured = [], {}
+    pop, get = grads.pop, grads.get
     with set_grad_enabled(create_graph):
         for t in reversed(order):
-            g = grads.pop(id(t), None)
+            g = pop(id(t), None)
             if g is None:
                 continue
             if t._meta is not None:
@@ -196,18 +206,18 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
             if type(res) is not tuple:
                 res = (res,)
             for x, need, gx in zip(inputs, node.needs, res):
-                if not need or gx is None:
-                    continue
-                data = x._data
-                if gx.shape != data.shape:
-                    raise RuntimeError(
-                        f"{node.name()}: backward returned a gradient of shape {tuple(gx.shape)} "
-                        f"for an input of shape {data.shape}"
-                    )
-                if gx.dtype != data.dtype:
-                    gx = gx.to(data.dtype) if create_graph else gx.astype(data.dtype)
-                prev = grads.get(id(x))
-                grads[id(x)] = gx if prev is None else prev + gx
+                if need and gx is not None:
+                    data = x._data
+                    if gx.shape != data.shape:
+                        raise RuntimeError(
+                            f"{node.name()}: backward returned a gradient of shape {tuple(gx.shape)} "
+                            f"for an input of shape {data.shape}"
+                        )
+                    if gx.dtype != data.dtype:
+                        gx = gx.to(data.dtype) if create_graph else gx.astype(data.dtype)
+                    k = id(x)
+                    prev = get(k)
+                    grads[k] = gx if prev is None else prev + gx
             if not retain_graph:
                 node.inputs = None
                 node.saved = None
@@ -237,7 +247,8 @@ def _roots_and_seeds(outputs, grad_outputs, create_graph: bool, op: str):
                     f"{op}: grad can be implicitly created only for scalar outputs, but the output "
                     f"has shape {out.shape}; pass gradient= (a Tensor of that shape) explicitly"
                 )
-            seed = np.ones_like(out._data)
+            seed = np.empty_like(out._data)
+            seed.fill(1)
             seeds.append(Tensor._wrap(seed) if create_graph else seed)
         else:
             go = go if isinstance(go, Tensor) else Tensor(go, dtype=out.dtype)

@@ -19,6 +19,20 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ------------------------------------------------------------------ layers
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    x, w = input._data, weight._data
+    if (
+        w.ndim != 2
+        or x.ndim == 0
+        or x.shape[-1] != w.shape[1]
+        or x.dtype != w.dtype
+        or (bias is not None and (bias._data.shape != w.shape[:1] or bias._data.dtype != w.dtype))
+    ):
+        _linear_error(input, weight, bias)
+    return _fused.Linear()(input, weight, bias)
+
+
+def _linear_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """Raise the error that says what is wrong with linear's arguments."""
     if weight.ndim != 2:
         raise RuntimeError(
             f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}"
@@ -36,7 +50,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"linear: {name} has dtype {t.dtype} but weight has dtype {weight.dtype}; convert the "
                 f"input with .to({weight.dtype}) or the model with .float()/.double()"
             )
-    return _fused.Linear()(input, weight, bias)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

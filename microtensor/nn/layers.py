@@ -37,7 +37,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight, self.bias)
+        params = self._parameters  # direct lookup: Module.__getattr__ is slow on the hot path
+        return F.linear(input, params["weight"], params["bias"])
 
     def extra_repr(self) -> str:
         return (

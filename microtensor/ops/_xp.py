@@ -28,23 +28,25 @@ def sum_to(g, shape: tuple[int, ...]):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
     )
-    out = g.sum(axis=axes) if axes else g
+    out = np.add.reduce(g, axis=axes) if axes else g
     return out if out.shape == shape else np.reshape(out, shape)
 
 
 def expand(g, shape: tuple[int, ...]):
-    """Broadcast g to shape (a read-only view for arrays)."""
+    """Broadcast g to shape (for arrays, a new array: faster than np.broadcast_to and writeable)."""
     if g.shape == shape:
         return g
     if isinstance(g, Tensor):
         return g.expand(*shape)
-    return np.broadcast_to(g, shape)
+    out = np.empty(shape, g.dtype)
+    np.copyto(out, g)
+    return out
 
 
 def sum(g, axis=None, keepdims: bool = False):
     if isinstance(g, Tensor):
         return g.sum(axis, keepdim=keepdims)
-    return np.sum(g, axis=axis, keepdims=keepdims)
+    return np.add.reduce(g, axis=axis, keepdims=keepdims)
 
 
 def permute(g, axes):

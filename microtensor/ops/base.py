@@ -26,8 +26,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from .. import autograd
-from ..tensor import Tensor
+from .._grad_mode import mode as _mode
+from ..tensor import Tensor, _wrap
 
 REGISTRY: dict[str, type[Op]] = {}
 
@@ -50,13 +50,15 @@ class Op:
             out = self.forward(*arrays)
         except (ValueError, TypeError) as e:
             raise RuntimeError(self.error_message(arrays, e)) from e
-        if autograd.is_grad_enabled():
-            needs = tuple(isinstance(t, Tensor) and t._requires_grad for t in inputs)
-            if True in needs:
-                self.inputs = inputs
-                self.needs = needs
-                return Tensor._wrap(out, self)
-        return Tensor._wrap(out)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if _mode.enabled:
+            for t in inputs:
+                if isinstance(t, Tensor) and t._requires_grad:
+                    self.inputs = inputs
+                    self.needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+                    return _wrap(out, self)
+        return _wrap(out)
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward"

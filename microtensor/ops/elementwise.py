@@ -225,6 +225,10 @@ class Sigmoid(Op):
     formula = "∂x = grad · out · (1 − out)"
 
     def forward(self, x):
+        if x.ndim and x.dtype.itemsize >= 4 and x.size and np.minimum.reduce(x, axis=None) > -80:
+            e = np.exp(-x)  # cannot overflow here: the short path
+            e += 1
+            return np.reciprocal(e, out=e)
         e = np.exp(-np.abs(x))  # never overflows; exact in both tails
         return np.where(x >= 0, 1, e) / (1 + e)
 

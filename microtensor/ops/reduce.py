@@ -40,7 +40,7 @@ class Sum(Op):
         self.axes, self.keepdim = axes, keepdim
 
     def forward(self, x):
-        return np.sum(x, axis=self.axes, keepdims=self.keepdim)
+        return np.add.reduce(x, axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, g, out, x):
         return _xp.expand(_kept(g, x.shape, self.axes, self.keepdim), x.shape)
@@ -54,7 +54,10 @@ class Mean(Op):
         self.axes, self.keepdim = axes, keepdim
 
     def forward(self, x):
-        return np.mean(x, axis=self.axes, keepdims=self.keepdim)
+        if x.dtype.itemsize < 4 or x.size == 0:
+            return np.mean(x, axis=self.axes, keepdims=self.keepdim)  # float16 accumulates in float32
+        total = np.add.reduce(x, axis=self.axes, keepdims=self.keepdim)
+        return total / (x.size // (total.size or 1))
 
     def backward(self, g, out, x):
         n = math.prod(x.shape) // (math.prod(out.shape) or 1)  # elements averaged into each output
