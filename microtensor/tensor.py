@@ -247,11 +247,14 @@ class Tensor:
         if arr.size == 0:
             body = f"[], size={arr.shape}" if arr.ndim > 1 else "[]"
         else:
-            # as PyTorch: integral floats print as `1.`, others with 4 decimals (`0.9640`, `3.5000`)
+            # as PyTorch: integral floats print as `1.`, others with 4 decimals (`0.9640`, `3.5000`),
+            # and so does scientific notation, which integral floats need for a range over 1000 or 1e8
             fixed = False
             if arr.dtype.kind == "f":
                 finite = arr[np.isfinite(arr)]
                 fixed = not np.array_equal(finite, np.round(finite))
+                big = np.abs(finite[finite != 0])
+                fixed = fixed or (big.size > 0 and (big.max() > 1e8 or big.max() > 1000 * big.min()))
             body = np.array2string(
                 arr,
                 precision=4,
