@@ -9,6 +9,7 @@ they are Tensors and the backward rules themselves are recorded.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import weakref
 from collections.abc import Callable, Sequence
@@ -16,8 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from ._anomaly import anomaly_backward
+from ._grad_mode import _EPOCH
+from ._grad_mode import anomaly as _anomaly
 from ._grad_mode import mode as _mode
-from .tensor import Tensor
+from .tensor import _VC_KEEP, Tensor
 
 
 # ---------------------------------------------------------------- grad mode
@@ -93,6 +97,53 @@ class set_grad_enabled(_GradMode):
         return wrapper
 
 
+# ------------------------------------------------------------- anomaly mode
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly mode is on (see detect_anomaly)."""
+    return _anomaly.enabled
+
+
+class detect_anomaly:
+    """Context manager (or decorator) for anomaly mode, as torch.autograd.detect_anomaly.
+
+    While it is on, an op whose forward produces NaN or Inf from finite inputs, or whose backward
+    returns a NaN or Inf gradient, raises RuntimeError naming the op and the user's code that created
+    it (captured at record time, so ops run slower). Off, it costs one flag check per op.
+    """
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = bool(check_nan)
+
+    def __enter__(self) -> None:
+        self._prev = _anomaly.enabled
+        _anomaly.enabled = self.check_nan
+
+    def __exit__(self, *exc) -> None:
+        _anomaly.enabled = self._prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class set_detect_anomaly:
+    """Turn anomaly mode on or off now (as a function) or for a block (as a context manager)."""
+
+    def __init__(self, mode: bool):
+        self._prev = _anomaly.enabled
+        _anomaly.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        _anomaly.enabled = self._prev
+
+
 # ------------------------------------------------------------------- engine
 _FREED = (
     "backward: trying to backward through the graph a second time (or directly access saved "
@@ -136,6 +187,24 @@ def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
             if need:
                 push(x)
     return order
+
+
+def _check_versions(node, t: Tensor, inputs) -> None:
+    """Raise if an input (or the output) of node was modified in place after node was recorded."""
+    epoch = node.epoch
+    for i, x in enumerate((*inputs, t)):
+        vc = x._vc if isinstance(x, Tensor) else None
+        if vc is not None and len(vc) > 1 and vc[-1] > epoch:
+            after = len(vc) - bisect.bisect_right(vc, epoch, 1)  # in-place ops since the record
+            expected = f"{vc[0] - after}" + (" or earlier" if after == _VC_KEEP else "")
+            what = "its output" if i == len(inputs) else f"its input {i}"
+            raise RuntimeError(
+                f"{node.name()}: one of the variables needed for gradient computation has been "
+                f"modified by an inplace operation: [{x.dtype} {tuple(x.shape)}] ({what}) is at "
+                f"version {vc[0]}; expected version {expected} instead. Hint: find the in-place "
+                "op (add_, mul_, x[i] = ..., +=, ...) applied to it after it was used, and make it "
+                "out of place (x = x + y) or apply it to a clone()."
+            )
 
 
 def _owned(g: np.ndarray, handed_out: set[int]) -> np.ndarray:
@@ -184,6 +253,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
         grads[id(r)] = s if prev is None else prev + s
     leaf_grads, captured = [], {}
     pop, get = grads.pop, grads.get
+    epoch = _EPOCH
     with set_grad_enabled(create_graph):
         for t in reversed(order):
             g = pop(id(t), None)
@@ -199,12 +269,16 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
                     leaf_grads.append((t, g))
                 continue
             inputs = node.inputs
+            if node.epoch != epoch[0]:  # an in-place op ran since node was recorded: was it on ours?
+                _check_versions(node, t, inputs)
             if create_graph:
                 res = node.backward(g, t, *inputs)
             else:
                 res = node.backward(g, t._data, *[x._data if isinstance(x, Tensor) else x for x in inputs])
             if type(res) is not tuple:
                 res = (res,)
+            if _anomaly.enabled:
+                anomaly_backward(node, res)
             for x, need, gx in zip(inputs, node.needs, res):
                 if need and gx is not None:
                     data = x._data

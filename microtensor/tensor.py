@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from . import _dtypes
+from ._grad_mode import _EPOCH
+from ._grad_mode import mode as _mode
 
 _SCALARS = (bool, int, float)
 
@@ -20,7 +22,11 @@ _SCALARS = (bool, int, float)
 class Tensor:
     """An n-dimensional array that can record the ops applied to it for autodiff."""
 
-    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_meta", "__weakref__")
+    # _vc: the version counter: None while no in-place op has touched the storage (version 0), else
+    # a list shared with detach()/.data (same storage): [version, epochs of the last few in-place ops
+    # (at most _VC_KEEP, so it stays small however often a parameter is updated)], where the epoch is
+    # the global _EPOCH at which the op ran. See "in-place ops" below.
+    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_meta", "_vc", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # make `ndarray * Tensor` defer to Tensor.__rmul__
 
@@ -31,6 +37,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._meta = None
+        self._vc = None
         if requires_grad:
             self.requires_grad = True
 
@@ -42,8 +49,12 @@ class Tensor:
     # ---------------------------------------------------------------- fields
     @property
     def data(self) -> Tensor:
-        """A Tensor sharing this one's storage, outside the graph (like torch's `.data`)."""
-        return Tensor._wrap(self._data)
+        """A Tensor sharing this one's storage, outside the graph (like torch's `.data`).
+
+        Unlike PyTorch's `.data` (but like `detach()`), it shares the version counter too, so
+        in-place changes made through it are still caught by backward.
+        """
+        return self.detach()
 
     @data.setter
     def data(self, value: Tensor | np.ndarray) -> None:
@@ -159,8 +170,30 @@ class Tensor:
     __hash__ = object.__hash__
 
     def detach(self) -> Tensor:
-        """The same storage, cut out of the graph."""
-        return Tensor._wrap(self._data)
+        """The same storage (and version counter), cut out of the graph."""
+        t = _wrap(self._data)
+        t._vc = self._shared_vc()
+        return t
+
+    def _shared_vc(self) -> list[int]:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    def _bump_version(self) -> None:
+        """Record an in-place modification: a new global epoch, appended to the version counter."""
+        _EPOCH[0] += 1
+        vc = self._shared_vc()
+        vc[0] += 1
+        vc.append(_EPOCH[0])
+        if len(vc) > _VC_KEEP + 1:
+            del vc[1]
+
+    @property
+    def _version(self) -> int:
+        """How many in-place ops have modified this tensor's storage (as torch's `_version`)."""
+        return 0 if self._vc is None else self._vc[0]
 
     def to(self, dtype) -> Tensor:
         return _ew.cast(self, np.dtype(dtype))
@@ -317,9 +350,49 @@ class Tensor:
     def __rmatmul__(self, other):
         return _linalg.matmul(other, self)
 
-    # In-place forms: for tensors outside the recorded graph, e.g. parameter
-    # updates under no_grad. They write into the existing storage.
-    def _inplace(self, result: Tensor, op: str) -> Tensor:
+    # ------------------------------------------------------------- in-place ops
+    # Every in-place op writes into the existing storage and bumps the version counter (shared with
+    # detach()/.data, which share the storage; views made by reshape/indexing get their own counter).
+    # A recorded op remembers the global epoch (_EPOCH: one counter bumped by every in-place op) at
+    # which it was recorded, a single store; backward compares it with the current epoch (one check
+    # per node) and only if an in-place op happened since does it look for an input (or the output)
+    # modified after the op was recorded, and raises naming the versions then and now.
+    # Under grad mode, when self or the operand requires grad, the op is recorded as in PyTorch:
+    # self's grad_fn becomes the in-place op's node, whose input is (a copy of) the previous value.
+    # A leaf that requires grad can only be modified under no_grad (e.g. parameter updates).
+    def _apply_inplace(self, op: str, fn: Callable, other=None) -> Tensor:
+        """self <- fn(self, other), computed out of place by differentiable ops, written in place."""
+        if _mode.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            if self.grad_fn is None and self._requires_grad:
+                raise RuntimeError(
+                    f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
+                    f"(tensor of shape {self.shape}); do it under `with microtensor.no_grad():` (as "
+                    "optimizers do) or write it out of place (x = x + y)"
+                )
+            if self._data.base is not None and isinstance(self.grad_fn, _ViewOp):
+                raise RuntimeError(
+                    f"{op}: in-place operation on a view (the output of {self.grad_fn.name()}, sharing "
+                    f"another tensor's storage, shape {self.shape}) while recording the graph is not "
+                    "supported; write into the tensor it views, clone() the view first, or do it under "
+                    "`with microtensor.no_grad():`"
+                )
+            old = _wrap(self._data.copy(), self.grad_fn)
+            res = fn(old, old if other is self else other)
+            self._write(res, op)
+            if res.dtype != self._data.dtype:
+                res = _ew.cast(res, self._data.dtype)
+            node = res.grad_fn
+            self.grad_fn = node
+            self._requires_grad = node is not None
+            self._bump_version()
+            if node is not None:
+                node.epoch = _EPOCH[0]  # its output (self) is now at this version
+            return self
+        self._write(fn(self, other), op)
+        self._bump_version()
+        return self
+
+    def _write(self, result: Tensor, op: str) -> None:
         if result.shape != self.shape:
             raise RuntimeError(
                 f"{op}: output with shape {self.shape} doesn't match the broadcast shape {result.shape}"
@@ -330,37 +403,73 @@ class Tensor:
             raise RuntimeError(
                 f"{op}: result type {result.dtype} can't be cast to the desired output type {self.dtype}"
             ) from e
-        return self
 
-    def _check_inplace(self, op: str) -> None:
-        if self._requires_grad and _autograd.is_grad_enabled():
-            where = "a leaf tensor" if self.grad_fn is None else "a tensor in the recorded graph"
+    def add_(self, other, *, alpha=1) -> Tensor:
+        """self += alpha * other, in place."""
+        if alpha == 1:
+            return self._apply_inplace("add_", _ew.add, other)
+        return self._apply_inplace("add_", lambda s, o: s + o * alpha, other)
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        """self -= alpha * other, in place."""
+        if alpha == 1:
+            return self._apply_inplace("sub_", _ew.sub, other)
+        return self._apply_inplace("sub_", lambda s, o: s - o * alpha, other)
+
+    def mul_(self, other) -> Tensor:
+        return self._apply_inplace("mul_", _ew.mul, other)
+
+    def div_(self, other) -> Tensor:
+        return self._apply_inplace("div_", _ew.div, other)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return self._apply_inplace("clamp_", lambda s, _: _ew.clamp(s, min, max))
+
+    clip_ = clamp_
+
+    def fill_(self, value) -> Tensor:
+        """Set every element to value (a number or a 0-d Tensor), in place."""
+        if isinstance(value, Tensor) and value.ndim:
             raise RuntimeError(
-                f"{op}: in-place operation on {where} that requires grad; do it under "
-                "`with microtensor.no_grad():` or write it out of place (x = x + y)"
+                f"fill_: only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions"
             )
-
-    def __iadd__(self, other):
-        self._check_inplace("add_")
-        return self._inplace(self + other, "add_")
-
-    def __isub__(self, other):
-        self._check_inplace("sub_")
-        return self._inplace(self - other, "sub_")
-
-    def __imul__(self, other):
-        self._check_inplace("mul_")
-        return self._inplace(self * other, "mul_")
-
-    def __itruediv__(self, other):
-        self._check_inplace("div_")
-        return self._inplace(self / other, "div_")
+        return self._index_put(Ellipsis, value, "fill_")
 
     def zero_(self) -> Tensor:
-        """Fill with zeros in place (used by optimizers' zero_grad)."""
-        self._check_inplace("zero_")
-        self._data[...] = 0
-        return self
+        """Fill with zeros in place."""
+        return self._index_put(Ellipsis, 0, "zero_")
+
+    def copy_(self, src) -> Tensor:
+        """Copy src (broadcast to self's shape, cast to self's dtype) into self; differentiable in src."""
+        return self._index_put(Ellipsis, src, "copy_")
+
+    def __setitem__(self, index, value) -> None:
+        self._index_put(index, value, "setitem")
+
+    def _index_put(self, index, value, op: str) -> Tensor:
+        if isinstance(value, list | tuple):
+            value = Tensor(value, dtype=self.dtype)
+        elif not isinstance(value, Tensor | bool | int | float | np.ndarray | np.generic):
+            raise TypeError(f"{op}: value must be a Tensor or a number, got {type(value).__name__}")
+        if not _mode.enabled or not (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        ):  # nothing to record: write straight into the storage
+            _index.setitem_array(self._data, index, value, op)
+            self._bump_version()
+            return self
+        return self._apply_inplace(op, lambda s, v: _index.setitem(s, index, v, op), value)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
 
     # -------------------------------------------------------------- comparison
     def __eq__(self, other):  # type: ignore[override]
@@ -565,6 +674,9 @@ class Tensor:
         return _index.getitem(self, index)
 
 
+_VC_KEEP = 8  # epochs kept per version counter: enough to name the expected version exactly
+
+
 class _HookHandle:
     """Returned by register_hook; `remove()` unregisters the hook."""
 
@@ -579,13 +691,14 @@ class _HookHandle:
 
 
 def _wrap(data: np.ndarray, grad_fn=None, _new=object.__new__) -> Tensor:
-    """A Tensor around an ndarray (the hot path of every op: five stores, nothing else)."""
+    """A Tensor around an ndarray (the hot path of every op: six stores, nothing else)."""
     t = _new(Tensor)
     t._data = data
     t.grad = None
     t.grad_fn = grad_fn
     t._requires_grad = grad_fn is not None
     t._meta = None
+    t._vc = None
     return t
 
 
@@ -624,3 +737,4 @@ from .ops import index as _index  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops.base import _ViewOp  # noqa: E402

@@ -980,6 +980,34 @@ for _name, _strat in (
     case(_name, "GetItem", lambda x, index: x[index], lambda x, index: x[_np_index(index)], _strat)
 
 
+@st.composite
+def setitem_strategy(draw, index_strategy):
+    """x and an index (basic or bool mask: no repeated positions), and a value for x[index]."""
+    (x,), params = draw(index_strategy)
+    region = x[_np_index(params["index"])].shape
+    vshape = region[draw(st.integers(0, len(region))) :]  # the value may broadcast over leading dims
+    return (x, draw_array(draw, vshape)), params
+
+
+def _setitem(x, value, index):
+    y = x.clone()
+    y[index] = value  # recorded: y's grad_fn becomes SetItemBackward, whose input is the clone
+    return y
+
+
+def _np_setitem(x, value, index):
+    y = x.copy()
+    y[_np_index(index)] = value
+    return y
+
+
+for _name, _strat in (
+    ("setitem_basic", basic_index_strategy()),
+    ("setitem_bool_mask", bool_mask_index_strategy()),
+):
+    case(_name, ("Clone", "SetItem"), _setitem, _np_setitem, setitem_strategy(_strat))
+
+
 # ------------------------------------ fused layer / loss ops (nn.functional)
 @st.composite
 def linear_strategy(draw):

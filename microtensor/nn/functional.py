@@ -109,9 +109,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a new last dim of size num_classes."""
-    idx = tensor._data
+    idx = as_tensor(tensor, "one_hot")._data
     if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"one_hot: expected an integer (class index) tensor, got {tensor.dtype}")
+        raise RuntimeError(f"one_hot: expected an integer (class index) tensor, got {idx.dtype}")
+    if not isinstance(num_classes, int | np.integer) or isinstance(num_classes, bool):
+        raise TypeError(f"one_hot: num_classes must be an int, got {type(num_classes).__name__}")
     if num_classes < 0:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
@@ -147,6 +149,14 @@ def _reduce_loss(loss: Tensor, reduction: str, op: str) -> Tensor:
     if reduction == "none":
         return loss
     raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _float_loss_input(input, op: str) -> Tensor:
+    """The input of an elementwise loss: a floating-point Tensor (PyTorch has no integer losses)."""
+    input = as_tensor(input, op)
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{op}: input must be a floating-point tensor, got {input.dtype}; use .float()")
+    return input
 
 
 def _same_shape(input: Tensor, target: Tensor, op: str) -> Tensor:
@@ -185,6 +195,7 @@ def mse_loss(
 ) -> Tensor:
     """Mean squared error; with `weight` (input's shape), 'mean' divides by the total weight (as PyTorch)."""
     reduction = _reduction(size_average, reduce, reduction, "mse_loss")
+    input = _float_loss_input(input, "mse_loss")
     target = _same_shape(input, target, "mse_loss")
     diff = input - target
     loss = diff * diff
@@ -213,6 +224,7 @@ def binary_cross_entropy(
 ) -> Tensor:
     """BCE of probabilities; logs clamped at −100 like PyTorch, so p = 0 or 1 gives finite loss."""
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
+    input = _float_loss_input(input, "binary_cross_entropy")
     target = _same_shape(input, target, "binary_cross_entropy")
     p = input._data
     if p.size and not (np.minimum.reduce(p, axis=None) >= 0 and np.maximum.reduce(p, axis=None) <= 1):
@@ -237,6 +249,7 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """BCE of sigmoid(input), computed from logits without overflow for any magnitude."""
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
+    input = _float_loss_input(input, "binary_cross_entropy_with_logits")
     target = _same_shape(input, target, "binary_cross_entropy_with_logits")
     if pos_weight is not None:
         pos_weight = _elementwise_weight(pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight")
@@ -261,8 +274,9 @@ def _class_targets(input: Tensor, target, op: str) -> tuple[Tensor, np.ndarray]:
         input, t = input.reshape(1, -1), t.reshape(1)
     elif input.ndim > 2:
         c = input.shape[1]
-        input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, c)
-        t = t.reshape(-1)
+        rows = t.size  # not -1: NumPy cannot infer it when a size is 0
+        input = input.permute(0, *range(2, input.ndim), 1).reshape(rows, c)
+        t = t.reshape(rows)
     return input, t
 
 
@@ -288,6 +302,7 @@ def nll_loss(
 ) -> Tensor:
     """Negative log-likelihood of class indices, given log-probabilities (N, C) or (N, C, d1, ...)."""
     reduction = _reduction(size_average, reduce, reduction, "nll_loss")
+    input = _float_loss_input(input, "nll_loss")
     scores, t = _class_targets(input, target, "nll_loss")
     weight = _class_weight(weight, scores, "nll_loss")
     picked = -_pick(scores, t, ignore_index, "nll_loss")
@@ -313,6 +328,9 @@ def cross_entropy(
     reduction = _reduction(size_average, reduce, reduction, op)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    input = _float_loss_input(input, op)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
     target = as_tensor(target, op)
     dim = 0 if input.ndim == 1 else 1
     if target.is_floating_point():

@@ -24,6 +24,7 @@ class Parameter(Tensor):
         self.grad_fn = None
         self._requires_grad = False
         self._meta = None
+        self._vc = data._shared_vc() if isinstance(data, Tensor) else None  # same storage, same counter
         self.requires_grad = requires_grad
 
     def __repr__(self) -> str:

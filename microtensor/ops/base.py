@@ -26,6 +26,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._anomaly import anomaly_forward
+from .._grad_mode import _EPOCH
+from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import mode as _mode
 from ..tensor import Tensor, _wrap
 
@@ -35,7 +38,10 @@ REGISTRY: dict[str, type[Op]] = {}
 class Op:
     """A recorded operation: a node of the autograd graph."""
 
-    __slots__ = ("inputs", "needs", "saved")
+    # epoch: the global in-place epoch when recorded (backward checks versions against it; see
+    # Tensor's in-place ops).
+    # where: the user's code that created the op, captured only in anomaly mode.
+    __slots__ = ("inputs", "needs", "saved", "epoch", "where")
     formula: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs):
@@ -52,11 +58,14 @@ class Op:
             raise RuntimeError(self.error_message(arrays, e)) from e
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        if _anomaly.enabled:
+            anomaly_forward(self, out, arrays)
         if _mode.enabled:
             for t in inputs:
                 if isinstance(t, Tensor) and t._requires_grad:
                     self.inputs = inputs
                     self.needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+                    self.epoch = _EPOCH[0]
                     return _wrap(out, self)
         return _wrap(out)
 
@@ -78,6 +87,20 @@ class Op:
             f"{tuple(a.shape)} {a.dtype}" if isinstance(a, np.ndarray) else repr(a) for a in arrays
         )
         return f"{type(self).__name__.lower()}: invalid inputs [{shapes}]: {err}"
+
+
+class _ViewOp(Op):
+    """An op whose output may be a view of its first input's storage (reshape, permute, expand, basic
+    indexing): such an output shares the input's version counter, so an in-place op through either
+    one is seen by the graph nodes that saved the other (as PyTorch's views)."""
+
+    __slots__ = ()
+
+    def __call__(self, x, *rest) -> Tensor:
+        out = Op.__call__(self, x, *rest)
+        if out._data.base is not None and isinstance(x, Tensor) and np.may_share_memory(out._data, x._data):
+            out._vc = x._shared_vc()
+        return out
 
 
 def norm_dim(dim, ndim: int, op: str) -> int:

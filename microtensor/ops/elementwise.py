@@ -33,8 +33,20 @@ def _operands(a, b, op: str):
         a = as_tensor(a, op)
     if type(b) in _NUMBER:
         dt = _dtypes.scalar_result_type(a._data.dtype, b)
-        return (a if dt == a._data.dtype else cast(a, dt)), b
+        return (a if dt == a._data.dtype else cast(a, dt)), _int_scalar(b, dt, op)
     return _operands(a, as_tensor(b, op), op)
+
+
+def _int_scalar(b, dt: np.dtype, op: str):
+    """A Python int outside an integer dtype's range wraps around as in PyTorch (NumPy would raise)."""
+    if type(b) is not int or dt.kind not in "iu":
+        return b
+    info = np.iinfo(dt)
+    if info.min <= b <= info.max:
+        return b
+    if not -(2**63) <= b < 2**64:
+        raise RuntimeError(f"{op}: value {b} cannot be converted to {dt} without overflow")
+    return np.array(b % 2**64, np.uint64).astype(dt)[()]
 
 
 def _floating(x: Tensor) -> Tensor:
@@ -433,7 +445,7 @@ def logical(a: Tensor, b, ufunc, name: str) -> Tensor:
         raise TypeError(f"{name}: expected a bool or integer tensor, got dtype {a.dtype}")
     if ufunc is None:
         return Tensor._wrap(np.invert(a._data))
-    other = b._data if isinstance(b, Tensor) else b
+    other = b._data if isinstance(b, Tensor) else _int_scalar(b, a._data.dtype, name)
     try:
         return Tensor._wrap(ufunc(a._data, other))
     except (TypeError, ValueError) as e:

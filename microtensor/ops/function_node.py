@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 
 from .. import autograd
+from .._grad_mode import _EPOCH
 from ..tensor import Tensor
 from .base import Op
 
@@ -42,6 +43,7 @@ class _UserFunction(Op):
             )
         if autograd.is_grad_enabled() and any(self.needs):
             self.inputs = args
+            self.epoch = _EPOCH[0]
             result = Tensor._wrap(out._data, self)
             self._originals[id(out)] = weakref.ref(result)  # weak: result.grad_fn is self
             return result

@@ -8,6 +8,8 @@ hand-derived one of the tutorials: (softmax − onehot) for softmax cross-entrop
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -26,10 +28,11 @@ class Linear(Op):
 
     def backward(self, g, out, x, w, b):
         n_out, n_in = w.shape
-        g2 = g.reshape(-1, n_out)
+        rows = math.prod(x.shape[:-1])  # not -1: NumPy cannot infer it when a size is 0
+        g2 = g.reshape(rows, n_out)
         return (
             g @ w if self.needs[0] else None,
-            g2.T @ x.reshape(-1, n_in) if self.needs[1] else None,
+            g2.T @ x.reshape(rows, n_in) if self.needs[1] else None,
             _xp.sum(g2, 0) if self.needs[2] else None,
         )
 
@@ -40,6 +43,9 @@ class SoftmaxCrossEntropy(Op):
     formula = "∂x = grad · (softmax(x) − onehot(target))"
 
     def forward(self, x, target):
+        if x.shape[1] == 0:  # no classes (so no samples either: targets were checked): np.max refuses
+            self.saved = x.copy()
+            return np.zeros(x.shape[:1], x.dtype)
         with np.errstate(over="ignore"):  # logits spanning more than the dtype's range: exp(−inf) = 0
             z = x - np.max(x, axis=1, keepdims=True)
         logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))

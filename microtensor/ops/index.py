@@ -10,10 +10,10 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import _xp
-from .base import Op
+from .base import Op, _ViewOp
 
 
-class GetItem(Op):
+class GetItem(_ViewOp):
     __slots__ = ("index",)
     formula = "∂x = zeros with grad added at the indexed positions"
 
@@ -65,7 +65,10 @@ def _normalize(index) -> tuple:
                 item = item.astype(np.int64)
         if isinstance(item, np.ndarray):
             if item.dtype == np.bool_:
-                out.extend(np.nonzero(item))
+                if item.ndim:
+                    out.extend(np.nonzero(item))
+                else:  # np.nonzero refuses 0-d; NumPy indexes with a 0-d mask itself (a new axis of 1 or 0)
+                    out.append(item)
                 continue
             if item.dtype.kind not in "iu":
                 raise IndexError(
@@ -96,3 +99,68 @@ def getitem(x: Tensor, index) -> Tensor:
         return GetItem(idx)(x)
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {x.shape})") from e
+
+
+class SetItem(Op):
+    """x with `value` written at `index` (out of place; Tensor.__setitem__ copies it back in place)."""
+
+    __slots__ = ("index",)
+    formula = "∂x = grad with the indexed positions zeroed, ∂value = grad[index] (summed over broadcast axes)"
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x, value):
+        out = x.copy()
+        out[self.index] = value
+        return out
+
+    def backward(self, g, out, x, value):
+        gx = gv = None
+        if self.needs[0]:
+            if isinstance(g, Tensor):
+                mask = np.ones(g.shape, g.dtype)
+                mask[self.index] = 0
+                gx = g * Tensor._wrap(mask)
+            else:
+                gx = g.copy()
+                gx[self.index] = 0
+        if self.needs[1]:
+            r = g[self.index]
+            if value.ndim > r.ndim:  # NumPy drops a value's extra leading 1-dims when writing it
+                r = r.reshape((1,) * (value.ndim - r.ndim) + tuple(r.shape))
+            gv = _xp.sum_to(r, value.shape)
+        return gx, gv
+
+
+def _setitem_error(x_shape, index, value, op: str, e: Exception) -> Exception:
+    vshape = value.shape if isinstance(value, Tensor | np.ndarray) else ()
+    if isinstance(e, IndexError):
+        return IndexError(f"{op}: {e} (tensor of shape {x_shape})")
+    return RuntimeError(
+        f"{op}: can't write a value of shape {tuple(vshape)} into the positions {index!r} of a tensor "
+        f"of shape {x_shape}: {e}"
+    )
+
+
+def setitem_array(x: np.ndarray, index, value, op: str = "setitem") -> None:
+    """x[index] = value on the array itself (nothing recorded)."""
+    try:
+        _check_masks(x.shape, index)
+        x[_normalize(index)] = value._data if isinstance(value, Tensor) else value
+    except (IndexError, ValueError, TypeError) as e:
+        raise _setitem_error(x.shape, index, value, op, e) from e
+
+
+def setitem(x: Tensor, index, value, op: str = "setitem") -> Tensor:
+    """x with value written at index, as a recorded op (differentiable in x and value)."""
+    idx = _normalize(index)
+    try:
+        _check_masks(x.shape, index)
+        if isinstance(value, Tensor) and value.dtype != x.dtype:
+            value = value.to(x.dtype)
+        return SetItem(idx)(x, value)
+    except (IndexError, ValueError, TypeError) as e:
+        raise _setitem_error(x.shape, index, value, op, e) from e
+    except RuntimeError as e:  # Op.__call__ wraps NumPy's ValueError
+        raise RuntimeError(f"{op}: {e} (tensor of shape {x.shape})") from e

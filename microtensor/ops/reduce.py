@@ -117,9 +117,10 @@ class LogSumExp(Op):
         self.axes, self.keepdim = axes, keepdim
 
     def forward(self, x):
-        m = np.max(x, axis=self.axes, keepdims=True)
+        m = np.max(x, axis=self.axes, keepdims=True, initial=-np.inf)  # initial: an empty dim gives -inf
         m = np.where(np.isfinite(m), m, 0)
-        s = np.log(np.sum(np.exp(x - m), axis=self.axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # an empty dim: log(0) = -inf, as PyTorch
+            s = np.log(np.sum(np.exp(x - m), axis=self.axes, keepdims=True)) + m
         return s if self.keepdim else np.squeeze(s, self.axes)
 
     def backward(self, g, out, x):
@@ -136,7 +137,7 @@ class Softmax(Op):
         self.dim = dim
 
     def forward(self, x):
-        e = np.exp(x - np.max(x, axis=self.dim, keepdims=True))
+        e = np.exp(x - np.max(x, axis=self.dim, keepdims=True, initial=-np.inf))  # empty dims too
         e /= np.sum(e, axis=self.dim, keepdims=True)
         return e
 
@@ -152,8 +153,9 @@ class LogSoftmax(Op):
         self.dim = dim
 
     def forward(self, x):
-        z = x - np.max(x, axis=self.dim, keepdims=True)
-        z -= np.log(np.sum(np.exp(z), axis=self.dim, keepdims=True))
+        z = x - np.max(x, axis=self.dim, keepdims=True, initial=-np.inf)  # empty dims too
+        with np.errstate(divide="ignore"):  # an empty dim: log(0), broadcast into an empty result
+            z -= np.log(np.sum(np.exp(z), axis=self.dim, keepdims=True))
         return z
 
     def backward(self, g, out, x):
@@ -232,6 +234,8 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
     """Pick values along dim at `indices` (same rank as x), as torch.take_along_dim."""
     x = as_tensor(x, "take_along_dim")
+    if x.ndim == 0:  # as PyTorch (norm_dim would accept dim 0 or -1 of a 0-d tensor)
+        raise IndexError(f"take_along_dim: dimension specified as {dim} but the tensor has no dimensions")
     axis = norm_dim(dim, x.ndim, "take_along_dim")
     idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     if idx.dtype.kind not in "iu" or idx.ndim != x.ndim:
@@ -243,6 +247,11 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
         return TakeAlongDim(idx, axis)(x)
     except IndexError as e:
         raise IndexError(f"take_along_dim: {e} (input shape {x.shape}, indices shape {idx.shape})") from e
+    except RuntimeError as e:  # Op.__call__ names the op's class; name the function and both shapes
+        raise RuntimeError(
+            f"take_along_dim: indices of shape {idx.shape} do not broadcast against the input's {x.shape} "
+            f"outside dim {dim}: {e.__cause__ or e}"
+        ) from e
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
@@ -262,10 +271,14 @@ def log_softmax(x: Tensor, dim: int) -> Tensor:
 
 def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance with Bessel's correction by default (correction=1), as PyTorch."""
-    x = _float_input(x, "var")
+    return _var(x, dim, unbiased, keepdim, correction, "var")
+
+
+def _var(x, dim, unbiased, keepdim, correction, op: str) -> Tensor:
+    x = _float_input(x, op)
     if correction is None:
         correction = 0 if unbiased is False else 1
-    axes = norm_dims(dim, x.ndim, "var")
+    axes = norm_dims(dim, x.ndim, op)
     n = x.numel() if axes is None else int(np.prod([x.shape[a] for a in axes]))
     centred = x - mean(x, axes, keepdim=True)
     return sum(centred * centred, axes, keepdim) / float(n - correction if n > correction else 0)
@@ -275,7 +288,7 @@ def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
     """sqrt(var); where the spread is 0 the gradient is 0 (not 0 · ∞ = nan), as PyTorch."""
     from .elementwise import Sqrt
 
-    return Sqrt(zero_at_0=True)(var(x, dim, unbiased, keepdim, correction=correction))
+    return Sqrt(zero_at_0=True)(_var(x, dim, unbiased, keepdim, correction, "std"))
 
 
 def all_any(x: Tensor, dim, keepdim: bool, fn, op: str) -> Tensor:

@@ -11,10 +11,10 @@ import numpy as np
 from .. import _dtypes
 from ..tensor import Tensor
 from . import _xp
-from .base import Op, as_tensor, norm_dim
+from .base import Op, _ViewOp, as_tensor, norm_dim
 
 
-class Reshape(Op):
+class Reshape(_ViewOp):
     __slots__ = ("shape",)
     formula = "∂x = grad reshaped to x's shape"
 
@@ -29,13 +29,10 @@ class Reshape(Op):
 
     def error_message(self, arrays, err: Exception) -> str:
         x = arrays[0]
-        return (
-            f"reshape: shape {self.shape} is invalid for input of shape {x.shape} "
-            f"(size {x.size}): {err}"
-        )
+        return f"reshape: shape {self.shape} is invalid for input of shape {x.shape} (size {x.size}): {err}"
 
 
-class Permute(Op):
+class Permute(_ViewOp):
     __slots__ = ("axes",)
     formula = "∂x = grad with the inverse permutation of axes"
 
@@ -49,7 +46,7 @@ class Permute(Op):
         return _xp.permute(g, tuple(np.argsort(self.axes)))
 
 
-class Expand(Op):
+class Expand(_ViewOp):
     __slots__ = ("shape",)
     formula = "∂x = grad summed over the expanded axes"
 

@@ -1,0 +1,328 @@
+"""In-place ops (add_, sub_, mul_, div_, zero_, fill_, copy_, clamp_, setitem, +=) and the version counter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import microtensor as mt
+import microtensor.nn.functional as F
+
+MODIFIED = r"modified by an inplace operation"
+
+
+# ------------------------------------------------------------------ values
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [
+        (lambda t: t.add_(2.0), [3.0, 0.0, 5.0]),
+        (lambda t: t.add_(mt.tensor([1.0, 1.0, 1.0]), alpha=2), [3.0, 0.0, 5.0]),
+        (lambda t: t.sub_(1.0), [0.0, -3.0, 2.0]),
+        (lambda t: t.sub_(mt.tensor([1.0, 2.0, 3.0]), alpha=2), [-1.0, -6.0, -3.0]),
+        (lambda t: t.mul_(mt.tensor([2.0, 3.0, 4.0])), [2.0, -6.0, 12.0]),
+        (lambda t: t.div_(2.0), [0.5, -1.0, 1.5]),
+        (lambda t: t.zero_(), [0.0, 0.0, 0.0]),
+        (lambda t: t.fill_(7.0), [7.0, 7.0, 7.0]),
+        (lambda t: t.fill_(mt.tensor(4.0)), [4.0, 4.0, 4.0]),
+        (lambda t: t.copy_(mt.tensor([9.0, 8.0, 7.0])), [9.0, 8.0, 7.0]),
+        (lambda t: t.copy_(mt.tensor(5.0, dtype=mt.float64)), [5.0, 5.0, 5.0]),  # broadcast + cast
+        (lambda t: t.clamp_(min=0.0, max=2.0), [1.0, 0.0, 2.0]),
+        (lambda t: t.clamp_(max=0.0), [0.0, -2.0, 0.0]),
+        (lambda t: t.__iadd__(1.0), [2.0, -1.0, 4.0]),
+        (lambda t: t.__isub__(1.0), [0.0, -3.0, 2.0]),
+        (lambda t: t.__imul__(2.0), [2.0, -4.0, 6.0]),
+        (lambda t: t.__itruediv__(2.0), [0.5, -1.0, 1.5]),
+    ],
+)
+def test_inplace_values_storage_and_version(op, expected):
+    t = mt.tensor([1.0, -2.0, 3.0])
+    storage = t._data
+    alias = t.detach()  # shares storage and version counter
+    assert t._version == 0
+    out = op(t)
+    assert out is t and t.dtype == mt.float32
+    assert t.tolist() == expected
+    assert t._data is storage and alias.tolist() == expected  # written into the same storage
+    assert t._version == 1 and alias._version == 1
+
+
+def test_setitem_values_and_version():
+    t = mt.zeros(2, 3)
+    t[0] = 1.0
+    t[1, 1:] = mt.tensor([2.0, 3.0])
+    t[t > 2.5] = -1.0
+    t[:, 0] += 10  # add_ on the view t[:, 0] (bumps the shared counter), then setitem writes it back
+    assert t.tolist() == [[11.0, 1.0, 1.0], [10.0, 2.0, -1.0]]
+    assert t._version == 5
+    with pytest.raises(RuntimeError, match=r"setitem.*\(3, 3\).*\(2, 3\)"):
+        t[0] = mt.ones(3, 3)
+    with pytest.raises(IndexError, match="setitem"):
+        t[5] = 1.0
+
+
+def test_each_inplace_op_bumps_the_version():
+    t = mt.ones(3)
+    for i, op in enumerate(
+        [
+            lambda: t.add_(1),
+            lambda: t.mul_(2),
+            lambda: t.zero_(),
+            lambda: t.fill_(1),
+            lambda: t.copy_(mt.ones(3)),
+            lambda: t.clamp_(0, 1),
+            lambda: t.__setitem__(0, 2.0),
+        ],
+        start=1,
+    ):
+        op()
+        assert t._version == i
+    assert (t * 1)._version == 0  # a new tensor starts at version 0
+
+
+def test_shape_and_dtype_errors_leave_the_tensor_unchanged():
+    t = mt.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"add_.*\(2,\).*\(2, 2\)"):
+        t.add_(mt.ones(2, 2))
+    i = mt.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="mul_.*float32.*int64"):
+        i.mul_(1.5)
+    assert t.tolist() == [1.0, 2.0] and i.tolist() == [1, 2]
+
+
+# ------------------------------------------------------ saved tensors modified
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda x: x.tanh(), "TanhBackward"),
+        (lambda x: x * mt.tensor([2.0, 3.0, 4.0], requires_grad=True), "MulBackward"),
+    ],
+)
+def test_modifying_a_saved_input_then_backward_raises(build, name):
+    x0 = mt.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    x = x0 * 1  # a non-leaf, so it can be modified in place under grad mode
+    y = build(x)
+    x.add_(1.0)
+    with pytest.raises(
+        RuntimeError, match=rf"{name}.*{MODIFIED}.*float32 \(3,\).*version 1; expected version 0"
+    ):
+        y.sum().backward()
+
+
+def test_modifying_a_saved_leaf_under_no_grad_then_backward_raises():
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with mt.no_grad():
+        w.mul_(0.5)
+    with pytest.raises(RuntimeError, match=rf"MulBackward.*{MODIFIED}.*version 1; expected version 0"):
+        loss.backward()
+
+
+def test_modifying_through_a_detached_alias_is_caught():
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = w.exp()
+    y.detach().zero_()  # same storage and counter: exp's backward would read the zeros
+    with pytest.raises(RuntimeError, match=rf"ExpBackward.*{MODIFIED}.*its output"):
+        y.sum().backward()
+    w2 = mt.tensor([1.0, 2.0], requires_grad=True)
+    z = w2.sigmoid()
+    z.data.mul_(2)  # .data shares the counter too (documented difference from PyTorch)
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        z.sum().backward()
+
+
+def test_versions_saved_after_an_earlier_inplace_op_are_respected():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    h.add_(1.0)  # version 1, recorded
+    y = h.tanh()  # tanh saves h at version 1
+    y.sum().backward()  # nothing changed since: fine
+    np.testing.assert_allclose(x.grad.numpy(), 1 - np.tanh([2.0, 3.0]) ** 2, rtol=1e-4)
+    h2 = x * 1
+    y2 = h2.tanh()
+    h2.mul_(2)
+    h2.add_(1)
+    with pytest.raises(RuntimeError, match="version 2; expected version 0"):
+        y2.sum().backward()
+
+
+def test_unrelated_inplace_op_does_not_trip_backward():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    other = mt.ones(2)
+    other.add_(5)
+    y.backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+# ------------------------------------------------------------------ leaves
+@pytest.mark.parametrize(
+    ("op", "name"),
+    [
+        (lambda t: t.add_(1.0), "add_"),
+        (lambda t: t.sub_(1.0), "sub_"),
+        (lambda t: t.mul_(2.0), "mul_"),
+        (lambda t: t.div_(2.0), "div_"),
+        (lambda t: t.zero_(), "zero_"),
+        (lambda t: t.fill_(3.0), "fill_"),
+        (lambda t: t.copy_(mt.ones(2)), "copy_"),
+        (lambda t: t.clamp_(0.0, 1.5), "clamp_"),
+        (lambda t: t.__setitem__(0, 5.0), "setitem"),
+        (lambda t: t.__iadd__(1.0), "add_"),
+    ],
+)
+def test_leaf_requiring_grad_raises_outside_no_grad_and_works_inside(op, name):
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=rf"{name}.*leaf.*requires grad.*no_grad"):
+        op(w)
+    assert w.tolist() == [1.0, 2.0] and w._version == 0  # untouched
+    with mt.no_grad():
+        op(w)
+    assert w.tolist() != [1.0, 2.0] and w._version == 1
+    assert w.is_leaf and w.requires_grad and w.grad_fn is None
+
+
+# --------------------------------------------------------- non-leaf (recorded)
+def test_inplace_on_non_leaf_is_recorded_and_differentiable():
+    x = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = mt.tensor([0.5, 0.5, 0.5], requires_grad=True)
+    y = x.exp()
+    y.mul_(w)  # exp's output is copied before being overwritten: exp's backward still sees it
+    y.add_(1)
+    assert y.grad_fn.name() == "AddBackward" and y._version == 2 and not y.is_leaf
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 0.5 * np.exp([1.0, 2.0, 3.0]), rtol=1e-6)
+    np.testing.assert_allclose(w.grad.numpy(), np.exp([1.0, 2.0, 3.0]), rtol=1e-6)
+
+
+def test_inplace_with_a_grad_requiring_operand_makes_a_plain_tensor_part_of_the_graph():
+    w = mt.tensor([2.0, 3.0], requires_grad=True)
+    buf = mt.zeros(2)
+    buf.add_(w)
+    buf.mul_(w)  # buf = w * w, through the in-place ops (the operand aliasing the old value is handled)
+    assert buf.requires_grad and buf.grad_fn is not None
+    buf.sum().backward()
+    assert w.grad.tolist() == [4.0, 6.0]
+
+
+def test_self_aliasing_operand():
+    x = mt.tensor([3.0], requires_grad=True)
+    y = x * 1
+    y.mul_(y)  # y <- y * y, with the old y on both sides
+    y.backward()
+    assert y.tolist() == [9.0] and x.grad.tolist() == [6.0]
+
+
+def test_gradient_through_setitem_to_tensor_and_value():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    v = mt.tensor([10.0, 20.0], requires_grad=True)
+    y = x * 1
+    y[1:3] = v * 2
+    (y * mt.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert y.tolist() == [1.0, 20.0, 40.0, 4.0]
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 4.0]  # overwritten positions get no gradient
+    assert v.grad.tolist() == [4.0, 6.0]
+
+
+def test_gradient_through_setitem_with_broadcast_value_and_mask():
+    s = mt.tensor(2.0, requires_grad=True)
+    y = mt.zeros(2, 3)
+    y[mt.tensor([True, False])] = s  # a 0-d value broadcast over a masked row
+    y.sum().backward()
+    assert y.tolist() == [[2.0, 2.0, 2.0], [0.0, 0.0, 0.0]]
+    assert s.grad.item() == 3.0
+
+
+def test_copy_and_fill_are_differentiable_in_their_source():
+    src = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = mt.zeros(3, 2)
+    y.copy_(src)
+    y.sum().backward()
+    assert src.grad.tolist() == [3.0, 3.0]
+    v = mt.tensor(1.5, requires_grad=True)
+    z = mt.zeros(4)
+    z.fill_(v)
+    (z * z).sum().backward()
+    assert v.grad.item() == pytest.approx(12.0)
+
+
+def test_setitem_gradgradcheck():
+    x = mt.tensor([0.3, -0.2, 0.5], dtype=mt.float64, requires_grad=True)
+    v = mt.tensor([0.7], dtype=mt.float64, requires_grad=True)
+
+    def fn(x, v):
+        y = x * x
+        y[1:2] = v * v
+        return y.tanh()
+
+    assert mt.autograd.gradcheck(fn, (x, v))
+    assert mt.autograd.gradgradcheck(fn, (x, v))
+
+
+# ----------------------------------------------------------------- optimizers
+@pytest.mark.parametrize("make_opt", [lambda p: mt.optim.SGD(p, lr=0.1, momentum=0.9), mt.optim.Adam])
+def test_training_loop_with_inplace_updates_never_trips_the_check(make_opt):
+    mt.manual_seed(0)
+    model = mt.nn.Sequential(mt.nn.Linear(2, 4), mt.nn.Tanh(), mt.nn.Linear(4, 1))
+    opt = make_opt(model.parameters())
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    t = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), t)
+        loss.backward()
+        opt.step()
+        with mt.no_grad():  # a user's in-place tweak of the parameters, as PyTorch allows
+            for p in model.parameters():
+                p.clamp_(-5.0, 5.0)
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    assert all(p.is_leaf and p.requires_grad for p in model.parameters())
+
+
+def test_version_counter_stays_small_and_names_versions_after_many_updates():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    with mt.no_grad():
+        for _ in range(100):
+            h.add_(0.0)
+    y = h.tanh()  # records h at version 100
+    with mt.no_grad():
+        h.mul_(1.0)
+        h.mul_(1.0)
+    assert h._version == 102 and len(h._vc) <= 9  # bounded however many updates
+    with pytest.raises(RuntimeError, match="version 102; expected version 100 instead"):
+        y.sum().backward()
+
+
+def test_views_share_the_version_counter():
+    base = mt.tensor([[1.0, 2.0], [3.0, 4.0]])
+    for view in (base[0], base.reshape(4), base.t(), base[:, 1:]):
+        before = base._version
+        view.mul_(1.0)
+        assert base._version == before + 1 and view._version == base._version
+    assert base[[0, 1]]._version == 0  # advanced indexing copies: a new counter
+
+
+def test_modifying_a_view_of_a_saved_tensor_is_caught():
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = w * 1
+    z = y.exp()  # saves its output
+    with mt.no_grad():
+        z.reshape(2, 1)[0] += 1.0  # through a view of a view: same storage, same counter
+    with pytest.raises(RuntimeError, match=rf"ExpBackward.*{MODIFIED}"):
+        z.sum().backward()
+
+
+def test_inplace_on_a_recorded_view_raises_clearly():
+    w = mt.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"add_: in-place operation on a view.*GetItemBackward.*clone"):
+        w[0].add_(1.0)  # a row: a view of w's storage
+    assert w.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    v = w[0].clone()
+    v.add_(1.0)  # a clone owns its storage: fine
+    v.sum().backward()
+    assert w.grad.tolist() == [[1.0, 1.0], [0.0, 0.0]]
+    s = w[1, 0]  # a single element is a copy, not a view: recorded like any non-leaf
+    s.mul_(2.0)
+    assert s.item() == 6.0 and w.tolist()[1][0] == 3.0
