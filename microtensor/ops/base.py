@@ -22,6 +22,7 @@ Every concrete subclass registers itself in REGISTRY, which the test suite walks
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import numpy as np
@@ -43,6 +44,7 @@ class Op:
     # where: the user's code that created the op, captured only in anomaly mode.
     __slots__ = ("inputs", "needs", "saved", "epoch", "where")
     formula: ClassVar[str] = ""
+    public_name: ClassVar[str | None] = None  # the function users call, when not the class name
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -86,7 +88,12 @@ class Op:
         shapes = ", ".join(
             f"{tuple(a.shape)} {a.dtype}" if isinstance(a, np.ndarray) else repr(a) for a in arrays
         )
-        return f"{type(self).__name__.lower()}: invalid inputs [{shapes}]: {err}"
+        return f"{self.op_name()}: invalid inputs [{shapes}]: {err}"
+
+    @classmethod
+    def op_name(cls) -> str:
+        """The user-facing function name for messages: TakeAlongDim -> take_along_dim."""
+        return cls.public_name or re.sub(r"(?<=[a-z])(?=[A-Z])", "_", cls.__name__).lower()
 
 
 class _ViewOp(Op):

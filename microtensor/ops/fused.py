@@ -40,6 +40,7 @@ class Linear(Op):
 class SoftmaxCrossEntropy(Op):
     """Per-row −log softmax(x)[target] for logits x (N, C) and class indices (N,)."""
 
+    public_name = "cross_entropy"
     formula = "∂x = grad · (softmax(x) − onehot(target))"
 
     def forward(self, x, target):
@@ -87,6 +88,7 @@ def _softplus_neg(z):
 
 
 class BCEWithLogits(Op):
+    public_name = "binary_cross_entropy_with_logits"
     """Elementwise (1 − y)·z + (1 + (w − 1)·y)·softplus(−z): BCE of sigmoid(z), stable for any z.
 
     w is the optional pos_weight (None: 1), so without it this is max(z, 0) − z·y + log(1 + e^−|z|).

@@ -14,6 +14,7 @@ from .base import Op, _ViewOp
 
 
 class GetItem(_ViewOp):
+    public_name = "getitem"
     __slots__ = ("index",)
     formula = "∂x = zeros with grad added at the indexed positions"
 
@@ -104,6 +105,7 @@ def getitem(x: Tensor, index) -> Tensor:
 class SetItem(Op):
     """x with `value` written at `index` (out of place; Tensor.__setitem__ copies it back in place)."""
 
+    public_name = "setitem"
     __slots__ = ("index",)
     formula = "∂x = grad with the indexed positions zeroed, ∂value = grad[index] (summed over broadcast axes)"
 

@@ -9,6 +9,7 @@ from .elementwise import _operands
 
 
 class MatMul(Op):
+    public_name = "matmul"
     formula = "∂a = grad @ bᵀ, ∂b = aᵀ @ grad"
 
     def forward(self, a, b):

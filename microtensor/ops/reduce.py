@@ -67,6 +67,7 @@ class Mean(Op):
 class Amax(Op):
     """max or min over all elements; ties share the gradient equally (as PyTorch)."""
 
+    public_name = "max"
     __slots__ = ("ufunc",)
     formula = "∂x = grad · [x = out] / #ties"
 
@@ -110,6 +111,7 @@ class TakeAlongDim(Op):
 
 
 class LogSumExp(Op):
+    public_name = "logsumexp"
     __slots__ = ("axes", "keepdim")
     formula = "∂x = grad · exp(x − out) (= grad · softmax(x))"
 
