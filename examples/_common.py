@@ -22,6 +22,27 @@ def gate_data(name: str, dtype=None) -> tuple[mt.Tensor, mt.Tensor]:
     return x, y
 
 
+def fit_logistic(features: mt.Tensor, y: mt.Tensor, steps: int, lr: float = 1.0, seed: int = 0):
+    """One layer, sigmoid(w·x + b), trained by SGD on binary cross-entropy (from logits).
+
+    Returns the layer, the final loss and the accuracy (a logit > 0 predicts 1).
+    """
+    import microtensor.nn as nn
+    import microtensor.nn.functional as F
+
+    mt.manual_seed(seed)
+    layer = nn.Linear(features.shape[1], 1)
+    opt = mt.optim.SGD(layer.parameters(), lr=lr)
+    for _ in range(steps):
+        loss = F.binary_cross_entropy_with_logits(layer(features), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with mt.no_grad():
+        accuracy = ((layer(features) > 0).float() == y).float().mean().item()
+    return layer, loss.item(), accuracy
+
+
 def pyplot():
     """matplotlib.pyplot with a file-only backend, or None (plots are an optional extra)."""
     try:

@@ -12,26 +12,9 @@ from __future__ import annotations
 
 import argparse
 
-from _common import GATES, gate_data, grid, pyplot, save
+from _common import GATES, fit_logistic, gate_data, grid, pyplot, save
 
 import microtensor as mt
-import microtensor.nn as nn
-import microtensor.nn.functional as F
-
-
-def train_gate(name: str, steps: int, lr: float = 1.0, seed: int = 0) -> tuple[nn.Linear, float, float]:
-    mt.manual_seed(seed)
-    x, y = gate_data(name)
-    layer = nn.Linear(2, 1)
-    opt = mt.optim.SGD(layer.parameters(), lr=lr)
-    for _ in range(steps):
-        loss = F.binary_cross_entropy_with_logits(layer(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    with mt.no_grad():
-        accuracy = ((layer(x) > 0).float() == y).float().mean().item()
-    return layer, loss.item(), accuracy
 
 
 def main(steps: int = 3000, plot: bool = True) -> dict[str, float]:
@@ -39,7 +22,7 @@ def main(steps: int = 3000, plot: bool = True) -> dict[str, float]:
     layers = {}
     print("gate | accuracy | loss   | boundary w1·x1 + w2·x2 + b = 0")
     for name in GATES:
-        layer, loss, acc = train_gate(name, steps)
+        layer, loss, acc = fit_logistic(*gate_data(name), steps)
         (w1, w2), b = layer.weight.detach().tolist()[0], layer.bias.item()
         print(f"{name:4} |   {acc:4.0%}   | {loss:.4f} | {w1:+.2f}·x1 {w2:+.2f}·x2 {b:+.2f} = 0")
         results[name] = acc

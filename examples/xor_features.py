@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 
-from _common import gate_data, grid, pyplot, save
+from _common import fit_logistic, gate_data, grid, pyplot, save
 
 import microtensor as mt
-import microtensor.nn as nn
-import microtensor.nn.functional as F
 
 
 def logic_features(x: mt.Tensor) -> mt.Tensor:
@@ -38,28 +36,12 @@ FEATURES = {
 }
 
 
-def fit(transform, steps: int, seed: int = 0) -> tuple[nn.Linear, float, float]:
-    """Logistic regression on transform(x) for XOR; returns the layer, final loss and accuracy."""
-    mt.manual_seed(seed)
-    x, y = gate_data("XOR")
-    feats = transform(x)
-    layer = nn.Linear(feats.shape[1], 1)
-    opt = mt.optim.SGD(layer.parameters(), lr=1.0)
-    for _ in range(steps):
-        loss = F.binary_cross_entropy_with_logits(layer(feats), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    with mt.no_grad():
-        acc = ((layer(feats) > 0).float() == y).float().mean().item()
-    return layer, loss.item(), acc
-
-
 def main(steps: int = 3000, plot: bool = True) -> dict[str, dict]:
     results = {}
     print("features            | count | accuracy | loss")
     for name, transform in FEATURES.items():
-        layer, loss, acc = fit(transform, steps)
+        x, y = gate_data("XOR")
+        layer, loss, acc = fit_logistic(transform(x), y, steps)
         results[name] = {"features": layer.in_features, "accuracy": acc, "loss": loss, "layer": layer}
         print(f"{name:19} |   {layer.in_features}   |   {acc:4.0%}   | {loss:.4f}")
     print("\nWith the right features a single straight boundary (in feature space) solves XOR.")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +12,6 @@ import microtensor as mt
 import microtensor.nn as nn
 import microtensor.nn.functional as F
 from microtensor.explain import symbols
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def xor_setup():
@@ -279,17 +274,9 @@ def test_user_function_without_formula_is_explained_by_its_backward():
 
 
 # ---------------------------------------------------------------- the example
-def load_example(name: str):
-    """Import examples/NAME.py as a module (its directory on sys.path, as when run as a script)."""
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-def test_example_chain_equals_the_hand_derived_gradients(tmp_path, capsys, monkeypatch):
+def test_example_chain_equals_the_hand_derived_gradients(load_example, tmp_path, capsys, monkeypatch):
     import shutil
 
     monkeypatch.setattr(shutil, "which", lambda *a, **k: None)  # as on a machine without Graphviz
@@ -305,7 +292,7 @@ def test_example_chain_equals_the_hand_derived_gradients(tmp_path, capsys, monke
     assert "dL/dW1 = dL/dℓ · dℓ/dA2 · dA2/dZ2 · dZ2/dA1 · dA1/dZ1 · dZ1/dW1" in res["text"]
 
 
-def test_example_check_fails_when_the_printed_chain_is_wrong():
+def test_example_check_fails_when_the_printed_chain_is_wrong(load_example):
     example = load_example("explain_xor")
     _, _, _, loss = xor_setup()
     text = quiet_explain(loss)

@@ -68,13 +68,8 @@ class Cube(Function):
         return grad * 3 * x * x
 
 
-class WrongCube(Function):
+class WrongCube(Cube):
     """Deliberately wrong: claims d(x³)/dx = 2x²."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x * x
 
     @staticmethod
     def backward(ctx, grad):
@@ -82,13 +77,8 @@ class WrongCube(Function):
         return grad * 2 * x * x
 
 
-class OpaqueCube(Function):
+class OpaqueCube(Cube):
     """Right first derivative, but computed outside the graph: its second derivative is wrong."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x * x
 
     @staticmethod
     def backward(ctx, grad):
