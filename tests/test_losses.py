@@ -520,3 +520,13 @@ def test_float32_inputs_give_float32_losses_whatever_the_weights_dtype():
         z.grad = None
         loss.backward()
         assert z.grad.dtype == mt.float32
+
+
+def test_nll_loss_with_no_classes_and_every_target_ignored_matches_pytorch():
+    """Found by the fuzz test: zero classes used to index column 0 of an empty array."""
+    x = mt.tensor(np.zeros((1, 0), np.float32), requires_grad=True)
+    target = mt.tensor([-100])
+    assert np.isnan(F.nll_loss(x, target).item())  # torch: nan (0 / 0)
+    assert F.nll_loss(x, target, reduction="sum").item() == 0.0
+    with pytest.raises(IndexError, match="nll_loss"):
+        F.nll_loss(x, mt.tensor([0]))

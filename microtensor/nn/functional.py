@@ -389,6 +389,8 @@ def _check_classes(t: np.ndarray, n_classes: int, ignore_index: int, op: str) ->
 
 def _pick(scores: Tensor, t: np.ndarray, ignore_index: int, op: str) -> Tensor:
     _check_classes(t, scores.shape[1], ignore_index, op)
+    if scores.shape[1] == 0:  # no classes: every target was ignored (else _check_classes raised)
+        return scores.sum(1)
     safe_t = np.where(t == ignore_index, 0, t)
     return scores[np.arange(len(t)), safe_t]
 
