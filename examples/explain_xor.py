@@ -34,14 +34,9 @@ from microtensor.explain import symbols
 # gradients computed by the lines above it (dL/dA2, ...).
 CHAIN = [
     (
-        "dL/dℓ",
-        "1 / n broadcast over the averaged axes   (n = 4)",
-        lambda v: np.full_like(v["ℓ"], 1 / v["ℓ"].size),
-    ),
-    (
         "dL/dA2",
-        "dL/dℓ · (A2 − y) / max(A2 · (1 − A2), 1e-12)",
-        lambda v: v["dL/dℓ"] * (v["A2"] - v["y"]) / np.maximum(v["A2"] * (1 - v["A2"]), 1e-12),
+        "1 · (A2 − y) / max(A2 · (1 − A2), 1e-12) / n   (n = 4)",
+        lambda v: (v["A2"] - v["y"]) / np.maximum(v["A2"] * (1 - v["A2"]), 1e-12) / v["A2"].size,
     ),
     ("dL/dZ2", "dL/dA2 · A2 · (1 − A2)", lambda v: v["dL/dA2"] * v["A2"] * (1 - v["A2"])),
     ("dL/dW2", "(dL/dZ2)ᵀ @ A1", lambda v: v["dL/dZ2"].T @ v["A1"]),

@@ -1,9 +1,9 @@
 """The backward engine, gradient mode, `grad`, user-defined `Function`s and `gradcheck`.
 
-backward() sorts the recorded graph once (an iterative depth-first walk, so a
-100,000-op chain needs no recursion), then visits each tensor after all the
-tensors computed from it, calling its op's backward with the summed incoming
-gradient. On the fast path gradients are NumPy arrays; with create_graph=True
+backward() visits each tensor after all the tensors computed from it, latest
+recorded op first (a heap keyed by the op's recording number: one pass, no
+recursion, so a 100,000-op chain is fine), calling its op's backward with the
+summed incoming gradient. On the fast path gradients are NumPy arrays; with create_graph=True
 they are Tensors and the backward rules themselves are recorded.
 """
 
@@ -13,6 +13,7 @@ import bisect
 import functools
 import weakref
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -153,40 +154,30 @@ _FREED = (
 )
 
 
-_POST = object()  # stack marker: the tensor below it has had all its inputs ordered
-
-
 def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Tensors reachable from roots through ops that need grad, inputs before outputs.
 
-    An iterative depth-first walk (no recursion, so any depth works): a tensor is
-    appended after everything it was computed from.
+    Leaves first, then the computed tensors in recording order (`Op.seq`): the reverse of the
+    order in which backward() visits them.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list = list(reversed(roots))
-    pop, push, visit = stack.pop, stack.append, visited.add
+    leaves: list[Tensor] = []
+    found: dict[int, Tensor] = {}  # seq -> tensor
+    seen: set[int] = set()
+    stack = list(roots)
     while stack:
-        t = pop()
-        if t is _POST:
-            order.append(pop())
+        t = stack.pop()
+        if id(t) in seen:
             continue
-        if id(t) in visited:
-            continue
-        visit(id(t))
+        seen.add(id(t))
         node = t.grad_fn
         if node is None:
-            order.append(t)
+            leaves.append(t)
             continue
-        inputs = node.inputs
-        if inputs is None:
+        if node.inputs is None:
             raise RuntimeError(_FREED)
-        push(t)
-        push(_POST)
-        for x, need in zip(inputs, node.needs):
-            if need:
-                push(x)
-    return order
+        found[node.seq] = t
+        stack += [x for x, need in zip(node.inputs, node.needs) if need]
+    return leaves + [found[s] for s in sorted(found)]
 
 
 def _check_versions(node, t: Tensor, inputs) -> None:
@@ -243,58 +234,77 @@ def _run_hooks(t: Tensor, g, create_graph: bool):
 def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int] | None):
     """Propagate seeds back through the graph.
 
+    One pass, no separate sort: a heap of pending tensors keyed by their op's recording order
+    (`Op.seq`, larger = later) always yields the latest-recorded tensor next. A tensor's op is
+    recorded after the ops of all its inputs, so by the time it is popped every gradient flowing
+    into it has been summed. Leaf gradients are summed too and returned at the end.
+
     Returns (leaf_grads, captured): leaf_grads lists (leaf, grad) pairs to accumulate
     (only when capture is None); captured maps id(tensor) -> grad for tensors in capture.
     """
-    order = _topo_order(roots)
-    grads: dict[int, Any] = {}
+    heap: list[int] = []  # -seq of each tensor with a pending gradient
+    pending: dict[int, list] = {}  # seq -> [tensor, summed grad]
+    leaves: dict[int, list] = {}  # id(leaf) -> [leaf, summed grad]
+
+    def add(x: Tensor, gx) -> None:
+        node = x.grad_fn
+        if node is None:
+            entry = leaves.get(id(x))
+            if entry is None:
+                leaves[id(x)] = [x, gx]
+            else:
+                entry[1] = entry[1] + gx
+            return
+        entry = pending.get(node.seq)
+        if entry is None:
+            pending[node.seq] = [x, gx]
+            heappush(heap, -node.seq)
+        else:
+            entry[1] = entry[1] + gx
+
     for r, s in zip(roots, seeds):
-        prev = grads.get(id(r))
-        grads[id(r)] = s if prev is None else prev + s
-    leaf_grads, captured = [], {}
-    pop, get = grads.pop, grads.get
+        add(r, s)
+    captured: dict[int, Any] = {}
     epoch = _EPOCH
     with set_grad_enabled(create_graph):
-        for t in reversed(order):
-            g = pop(id(t), None)
-            if g is None:
-                continue
+        while heap:
+            t, g = pending.pop(-heappop(heap))
             if t._meta is not None:
                 g = _run_hooks(t, g, create_graph)
             if capture is not None and id(t) in capture:
                 captured[id(t)] = g
             node = t.grad_fn
-            if node is None:
-                if capture is None:
-                    leaf_grads.append((t, g))
-                continue
+            arrays = node.arrays
+            if arrays is None:
+                raise RuntimeError(_FREED)
             inputs = node.inputs
             if node.epoch != epoch[0]:  # an in-place op ran since node was recorded: was it on ours?
                 _check_versions(node, t, inputs)
-            if create_graph:
-                res = node.backward(g, t, *inputs)
-            else:
-                res = node.backward(g, t._data, *[x._data if isinstance(x, Tensor) else x for x in inputs])
+            res = node.backward(g, t, *inputs) if create_graph else node.backward(g, t._data, *arrays)
             if type(res) is not tuple:
                 res = (res,)
             if _anomaly.enabled:
                 anomaly_backward(node, res)
-            for x, need, gx in zip(inputs, node.needs, res):
+            for x, a, need, gx in zip(inputs, arrays, node.needs, res):
                 if need and gx is not None:
-                    data = x._data
-                    if gx.shape != data.shape:
+                    if gx.shape != a.shape:
                         raise RuntimeError(
                             f"{node.name()}: backward returned a gradient of shape {tuple(gx.shape)} "
-                            f"for an input of shape {data.shape}"
+                            f"for an input of shape {a.shape}"
                         )
-                    if gx.dtype != data.dtype:
-                        gx = gx.to(data.dtype) if create_graph else gx.astype(data.dtype)
-                    k = id(x)
-                    prev = get(k)
-                    grads[k] = gx if prev is None else prev + gx
+                    if gx.dtype is not a.dtype and gx.dtype != a.dtype:
+                        gx = gx.to(a.dtype) if create_graph else gx.astype(a.dtype)
+                    add(x, gx)
             if not retain_graph:
-                node.inputs = None
-                node.saved = None
+                node.inputs = node.arrays = node.saved = None
+        leaf_grads = []
+        for t, g in leaves.values():
+            if t._meta is not None:
+                g = _run_hooks(t, g, create_graph)
+            if capture is None:
+                leaf_grads.append((t, g))
+            elif id(t) in capture:
+                captured[id(t)] = g
     return leaf_grads, captured
 
 

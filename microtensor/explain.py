@@ -310,11 +310,14 @@ class RecordedGraph:
         return _substitute(rhs, mapping)
 
     def note(self, t: Tensor) -> str:
-        """Numbers that a rule leaves symbolic (mean's n)."""
+        """Numbers that a rule leaves symbolic (the n of mean and of a loss's 'mean' reduction)."""
         node = t.grad_fn
         if node is not None and op_name(node) == "Mean":
             x = node.inputs[0]
             return f"n = {x.numel() // max(t.numel(), 1)}"
+        if node is not None and hasattr(node, "averaged_over"):  # a loss op with its reduction
+            how = "" if node.reduction == "mean" else f", reduction='{node.reduction}'"
+            return f"n = {node.averaged_over()}{how}"
         return ""
 
     def factor(self, c: Tensor, j: int) -> str:

@@ -1056,7 +1056,7 @@ def _np_cross_entropy(x, target, reduction, as_tensor):
 
 case(
     "cross_entropy",
-    ("SoftmaxCrossEntropy", "Mean", "Sum", "Reshape", "Permute"),
+    ("SoftmaxCrossEntropy", "Reshape", "Permute"),
     lambda x, target, reduction, as_tensor: F.cross_entropy(
         x, mt.tensor(target) if as_tensor else target, reduction=reduction
     ),
@@ -1082,23 +1082,37 @@ def _np_bce_logits(z, y, w=None, *, reduction):
     return _np_reduce(loss, reduction)
 
 
+@st.composite
+def mse_strategy(draw):
+    shape = draw(small_shapes())
+    xs = (draw_array(draw, shape), draw_array(draw, shape))
+    return xs, {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+case(
+    "mse_loss",
+    "MSELoss",
+    lambda a, b, reduction: F.mse_loss(a, b, reduction=reduction),
+    lambda a, b, reduction: _np_reduce((a - b) ** 2, reduction),
+    mse_strategy(),
+)
 case(
     "binary_cross_entropy",
-    ("BinaryCrossEntropy", "Mean", "Sum"),
+    "BinaryCrossEntropy",
     lambda p, y, reduction: F.binary_cross_entropy(p, y, reduction=reduction),
     lambda p, y, reduction: _np_reduce(-(y * np.log(p) + (1 - y) * np.log(1 - p)), reduction),
     bce_strategy(logits=False),
 )
 case(
     "bce_with_logits",
-    ("BCEWithLogits", "Mean", "Sum"),
+    "BCEWithLogits",
     lambda z, y, reduction: F.binary_cross_entropy_with_logits(z, y, reduction=reduction),
     _np_bce_logits,
     bce_strategy(logits=True),
 )
 case(
     "bce_with_logits_pos_weight",
-    ("BCEWithLogits", "Mean", "Sum"),
+    "BCEWithLogits",
     lambda z, y, w, reduction: F.binary_cross_entropy_with_logits(z, y, pos_weight=w, reduction=reduction),
     _np_bce_logits,
     bce_strategy(logits=True, pos_weight=True),

@@ -76,10 +76,12 @@ def test_xor_names_each_parameter_and_its_chain():
     ):
         assert line in text
     w1 = section(text, "dL/dW1")
-    assert "dL/dW1 = dL/dℓ · dℓ/dA2 · dA2/dZ2 · dZ2/dA1 · dA1/dZ1 · dZ1/dW1" in w1
-    assert "path: L ← ℓ ← A2 ← Z2 ← A1 ← Z1 ← W1" in w1
+    assert "dL/dW1 = dL/dA2 · dA2/dZ2 · dZ2/dA1 · dA1/dZ1 · dZ1/dW1" in w1
+    assert "path: L ← A2 ← Z2 ← A1 ← Z1 ← W1" in w1
+    # the loss op averages itself: its rule carries the n of its 'mean' reduction
+    assert re.search(r"dL/dA2\s+= 1 · \(A2 − y\) / max\(A2 · \(1 − A2\), 1e-12\) / n\s+\(n = 4\)$", w1, re.M)
     w2 = section(text, "dL/dW2")
-    assert "dL/dW2 = dL/dℓ · dℓ/dA2 · dA2/dZ2 · dZ2/dW2" in w2
+    assert "dL/dW2 = dL/dA2 · dA2/dZ2 · dZ2/dW2" in w2
     assert re.search(r"dL/dW2\s+= \(dL/dZ2\)ᵀ @ A1$", w2, flags=re.MULTILINE)
     assert "dL/dA1" not in w2  # only the tensors on W2's path
 
@@ -104,7 +106,6 @@ def test_xor_steps_follow_the_engine_order():
         steps
         == engine
         == [
-            "MeanBackward",
             "BinaryCrossEntropyBackward",
             "SigmoidBackward",
             "LinearBackward",
@@ -172,9 +173,10 @@ def test_diamond_shows_the_sum_of_both_paths():
     assert re.search(
         r"dL/dx\s+= dL/dtanh1 · \(1 − tanh1²\) \+ dL/dsigmoid1 · sigmoid1 · \(1 − sigmoid1\)$", block, re.M
     )
-    # in the step listing the second contribution is accumulated (+=) and only then complete
-    assert re.search(r"dL/dx = dL/dtanh1 · \(1 − tanh1²\)\s+\(3,\)\s+\(partial", text)
-    assert re.search(r"dL/dx \+= dL/dsigmoid1", text)
+    # in the step listing (latest-recorded op first: sigmoid) the second contribution is accumulated
+    # (+=) and only then complete
+    assert re.search(r"dL/dx = dL/dsigmoid1 · sigmoid1 · \(1 − sigmoid1\)\s+\(3,\)\s+\(partial", text)
+    assert re.search(r"dL/dx \+= dL/dtanh1", text)
     values = [float(s) for s in re.search(r"value: \(3,\) ‖·‖ = \S+  \[(.*)\]", block).group(1).split(", ")]
     xs = x.detach().numpy()
     expected = (1 - np.tanh(xs) ** 2) + (s := 1 / (1 + np.exp(-xs))) * (1 - s)
@@ -282,14 +284,14 @@ def test_example_chain_equals_the_hand_derived_gradients(load_example, tmp_path,
     monkeypatch.setattr(shutil, "which", lambda *a, **k: None)  # as on a machine without Graphviz
     res = load_example("explain_xor").main(out_dir=tmp_path)
     out = capsys.readouterr().out
-    assert res["lines_checked"] == 7
+    assert res["lines_checked"] == 6
     assert res["grads_untouched_by_explain"]
     assert res["max_chain_vs_reference"] <= 1e-10
     assert res["max_chain_vs_autograd"] <= 1e-10
     assert res["max_dZ2_vs_tutorial"] <= 1e-10
     assert res["graph"] == tmp_path / "xor_graph.dot" and res["graph"].exists()
     assert "the printed chain is the hand derivation" in out
-    assert "dL/dW1 = dL/dℓ · dℓ/dA2 · dA2/dZ2 · dZ2/dA1 · dA1/dZ1 · dZ1/dW1" in res["text"]
+    assert "dL/dW1 = dL/dA2 · dA2/dZ2 · dZ2/dA1 · dA1/dZ1 · dZ1/dW1" in res["text"]
 
 
 def test_example_check_fails_when_the_printed_chain_is_wrong(load_example):

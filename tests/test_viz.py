@@ -70,19 +70,19 @@ def test_dot_parses_and_matches_the_graph():
     nodes, edges = parse_dot(viz.to_dot(loss, model.named_parameters()))
     ops = [a for a in nodes.values() if a["shape"] == "box"]
     leaves = [a for a in nodes.values() if a["shape"] == "ellipse"]
-    # Linear, Tanh, Linear, Sigmoid, BCE, Mean; leaves x, 4 parameters, y
+    # Linear, Tanh, Linear, Sigmoid, BCE (with its mean); leaves x, 4 parameters, y
     assert sorted(a["label"].split("\n")[0] for a in ops) == sorted(
         ["LinearBackward", "TanhBackward", "LinearBackward", "SigmoidBackward"]
-        + ["BinaryCrossEntropyBackward", "MeanBackward"]
+        + ["BinaryCrossEntropyBackward"]
     )
     assert len(leaves) == 6
-    assert len(edges) == 3 + 1 + 3 + 1 + 2 + 1  # one per tensor input of each op
+    assert len(edges) == 3 + 1 + 3 + 1 + 2  # one per tensor input of each op
     # shapes and dtypes on op nodes
     assert any(lab.startswith("TanhBackward\n") and "(4, 4) float64" in lab for lab in labels(nodes))
-    assert any(lab.startswith("MeanBackward\n") and "() float64" in lab for lab in labels(nodes))
-    # edges run input -> op: the Mean node has one input and no consumer
-    mean = next(k for k, a in nodes.items() if a["label"].startswith("MeanBackward"))
-    assert [a for a, b, _ in edges if b == mean] and not [b for a, b, _ in edges if a == mean]
+    assert any(lab.startswith("BinaryCrossEntropy") and "() float64" in lab for lab in labels(nodes))
+    # edges run input -> op: the loss node has two inputs and no consumer
+    bce = next(k for k, a in nodes.items() if a["label"].startswith("BinaryCrossEntropyBackward"))
+    assert len([a for a, b, _ in edges if b == bce]) == 2 and not [b for a, b, _ in edges if a == bce]
     # the data and the target need no grad: dashed
     dashed = [a for a, b, attrs in edges if "dashed" in attrs]
     assert sorted(nodes[a]["label"].split("\n")[1] for a in dashed) == ["(4, 1) float64", "(4, 2) float64"]

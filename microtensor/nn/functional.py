@@ -197,10 +197,8 @@ def mse_loss(
     reduction = _reduction(size_average, reduce, reduction, "mse_loss")
     input = _float_loss_input(input, "mse_loss")
     target = _same_shape(input, target, "mse_loss")
-    diff = input - target
-    loss = diff * diff
     if weight is None:
-        return _reduce_loss(loss, reduction, "mse_loss")
+        return _fused.MSELoss(reduction)(input, target)
     weight = as_tensor(weight, "mse_loss")
     if weight.shape != input.shape:
         raise ValueError(
@@ -208,7 +206,7 @@ def mse_loss(
         )
     if weight.dtype != input.dtype:
         weight = _ew.cast(weight, input.dtype)
-    loss = loss * weight
+    loss = _fused.MSELoss()(input, target) * weight
     if reduction == "mean":
         return loss.sum() / weight.sum()
     return _reduce_loss(loss, reduction, "mse_loss")
@@ -232,9 +230,10 @@ def binary_cross_entropy(
             f"binary_cross_entropy: all elements of input should be between 0 and 1, got range "
             f"[{p.min()}, {p.max()}]; apply sigmoid first or use binary_cross_entropy_with_logits"
         )
+    if weight is None:
+        return _fused.BinaryCrossEntropy(reduction)(input, target)
     loss = _fused.BinaryCrossEntropy()(input, target)
-    if weight is not None:
-        loss = loss * _elementwise_weight(weight, input, "binary_cross_entropy")
+    loss = loss * _elementwise_weight(weight, input, "binary_cross_entropy")
     return _reduce_loss(loss, reduction, "binary_cross_entropy")
 
 
@@ -253,9 +252,10 @@ def binary_cross_entropy_with_logits(
     target = _same_shape(input, target, "binary_cross_entropy_with_logits")
     if pos_weight is not None:
         pos_weight = _elementwise_weight(pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight")
+    if weight is None:
+        return _fused.BCEWithLogits(reduction)(input, target, pos_weight)
     loss = _fused.BCEWithLogits()(input, target, pos_weight)
-    if weight is not None:
-        loss = loss * _elementwise_weight(weight, input, "binary_cross_entropy_with_logits")
+    loss = loss * _elementwise_weight(weight, input, "binary_cross_entropy_with_logits")
     return _reduce_loss(loss, reduction, "binary_cross_entropy_with_logits")
 
 
@@ -356,10 +356,13 @@ def cross_entropy(
     scores, t = _class_targets(input, target, op)
     weight = _class_weight(weight, scores, op)
     _check_classes(t, scores.shape[1], ignore_index, op)
-    safe_t = np.where(t == ignore_index, 0, t)
-    loss = _weighted(
-        _fused.SoftmaxCrossEntropy()(scores, safe_t), t, weight, ignore_index, reduction, shape, op
-    )
+    keep = t != ignore_index
+    if weight is None and keep.all() and reduction != "none":
+        loss = _fused.SoftmaxCrossEntropy(reduction)(scores, t)
+    else:
+        safe_t = np.where(keep, t, 0)
+        loss = _fused.SoftmaxCrossEntropy()(scores, safe_t)
+        loss = _weighted(loss, t, weight, ignore_index, reduction, shape, op)
     if not label_smoothing:
         return loss
     # PyTorch: (1 − ε)·nll + ε/C · Σ_c −w_c·log p_c, with the same ignore mask and 'mean' denominator

@@ -22,6 +22,7 @@ Every concrete subclass registers itself in REGISTRY, which the test suite walks
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import ClassVar
 
@@ -34,6 +35,7 @@ from .._grad_mode import mode as _mode
 from ..tensor import Tensor, _wrap
 
 REGISTRY: dict[str, type[Op]] = {}
+_SEQ = itertools.count()  # recording numbers (next() is atomic under the GIL)
 
 
 class Op:
@@ -42,7 +44,9 @@ class Op:
     # epoch: the global in-place epoch when recorded (backward checks versions against it; see
     # Tensor's in-place ops).
     # where: the user's code that created the op, captured only in anomaly mode.
-    __slots__ = ("inputs", "needs", "saved", "epoch", "where")
+    # seq: the recording number (ops recorded later have larger ones; backward visits them first).
+    # arrays: the inputs' arrays as forward saw them (what backward gets on the fast path).
+    __slots__ = ("inputs", "arrays", "needs", "saved", "epoch", "seq", "where")
     formula: ClassVar[str] = ""
     public_name: ClassVar[str | None] = None  # the function users call, when not the class name
 
@@ -65,11 +69,17 @@ class Op:
         if _mode.enabled:
             for t in inputs:
                 if isinstance(t, Tensor) and t._requires_grad:
-                    self.inputs = inputs
-                    self.needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
-                    self.epoch = _EPOCH[0]
+                    self.record(inputs, arrays)
                     return _wrap(out, self)
         return _wrap(out)
+
+    def record(self, inputs, arrays) -> None:
+        """Make self the graph node of an output computed from inputs (their arrays: `arrays`)."""
+        self.inputs = inputs
+        self.arrays = arrays
+        self.needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+        self.epoch = _EPOCH[0]
+        self.seq = next(_SEQ)
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward"

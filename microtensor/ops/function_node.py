@@ -7,7 +7,6 @@ import weakref
 import numpy as np
 
 from .. import autograd
-from .._grad_mode import _EPOCH
 from ..tensor import Tensor
 from .base import Op
 
@@ -42,8 +41,7 @@ class _UserFunction(Op):
                 f"{self.fn_cls.__name__}.forward must return a single Tensor, got {type(out).__name__}"
             )
         if autograd.is_grad_enabled() and any(self.needs):
-            self.inputs = args
-            self.epoch = _EPOCH[0]
+            self.record(args, [a._data if isinstance(a, Tensor) else a for a in args])
             result = Tensor._wrap(out._data, self)
             self._originals[id(out)] = weakref.ref(result)  # weak: result.grad_fn is self
             return result

@@ -37,40 +37,74 @@ class Linear(Op):
         )
 
 
-class SoftmaxCrossEntropy(Op):
-    """Per-row −log softmax(x)[target] for logits x (N, C) and class indices (N,)."""
+class _Loss(Op):
+    """A loss op that applies its own reduction ('mean', 'sum' or 'none'), so that a whole loss is
+    one graph node; in its formula n is the number of elements averaged (1 for 'sum' and 'none')."""
+
+    __slots__ = ("reduction",)
+
+    def __init__(self, reduction: str = "none"):
+        self.reduction = reduction
+
+    def reduce(self, loss: np.ndarray) -> np.ndarray:
+        if self.reduction == "none":
+            return loss
+        if self.reduction == "mean" and (loss.dtype.itemsize < 4 or loss.size == 0):
+            return np.mean(loss)  # float16 accumulates in float32; empty gives nan (as PyTorch)
+        total = np.add.reduce(loss, axis=None)
+        return total / loss.size if self.reduction == "mean" else total
+
+    def averaged_over(self) -> int:
+        """How many elementwise losses 'mean' divides by: n in the formula (1 for 'sum' and 'none')."""
+        return math.prod(self.inputs[0].shape) if self.reduction == "mean" else 1
+
+    def per_element(self, g, n: int):
+        """The gradient reaching each elementwise loss term: g / n for 'mean', else g."""
+        return g / n if self.reduction == "mean" and n else g
+
+
+class SoftmaxCrossEntropy(_Loss):
+    """−log softmax(x)[target] per row, for logits x (N, C) and class indices (N,); then reduced."""
 
     public_name = "cross_entropy"
-    formula = "∂x = grad · (softmax(x) − onehot(target))"
+    formula = "∂x = grad · (softmax(x) − onehot(target)) / n"
+
+    def averaged_over(self) -> int:
+        return self.inputs[0].shape[0] if self.reduction == "mean" else 1  # one loss per row
 
     def forward(self, x, target):
         if x.shape[1] == 0:  # no classes (so no samples either: targets were checked): np.max refuses
             self.saved = x.copy()
-            return np.zeros(x.shape[:1], x.dtype)
+            return self.reduce(np.zeros(x.shape[:1], x.dtype))
         with np.errstate(over="ignore"):  # logits spanning more than the dtype's range: exp(−inf) = 0
             z = x - np.max(x, axis=1, keepdims=True)
         logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
         self.saved = logp
-        return -np.take_along_axis(logp, target[:, None], axis=1)[:, 0]
+        return self.reduce(-np.take_along_axis(logp, target[:, None], axis=1)[:, 0])
 
     def backward(self, g, out, x, target):
         onehot = np.arange(x.shape[1]) == target[:, None]
         fast = isinstance(g, np.ndarray) and self.saved is not None
         p = np.exp(self.saved) if fast else _xp.softmax(x, 1)  # create_graph: recompute as a Tensor
-        return g.reshape(-1, 1) * (p - onehot), None
+        g = self.per_element(g, x.shape[0])
+        return (g.reshape(-1, 1) if g.ndim else g) * (p - onehot), None
 
 
-class BinaryCrossEntropy(Op):
-    """Elementwise −[y log p + (1 − y) log(1 − p)], logs clamped at −100 as PyTorch."""
+class BinaryCrossEntropy(_Loss):
+    """−[y log p + (1 − y) log(1 − p)] per element, logs clamped at −100 as PyTorch; then reduced."""
 
-    formula = "∂p = grad · (p − y) / max(p · (1 − p), 1e-12), ∂y = grad · (log(1 − p) − log p)"
+    formula = (
+        "∂p = grad · (p − y) / max(p · (1 − p), 1e-12) / n, ∂y = grad · (log(1 − p) − log p) / n"
+    )
 
     def forward(self, p, y):
         with np.errstate(divide="ignore"):  # PyTorch's expression: gives +0 (not −0) for p = y ∈ {0, 1}
-            return (y - 1) * np.maximum(np.log1p(-p), -100) - y * np.maximum(np.log(p), -100)
+            loss = (y - 1) * np.maximum(np.log1p(-p), -100) - y * np.maximum(np.log(p), -100)
+        return self.reduce(loss)
 
     def backward(self, g, out, p, y):
         gp = gy = None
+        g = self.per_element(g, math.prod(p.shape))
         if self.needs[0]:
             gp = _xp.sum_to(g * (p - y) / _xp.clamp_min((1 - p) * p, 1e-12), p.shape)
         if self.needs[1]:
@@ -80,6 +114,25 @@ class BinaryCrossEntropy(Op):
         return gp, gy
 
 
+class MSELoss(_Loss):
+    """(a − b)² per element; then reduced."""
+
+    public_name = "mse_loss"
+    formula = "∂a = grad · 2(a − b) / n, ∂b = −grad · 2(a − b) / n"
+
+    def forward(self, a, b):
+        d = a - b
+        return self.reduce(d * d)
+
+    def backward(self, g, out, a, b):
+        g2 = self.per_element(g, math.prod(a.shape)) * 2
+        d = g2 * (a - b)
+        return (
+            _xp.sum_to(d, a.shape) if self.needs[0] else None,
+            _xp.sum_to(-d, b.shape) if self.needs[1] else None,
+        )
+
+
 def _softplus_neg(z):
     """softplus(−z) = log(1 + e^−z), computed as log(1 + e^−|z|) + max(−z, 0) (no overflow)."""
     if isinstance(z, Tensor):
@@ -87,25 +140,27 @@ def _softplus_neg(z):
     return np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0)
 
 
-class BCEWithLogits(Op):
-    public_name = "binary_cross_entropy_with_logits"
-    """Elementwise (1 − y)·z + (1 + (w − 1)·y)·softplus(−z): BCE of sigmoid(z), stable for any z.
+class BCEWithLogits(_Loss):
+    """(1 − y)·z + (1 + (w − 1)·y)·softplus(−z) per element: BCE of sigmoid(z), stable for any z;
+    then reduced.
 
     w is the optional pos_weight (None: 1), so without it this is max(z, 0) − z·y + log(1 + e^−|z|).
     """
 
+    public_name = "binary_cross_entropy_with_logits"
     formula = (
-        "∂z = grad · ((1 + (w − 1)·y)·σ(z) − w·y), ∂y = grad · ((w − 1)·softplus(−z) − z), "
-        "∂w = grad · y · softplus(−z)"
+        "∂z = grad · ((1 + (w − 1)·y)·σ(z) − w·y) / n, ∂y = grad · ((w − 1)·softplus(−z) − z) / n, "
+        "∂w = grad · y · softplus(−z) / n"
     )
 
     def forward(self, z, y, w=None):
         if w is None:
-            return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        return (1 - y) * z + (1 + (w - 1) * y) * _softplus_neg(z)
+            return self.reduce(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+        return self.reduce((1 - y) * z + (1 + (w - 1) * y) * _softplus_neg(z))
 
     def backward(self, g, out, z, y, w=None):
         gz = gy = gw = None
+        g = self.per_element(g, math.prod(z.shape))
         if w is None:
             if self.needs[0]:
                 gz = _xp.sum_to(g * (_xp.sigmoid(z) - y), z.shape)
