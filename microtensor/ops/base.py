@@ -69,15 +69,16 @@ class Op:
         if _mode.enabled:
             for t in inputs:
                 if isinstance(t, Tensor) and t._requires_grad:
-                    self.record(inputs, arrays)
+                    needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+                    self.record(inputs, arrays, needs)
                     return _wrap(out, self)
         return _wrap(out)
 
-    def record(self, inputs, arrays) -> None:
+    def record(self, inputs, arrays, needs) -> None:
         """Make self the graph node of an output computed from inputs (their arrays: `arrays`)."""
         self.inputs = inputs
         self.arrays = arrays
-        self.needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+        self.needs = needs
         self.epoch = _EPOCH[0]
         self.seq = next(_SEQ)
 

@@ -21,6 +21,8 @@ _NUMBER = (int, float, bool)
 # ------------------------------------------------------------ dtype handling
 def _operands(a, b, op: str):
     """Both operands with PyTorch's dtype promotion applied (scalars stay Python numbers)."""
+    if type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        return a, b  # the common case first: a float tensor and a Python float keep the tensor's dtype
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if a._data.dtype != b._data.dtype:
             dt = _dtypes.result_type(a, b)
@@ -344,8 +346,12 @@ class Clone(Op):
 
 
 def _unary(op_cls):
+    name = op_cls.__name__.lower()
+
     def fn(x: Tensor) -> Tensor:
-        return op_cls()(_floating(as_tensor(x, op_cls.__name__.lower())))
+        if not (isinstance(x, Tensor) and x._data.dtype.kind == "f"):
+            x = _floating(as_tensor(x, name))
+        return op_cls()(x)
 
     fn.__name__ = op_cls.__name__.lower()
     fn.__doc__ = f"{op_cls.__name__} elementwise ({op_cls.formula})."

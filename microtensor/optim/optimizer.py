@@ -88,19 +88,23 @@ class Optimizer:
         for group in self.param_groups:
             pairs = []
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                g = p.grad._data
-                if g.shape != p.shape:
-                    raise RuntimeError(
-                        f"{type(self).__name__}.step: gradient of shape {g.shape} does not match its "
-                        f"parameter of shape {p.shape}"
-                    )
-                if not np.isrealobj(g) or g.dtype.kind != "f":
-                    raise RuntimeError(f"{type(self).__name__}.step: gradient has non-float dtype {g.dtype}")
+                g = grad._data
+                if g.shape != p._data.shape or g.dtype.kind != "f":
+                    self._bad_grad(p, g)
                 pairs.append((p, g))
             out.append((group, pairs))
         return out
+
+    def _bad_grad(self, p: Tensor, g: np.ndarray) -> None:
+        if g.shape != p.shape:
+            raise RuntimeError(
+                f"{type(self).__name__}.step: gradient of shape {g.shape} does not match its "
+                f"parameter of shape {p.shape}"
+            )
+        raise RuntimeError(f"{type(self).__name__}.step: gradient has non-float dtype {g.dtype}")
 
     def step(self, closure: Callable[[], Tensor] | None = None):
         """One update of every parameter that has a gradient; returns closure() if given."""
@@ -108,11 +112,13 @@ class Optimizer:
         if closure is not None:
             with autograd.enable_grad():
                 loss = closure()
-        checked = self._checked_grads()
-        with autograd.no_grad():
-            for group, pairs in checked:
-                for p, g in pairs:
-                    self._update(p._data, g, self.state.setdefault(p, {}), group)
+        state = self.state
+        for group, pairs in self._checked_grads():  # updates work on arrays: nothing is recorded
+            for p, g in pairs:
+                s = state.get(p)
+                if s is None:
+                    s = state[p] = {}
+                self._update(p._data, g, s, group)
         return loss
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
