@@ -355,12 +355,10 @@ def cross_entropy(
     shape = _target_shape(input)
     scores, t = _class_targets(input, target, op)
     weight = _class_weight(weight, scores, op)
-    _check_classes(t, scores.shape[1], ignore_index, op)
-    keep = t != ignore_index
-    if weight is None and keep.all() and reduction != "none":
+    if _check_classes(t, scores.shape[1], ignore_index, op) and weight is None and reduction != "none":
         loss = _fused.SoftmaxCrossEntropy(reduction)(scores, t)
     else:
-        safe_t = np.where(keep, t, 0)
+        safe_t = np.where(t == ignore_index, 0, t)
         loss = _fused.SoftmaxCrossEntropy()(scores, safe_t)
         loss = _weighted(loss, t, weight, ignore_index, reduction, shape, op)
     if not label_smoothing:
@@ -381,13 +379,18 @@ def cross_entropy(
     return loss * (1 - label_smoothing) + smooth * (label_smoothing / scores.shape[1])
 
 
-def _check_classes(t: np.ndarray, n_classes: int, ignore_index: int, op: str) -> None:
+def _check_classes(t: np.ndarray, n_classes: int, ignore_index: int, op: str) -> bool:
+    """Raise unless every target is a class index or ignore_index; return whether all are classes."""
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected class-index targets of an integer dtype, got {t.dtype}")
-    valid = t[t != ignore_index]
+    if t.size and np.minimum.reduce(t, axis=None) >= 0 and np.maximum.reduce(t, axis=None) < n_classes:
+        return not 0 <= ignore_index < n_classes or not (t == ignore_index).any()  # the common case
+    keep = t != ignore_index
+    valid = t[keep]
     if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
         bad = valid.max() if valid.max() >= n_classes else valid.min()
         raise IndexError(f"{op}: target {bad} is out of bounds for {n_classes} classes")
+    return bool(keep.all())
 
 
 def _pick(scores: Tensor, t: np.ndarray, ignore_index: int, op: str) -> Tensor:

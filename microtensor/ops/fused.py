@@ -77,17 +77,22 @@ class SoftmaxCrossEntropy(_Loss):
             self.saved = x.copy()
             return self.reduce(np.zeros(x.shape[:1], x.dtype))
         with np.errstate(over="ignore"):  # logits spanning more than the dtype's range: exp(−inf) = 0
-            z = x - np.max(x, axis=1, keepdims=True)
-        logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+            logp = x - np.maximum.reduce(x, axis=1, keepdims=True)
+        logp -= np.log(np.add.reduce(np.exp(logp), axis=1, keepdims=True))
         self.saved = logp
-        return self.reduce(-np.take_along_axis(logp, target[:, None], axis=1)[:, 0])
+        return self.reduce(-logp[np.arange(len(target)), target])
 
     def backward(self, g, out, x, target):
-        onehot = np.arange(x.shape[1]) == target[:, None]
-        fast = isinstance(g, np.ndarray) and self.saved is not None
-        p = np.exp(self.saved) if fast else _xp.softmax(x, 1)  # create_graph: recompute as a Tensor
         g = self.per_element(g, x.shape[0])
-        return (g.reshape(-1, 1) if g.ndim else g) * (p - onehot), None
+        if g.ndim:
+            g = g.reshape(-1, 1)
+        if not isinstance(g, Tensor) and self.saved is not None:  # arrays: softmax − onehot, in place
+            d = np.exp(self.saved)
+            d[np.arange(len(target)), target] -= 1
+            d *= g
+            return d, None
+        onehot = np.arange(x.shape[1]) == target[:, None]
+        return g * (_xp.softmax(x, 1) - onehot), None  # create_graph: recomputed as Tensors
 
 
 class BinaryCrossEntropy(_Loss):
