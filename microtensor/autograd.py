@@ -245,29 +245,30 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
     heap: list[int] = []  # -seq of each tensor with a pending gradient
     pending: dict[int, list] = {}  # seq -> [tensor, summed grad]
     leaves: dict[int, list] = {}  # id(leaf) -> [leaf, summed grad]
-
-    def add(x: Tensor, gx) -> None:
-        node = x.grad_fn
-        if node is None:
-            entry = leaves.get(id(x))
-            if entry is None:
-                leaves[id(x)] = [x, gx]
-            else:
-                entry[1] = entry[1] + gx
-            return
-        entry = pending.get(node.seq)
-        if entry is None:
-            pending[node.seq] = [x, gx]
-            heappush(heap, -node.seq)
-        else:
-            entry[1] = entry[1] + gx
-
-    for r, s in zip(roots, seeds):
-        add(r, s)
     captured: dict[int, Any] = {}
     epoch = _EPOCH
-    with set_grad_enabled(create_graph):
-        while heap:
+    grad_mode = _mode.enabled
+    _mode.enabled = create_graph  # so that create_graph records the backward rules, and only then
+    try:
+        todo = list(zip(roots, seeds))  # (tensor, gradient) pairs to add to the pending sums
+        while True:
+            for x, gx in todo:
+                node = x.grad_fn
+                if node is None:
+                    entry = leaves.get(id(x))
+                    if entry is None:
+                        leaves[id(x)] = [x, gx]
+                    else:
+                        entry[1] = entry[1] + gx
+                    continue
+                entry = pending.get(node.seq)
+                if entry is None:
+                    pending[node.seq] = [x, gx]
+                    heappush(heap, -node.seq)
+                else:
+                    entry[1] = entry[1] + gx
+            if not heap:
+                break
             t, g = pending.pop(-heappop(heap))
             if t._meta is not None:
                 g = _run_hooks(t, g, create_graph)
@@ -285,6 +286,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
                 res = (res,)
             if _anomaly.enabled:
                 anomaly_backward(node, res)
+            todo = []
             for x, a, need, gx in zip(inputs, arrays, node.needs, res):
                 if need and gx is not None:
                     if gx.shape != a.shape:
@@ -294,7 +296,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
                         )
                     if gx.dtype is not a.dtype and gx.dtype != a.dtype:
                         gx = gx.to(a.dtype) if create_graph else gx.astype(a.dtype)
-                    add(x, gx)
+                    todo.append((x, gx))
             if not retain_graph:
                 node.inputs = node.arrays = node.saved = None
         leaf_grads = []
@@ -305,6 +307,8 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
                 leaf_grads.append((t, g))
             elif id(t) in capture:
                 captured[id(t)] = g
+    finally:
+        _mode.enabled = grad_mode
     return leaf_grads, captured
 
 

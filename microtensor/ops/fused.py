@@ -27,12 +27,15 @@ class Linear(Op):
         return out
 
     def backward(self, g, out, x, w, b):
-        n_out, n_in = w.shape
-        rows = math.prod(x.shape[:-1])  # not -1: NumPy cannot infer it when a size is 0
-        g2 = g.reshape(rows, n_out)
+        if x.ndim != 2:  # a batch of any shape (..., in): as a matrix of rows
+            n_out, n_in = w.shape
+            rows = math.prod(x.shape[:-1])  # not -1: NumPy cannot infer it when a size is 0
+            g2, x2 = g.reshape(rows, n_out), x.reshape(rows, n_in)
+        else:
+            g2, x2 = g, x
         return (
             g @ w if self.needs[0] else None,
-            g2.T @ x.reshape(rows, n_in) if self.needs[1] else None,
+            g2.T @ x2 if self.needs[1] else None,
             _xp.sum(g2, 0) if self.needs[2] else None,
         )
 
