@@ -224,12 +224,6 @@ def binary_cross_entropy(
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
     input = _float_loss_input(input, "binary_cross_entropy")
     target = _same_shape(input, target, "binary_cross_entropy")
-    p = input._data
-    if p.size and not (np.minimum.reduce(p, axis=None) >= 0 and np.maximum.reduce(p, axis=None) <= 1):
-        raise RuntimeError(
-            f"binary_cross_entropy: all elements of input should be between 0 and 1, got range "
-            f"[{p.min()}, {p.max()}]; apply sigmoid first or use binary_cross_entropy_with_logits"
-        )
     if weight is None:
         return _fused.BinaryCrossEntropy(reduction)(input, target)
     loss = _fused.BinaryCrossEntropy()(input, target)

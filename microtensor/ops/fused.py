@@ -106,9 +106,21 @@ class BinaryCrossEntropy(_Loss):
     )
 
     def forward(self, p, y):
-        with np.errstate(divide="ignore"):  # PyTorch's expression: gives +0 (not −0) for p = y ∈ {0, 1}
-            loss = (y - 1) * np.maximum(np.log1p(-p), -100) - y * np.maximum(np.log(p), -100)
-        return self.reduce(loss)
+        lo, hi = (np.minimum.reduce(p, axis=None), np.maximum.reduce(p, axis=None)) if p.size else (0.5, 0.5)
+        if not (lo >= 0 and hi <= 1):
+            raise RuntimeError(
+                f"binary_cross_entropy: all elements of input should be between 0 and 1, got range "
+                f"[{lo}, {hi}]; apply sigmoid first or use binary_cross_entropy_with_logits"
+            )
+        if lo > 0 and hi < 1:  # both logs finite
+            return self.reduce(self.terms(p, y))
+        with np.errstate(divide="ignore"):  # log(0) = −inf, clamped to −100
+            return self.reduce(self.terms(p, y))
+
+    @staticmethod
+    def terms(p, y):
+        """PyTorch's expression: gives +0 (not −0) for p = y ∈ {0, 1}."""
+        return (y - 1) * np.maximum(np.log1p(-p), -100) - y * np.maximum(np.log(p), -100)
 
     def backward(self, g, out, p, y):
         gp = gy = None
