@@ -200,7 +200,7 @@ def _check_versions(node, t: Tensor, inputs) -> None:
 
 def _owned(g: np.ndarray, handed_out: set[int]) -> np.ndarray:
     """`g` if nothing else can see it, else a private copy (so leaf grads can accumulate in place)."""
-    if type(g) is np.ndarray and g.base is None and g.flags.writeable and id(g) not in handed_out:
+    if g.base is None and type(g) is np.ndarray and id(g) not in handed_out and g.flags.writeable:
         handed_out.add(id(g))
         return g
     g = np.array(g)
