@@ -22,7 +22,7 @@ from ._anomaly import anomaly_backward
 from ._grad_mode import _EPOCH
 from ._grad_mode import anomaly as _anomaly
 from ._grad_mode import mode as _mode
-from .tensor import _VC_KEEP, Tensor
+from .tensor import _VC_KEEP, Tensor, _wrap
 
 
 # ---------------------------------------------------------------- grad mode
@@ -250,21 +250,32 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
     grad_mode = _mode.enabled
     _mode.enabled = create_graph  # so that create_graph records the backward rules, and only then
     try:
-        todo = list(zip(roots, seeds))  # (tensor, gradient) pairs to add to the pending sums
+        node = None  # the op whose backward produced grads (None: the seeds)
+        xs, grads, needs = roots, seeds, (True,) * len(roots)
         while True:
-            for x, gx in todo:
-                node = x.grad_fn
-                if node is None:
+            for x, gx, need in zip(xs, grads, needs):  # add each gradient to its tensor's pending sum
+                if not need or gx is None:
+                    continue
+                a = x._data
+                if gx.shape != a.shape:
+                    raise RuntimeError(
+                        f"{node.name()}: backward returned a gradient of shape {tuple(gx.shape)} "
+                        f"for an input of shape {a.shape}"
+                    )
+                if gx.dtype is not a.dtype and gx.dtype != a.dtype:
+                    gx = gx.to(a.dtype) if create_graph else gx.astype(a.dtype)
+                xn = x.grad_fn
+                if xn is None:
                     entry = leaves.get(id(x))
                     if entry is None:
                         leaves[id(x)] = [x, gx]
                     else:
                         entry[1] = entry[1] + gx
                     continue
-                entry = pending.get(node.seq)
+                entry = pending.get(xn.seq)
                 if entry is None:
-                    pending[node.seq] = [x, gx]
-                    heappush(heap, -node.seq)
+                    pending[xn.seq] = [x, gx]
+                    heappush(heap, -xn.seq)
                 else:
                     entry[1] = entry[1] + gx
             if not heap:
@@ -278,25 +289,14 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
             arrays = node.arrays
             if arrays is None:
                 raise RuntimeError(_FREED)
-            inputs = node.inputs
+            xs, needs = node.inputs, node.needs
             if node.epoch != epoch[0]:  # an in-place op ran since node was recorded: was it on ours?
-                _check_versions(node, t, inputs)
-            res = node.backward(g, t, *inputs) if create_graph else node.backward(g, t._data, *arrays)
-            if type(res) is not tuple:
-                res = (res,)
+                _check_versions(node, t, xs)
+            grads = node.backward(g, t, *xs) if create_graph else node.backward(g, t._data, *arrays)
+            if type(grads) is not tuple:
+                grads = (grads,)
             if _anomaly.enabled:
-                anomaly_backward(node, res)
-            todo = []
-            for x, a, need, gx in zip(inputs, arrays, node.needs, res):
-                if need and gx is not None:
-                    if gx.shape != a.shape:
-                        raise RuntimeError(
-                            f"{node.name()}: backward returned a gradient of shape {tuple(gx.shape)} "
-                            f"for an input of shape {a.shape}"
-                        )
-                    if gx.dtype is not a.dtype and gx.dtype != a.dtype:
-                        gx = gx.to(a.dtype) if create_graph else gx.astype(a.dtype)
-                    todo.append((x, gx))
+                anomaly_backward(node, grads)
             if not retain_graph:
                 node.inputs = node.arrays = node.saved = None
         leaf_grads = []
@@ -371,9 +371,9 @@ def backward(
         if create_graph:  # a copy, so that leaves never share one gradient Tensor (as PyTorch)
             t.grad = g.clone() if t.grad is None else t.grad + g
         elif t.grad is None:
-            t.grad = Tensor._wrap(_owned(g, handed_out))
+            t.grad = _wrap(_owned(g, handed_out))
         elif t.grad._requires_grad:
-            t.grad = Tensor._wrap(t.grad._data + g)
+            t.grad = _wrap(t.grad._data + g)
         else:
             t.grad._data += g
 
