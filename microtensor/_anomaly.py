@@ -49,11 +49,17 @@ def anomaly_forward(op, out: np.ndarray, arrays) -> None:
     )
 
 
-def anomaly_backward(node, res: tuple) -> None:
-    """Anomaly mode: raise if `node`'s backward returned a NaN/Inf gradient."""
-    for i, gx in enumerate(res):
+def anomaly_backward(node, res: tuple, inputs) -> None:
+    """Anomaly mode: raise if `node`'s backward returned a gradient of the wrong shape or a NaN/Inf one."""
+    for i, (gx, x) in enumerate(zip(res, inputs)):
         if gx is None:
             continue
+        shape = getattr(x, "shape", None)
+        if shape is not None and tuple(gx.shape) != tuple(shape):
+            raise RuntimeError(
+                f"detect_anomaly: Function '{node.name()}' returned a gradient of shape {tuple(gx.shape)} "
+                f"for its input {i} of shape {tuple(shape)}"
+            )
         kind = _bad(getattr(gx, "_data", gx))  # an array, or a Tensor under create_graph
         if kind is not None:
             where = getattr(node, "where", None) or "  (unknown: the op was recorded outside anomaly mode)"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import microtensor as mt
+from microtensor.ops.base import Op
 
 HERE = os.path.basename(__file__)
 
@@ -117,3 +118,22 @@ def test_finite_training_step_is_unaffected():
     loss2 = ref(x).pow(2).mean()
     loss2.backward()
     np.testing.assert_allclose(model.weight.grad.numpy(), ref.weight.grad.numpy())
+
+
+class _SumsTooMuch(Op):
+    """A buggy op (not registered: leading underscore) whose backward forgets to keep x's shape."""
+
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, g, out, x):
+        return (g * 2).sum()
+
+
+def test_a_wrong_gradient_shape_from_an_op_is_caught_in_anomaly_mode():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    with mt.autograd.detect_anomaly():
+        y = _SumsTooMuch()(x).sum()
+        match = r"_SumsTooMuchBackward' returned a gradient of shape \(\) for its input 0 of shape \(2,\)"
+        with pytest.raises(RuntimeError, match=match):
+            y.backward()

@@ -69,8 +69,15 @@ class Op:
         if _mode.enabled:
             for t in inputs:
                 if isinstance(t, Tensor) and t._requires_grad:
-                    needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
-                    self.record(inputs, arrays, needs)
+                    if len(inputs) == 1:
+                        needs = (True,)
+                    else:
+                        needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+                    self.inputs = inputs
+                    self.arrays = arrays
+                    self.needs = needs
+                    self.epoch = _EPOCH[0]
+                    self.seq = next(_SEQ)
                     return _wrap(out, self)
         return _wrap(out)
 

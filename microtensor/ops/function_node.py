@@ -65,6 +65,11 @@ class _UserFunction(Op):
                     f"{self.fn_cls.__name__}.backward: gradient {i} must be a Tensor or None, "
                     f"got {type(r).__name__}"
                 )
+            elif r.shape != inputs[i].shape:
+                raise RuntimeError(
+                    f"{self.name()}: backward returned a gradient of shape {tuple(r.shape)} for input {i} "
+                    f"of shape {tuple(inputs[i].shape)}; return one of the input's shape"
+                )
             else:
                 grads.append(r if create_graph else np.array(r._data))
         return tuple(grads)
