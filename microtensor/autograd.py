@@ -244,13 +244,12 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
     """
     heap: list[int] = []  # -seq of each tensor with a pending gradient
     pending: dict[int, list] = {}  # seq -> [tensor, summed grad]
-    leaves: dict[int, list] = {}  # id(leaf) -> [leaf, summed grad]
+    leaves: dict[Tensor, list] = {}  # leaf -> [leaf, summed grad] (Tensors hash by identity)
     captured: dict[int, Any] = {}
     epoch = _EPOCH
     grad_mode = _mode.enabled
     _mode.enabled = create_graph  # so that create_graph records the backward rules, and only then
     try:
-        node = None  # the op whose backward produced grads (None: the seeds)
         xs, grads, needs = roots, seeds, (True,) * len(roots)
         while True:
             for x, gx, need in zip(xs, grads, needs):  # add each gradient to its tensor's pending sum
@@ -263,9 +262,9 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
                     gx = gx.to(dt) if create_graph else gx.astype(dt)
                 xn = x.grad_fn
                 if xn is None:
-                    entry = leaves.get(id(x))
+                    entry = leaves.get(x)
                     if entry is None:
-                        leaves[id(x)] = [x, gx]
+                        leaves[x] = [x, gx]
                     else:
                         entry[1] = entry[1] + gx
                     continue
