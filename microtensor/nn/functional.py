@@ -171,6 +171,14 @@ def _same_shape(input: Tensor, target: Tensor, op: str) -> Tensor:
     return target
 
 
+def _elementwise_loss(op_cls, args: tuple, weight, reduction: str, op: str) -> Tensor:
+    """A fused loss op reduced inside the op (one node), or weighted elementwise first and then reduced."""
+    if weight is None:
+        return op_cls(reduction)(*args)
+    loss = op_cls()(*args) * _elementwise_weight(weight, args[0], op)
+    return _reduce_loss(loss, reduction, op)
+
+
 def _elementwise_weight(weight, input: Tensor, op: str, name: str = "weight") -> Tensor:
     """A weight that broadcasts to the input's shape (and does not enlarge it)."""
     weight = as_tensor(weight, op)
@@ -224,11 +232,8 @@ def binary_cross_entropy(
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
     input = _float_loss_input(input, "binary_cross_entropy")
     target = _same_shape(input, target, "binary_cross_entropy")
-    if weight is None:
-        return _fused.BinaryCrossEntropy(reduction)(input, target)
-    loss = _fused.BinaryCrossEntropy()(input, target)
-    loss = loss * _elementwise_weight(weight, input, "binary_cross_entropy")
-    return _reduce_loss(loss, reduction, "binary_cross_entropy")
+    op = _fused.BinaryCrossEntropy
+    return _elementwise_loss(op, (input, target), weight, reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(
@@ -246,11 +251,8 @@ def binary_cross_entropy_with_logits(
     target = _same_shape(input, target, "binary_cross_entropy_with_logits")
     if pos_weight is not None:
         pos_weight = _elementwise_weight(pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight")
-    if weight is None:
-        return _fused.BCEWithLogits(reduction)(input, target, pos_weight)
-    loss = _fused.BCEWithLogits()(input, target, pos_weight)
-    loss = loss * _elementwise_weight(weight, input, "binary_cross_entropy_with_logits")
-    return _reduce_loss(loss, reduction, "binary_cross_entropy_with_logits")
+    op, args = _fused.BCEWithLogits, (input, target, pos_weight)
+    return _elementwise_loss(op, args, weight, reduction, "binary_cross_entropy_with_logits")
 
 
 def _class_targets(input: Tensor, target, op: str) -> tuple[Tensor, np.ndarray]:

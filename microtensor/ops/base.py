@@ -73,12 +73,7 @@ class Op:
                         needs = (True,)
                     else:
                         needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
-                    # record(inputs, arrays, needs), inlined: every op of every step passes here
-                    self.inputs = inputs
-                    self.arrays = arrays
-                    self.needs = needs
-                    self.epoch = _EPOCH[0]
-                    self.seq = next(_SEQ)
+                    self.record(inputs, arrays, needs)
                     return _wrap(out, self)
         return _wrap(out)
 

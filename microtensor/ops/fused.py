@@ -61,9 +61,10 @@ class _Loss(Op):
         """How many elementwise losses 'mean' divides by: n in the formula (1 for 'sum' and 'none')."""
         return math.prod(self.inputs[0].shape) if self.reduction == "mean" else 1
 
-    def per_element(self, g, n: int):
+    def per_element(self, g):
         """The gradient reaching each elementwise loss term: g / n for 'mean', else g."""
-        return g / n if self.reduction == "mean" and n else g
+        n = self.averaged_over()
+        return g / n if n > 1 else g
 
 
 class SoftmaxCrossEntropy(_Loss):
@@ -86,7 +87,7 @@ class SoftmaxCrossEntropy(_Loss):
         return self.reduce(-logp[np.arange(len(target)), target])
 
     def backward(self, g, out, x, target):
-        g = self.per_element(g, x.shape[0])
+        g = self.per_element(g)
         if g.ndim:
             g = g.reshape(-1, 1)
         if not isinstance(g, Tensor) and self.saved is not None:  # arrays: softmax − onehot, in place
@@ -124,7 +125,7 @@ class BinaryCrossEntropy(_Loss):
 
     def backward(self, g, out, p, y):
         gp = gy = None
-        g = self.per_element(g, math.prod(p.shape))
+        g = self.per_element(g)
         if self.needs[0]:
             gp = _xp.sum_to(g * (p - y) / _xp.clamp_min((1 - p) * p, 1e-12), p.shape)
         if self.needs[1]:
@@ -145,7 +146,7 @@ class MSELoss(_Loss):
         return self.reduce(d * d)
 
     def backward(self, g, out, a, b):
-        g2 = self.per_element(g, math.prod(a.shape)) * 2
+        g2 = self.per_element(g) * 2
         d = g2 * (a - b)
         return (
             _xp.sum_to(d, a.shape) if self.needs[0] else None,
@@ -180,7 +181,7 @@ class BCEWithLogits(_Loss):
 
     def backward(self, g, out, z, y, w=None):
         gz = gy = gw = None
-        g = self.per_element(g, math.prod(z.shape))
+        g = self.per_element(g)
         if w is None:
             if self.needs[0]:
                 gz = _xp.sum_to(g * (_xp.sigmoid(z) - y), z.shape)

@@ -41,9 +41,6 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
-        if not (group["momentum"] or group["weight_decay"] or group["maximize"]):
-            p -= group["lr"] * g  # plain SGD
-            return
         if group["maximize"]:
             g = -g
         if group["weight_decay"]:
