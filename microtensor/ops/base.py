@@ -57,7 +57,19 @@ class Op:
 
     def __call__(self, *inputs) -> Tensor:
         """Run forward on the inputs' arrays; record self in the graph if a gradient is needed."""
-        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+        needs = None  # which inputs need a gradient; None: none do, or grad mode is off
+        if len(inputs) == 1:  # the common case, without building lists
+            x = inputs[0]
+            arrays = [x._data if isinstance(x, Tensor) else x]
+            if isinstance(x, Tensor) and x._requires_grad and _mode.enabled:
+                needs = (True,)
+        else:
+            arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+            if _mode.enabled:
+                for t in inputs:
+                    if isinstance(t, Tensor) and t._requires_grad:
+                        needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+                        break
         try:
             out = self.forward(*arrays)
         except (ValueError, TypeError) as e:
@@ -66,16 +78,10 @@ class Op:
             out = np.asarray(out)
         if _anomaly.enabled:
             anomaly_forward(self, out, arrays)
-        if _mode.enabled:
-            for t in inputs:
-                if isinstance(t, Tensor) and t._requires_grad:
-                    if len(inputs) == 1:
-                        needs = (True,)
-                    else:
-                        needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
-                    self.record(inputs, arrays, needs)
-                    return _wrap(out, self)
-        return _wrap(out)
+        if needs is None:
+            return _wrap(out)
+        self.record(inputs, arrays, needs)
+        return _wrap(out, self)
 
     def record(self, inputs, arrays, needs) -> None:
         """Make self the graph node of an output computed from inputs (their arrays: `arrays`)."""

@@ -232,7 +232,7 @@ class Tanh(Op):
         return np.tanh(x)
 
     def backward(self, g, out, x):
-        return g * (1 - out * out)
+        return g - g * out * out  # no Python-scalar operand: those cost NumPy twice an array's
 
 
 class Sigmoid(Op):
@@ -247,7 +247,7 @@ class Sigmoid(Op):
         return np.where(x >= 0, 1, e) / (1 + e)
 
     def backward(self, g, out, x):
-        return g * out * (1 - out)
+        return g * (out - out * out)
 
 
 class Relu(Op):

@@ -16,6 +16,8 @@ from ..tensor import Tensor
 from . import _xp
 from .base import Op
 
+_EXP_MINUS_100 = math.exp(-100)  # below this p, log p < −100 and BCE clamps it
+
 
 class Linear(Op):
     formula = "∂x = grad @ W, ∂W = gradᵀ @ x, ∂b = Σ_rows grad"
@@ -113,21 +115,17 @@ class BinaryCrossEntropy(_Loss):
                 f"binary_cross_entropy: all elements of input should be between 0 and 1, got range "
                 f"[{lo}, {hi}]; apply sigmoid first or use binary_cross_entropy_with_logits"
             )
-        if lo > 0 and hi < 1:  # both logs finite
-            return self.reduce(self.terms(p, y))
+        if lo >= _EXP_MINUS_100 and hi < 1:  # every log is finite and ≥ −100: nothing to clamp
+            return self.reduce((y - 1) * np.log1p(-p) - y * np.log(p))
         with np.errstate(divide="ignore"):  # log(0) = −inf, clamped to −100
-            return self.reduce(self.terms(p, y))
-
-    @staticmethod
-    def terms(p, y):
-        """PyTorch's expression: gives +0 (not −0) for p = y ∈ {0, 1}."""
-        return (y - 1) * np.maximum(np.log1p(-p), -100) - y * np.maximum(np.log(p), -100)
+            # PyTorch's expression: gives +0 (not −0) for p = y ∈ {0, 1}
+            return self.reduce((y - 1) * np.maximum(np.log1p(-p), -100) - y * np.maximum(np.log(p), -100))
 
     def backward(self, g, out, p, y):
         gp = gy = None
         g = self.per_element(g)
         if self.needs[0]:
-            gp = _xp.sum_to(g * (p - y) / _xp.clamp_min((1 - p) * p, 1e-12), p.shape)
+            gp = _xp.sum_to(g * (p - y) / _xp.clamp_min(p - p * p, 1e-12), p.shape)
         if self.needs[1]:
             log_p = _xp.clamp_min(_xp.log(_xp.clamp_min(p, 1e-45)), -100)
             log_1mp = _xp.clamp_min(_xp.log(_xp.clamp_min(1 - p, 1e-45)), -100)

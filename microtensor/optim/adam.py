@@ -41,33 +41,36 @@ class Adam(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+    def _update(self, group: dict, pairs: list[tuple[Tensor, np.ndarray]]) -> None:
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if group["maximize"]:
-            g = -g
-        if wd:
-            if self._decoupled:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
-        if not state:
-            state["step"] = Tensor._wrap(np.array(0.0, np.float32))
-            state["exp_avg"] = Tensor._wrap(np.zeros_like(p))
-            state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
-        state["step"]._data += 1
-        t = float(state["step"]._data)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m += (g - m) * (1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * g * g
-        if group["amsgrad"]:
-            vmax = state["max_exp_avg_sq"]._data
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps
-        p -= (lr / (1 - beta1**t)) * m / denom
+        maximize, amsgrad = group["maximize"], group["amsgrad"]
+        for param, g in pairs:
+            p, state = param._data, self._state(param)
+            if maximize:
+                g = -g
+            if wd:
+                if self._decoupled:
+                    p *= 1 - lr * wd
+                else:
+                    g = g + wd * p
+            if not state:
+                state["step"] = Tensor._wrap(np.array(0.0, np.float32))
+                state["exp_avg"] = Tensor._wrap(np.zeros_like(p))
+                state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
+                if amsgrad:
+                    state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
+            state["step"]._data += 1
+            t = float(state["step"]._data)
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            m += (g - m) * (1 - beta1)
+            v *= beta2
+            v += (1 - beta2) * g * g
+            if amsgrad:
+                vmax = state["max_exp_avg_sq"]._data
+                np.maximum(vmax, v, out=vmax)
+                v = vmax
+            denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps
+            p -= (lr / (1 - beta1**t)) * m / denom
 
 
 class AdamW(Adam):

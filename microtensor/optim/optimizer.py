@@ -112,16 +112,19 @@ class Optimizer:
         if closure is not None:
             with autograd.enable_grad():
                 loss = closure()
-        state = self.state
         for group, pairs in self._checked_grads():  # updates work on arrays: nothing is recorded
-            for p, g in pairs:
-                s = state.get(p)
-                if s is None:
-                    s = state[p] = {}
-                self._update(p._data, g, s, group)
+            self._update(group, pairs)
         return loss
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+    def _state(self, p: Tensor) -> dict:
+        """p's entry in self.state (created empty on first use)."""
+        s = self.state.get(p)
+        if s is None:
+            s = self.state[p] = {}
+        return s
+
+    def _update(self, group: dict, pairs: list[tuple[Tensor, np.ndarray]]) -> None:
+        """Update, in place, each (param, grad array) pair of a group (its hyper-parameters read once)."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
     # ------------------------------------------------------------ state dicts

@@ -40,21 +40,29 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
-        momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                state["momentum_buffer"] = Tensor._wrap(np.array(g))
-                step = g
-            else:
-                b = buf._data
-                b *= momentum
-                b += (1 - group["dampening"]) * g
-                step = b
-            g = g + momentum * step if group["nesterov"] else step
-        p -= group["lr"] * g
+    def _update(self, group: dict, pairs: list[tuple[Tensor, np.ndarray]]) -> None:
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        lrs: dict = {}  # lr as a 0-d array per dtype: NumPy multiplies by that twice as fast as by a float
+        for param, g in pairs:
+            p = param._data
+            if maximize:
+                g = -g
+            if weight_decay:
+                g = g + weight_decay * p
+            if momentum:
+                state = self._state(param)
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    state["momentum_buffer"] = Tensor._wrap(np.array(g))
+                    step = g
+                else:
+                    b = buf._data
+                    b *= momentum
+                    b += (1 - dampening) * g
+                    step = b
+                g = g + momentum * step if nesterov else step
+            rate = lrs.get(p.dtype)
+            if rate is None:
+                rate = lrs[p.dtype] = np.array(lr, p.dtype)
+            p -= rate * g
