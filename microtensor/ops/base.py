@@ -45,7 +45,8 @@ class Op:
     # Tensor's in-place ops).
     # where: the user's code that created the op, captured only in anomaly mode.
     # seq: the recording number (ops recorded later have larger ones; backward visits them first).
-    # arrays: the inputs' arrays as forward saw them (what backward gets on the fast path).
+    # arrays: the inputs' arrays as forward saw them (what backward gets on the fast path); a tuple,
+    # which the cyclic GC stops tracking (a list it would traverse in every full collection).
     __slots__ = ("inputs", "arrays", "needs", "saved", "epoch", "seq", "where")
     formula: ClassVar[str] = ""
     public_name: ClassVar[str | None] = None  # the function users call, when not the class name
@@ -60,11 +61,11 @@ class Op:
         needs = None  # which inputs need a gradient; None: none do, or grad mode is off
         if len(inputs) == 1:  # the common case, without building lists
             x = inputs[0]
-            arrays = [x._data if isinstance(x, Tensor) else x]
+            arrays = (x._data if isinstance(x, Tensor) else x,)
             if isinstance(x, Tensor) and x._requires_grad and _mode.enabled:
                 needs = (True,)
         else:
-            arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
+            arrays = tuple([t._data if isinstance(t, Tensor) else t for t in inputs])
             if _mode.enabled:
                 for t in inputs:
                     if isinstance(t, Tensor) and t._requires_grad:

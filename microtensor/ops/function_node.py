@@ -41,7 +41,7 @@ class _UserFunction(Op):
                 f"{self.fn_cls.__name__}.forward must return a single Tensor, got {type(out).__name__}"
             )
         if autograd.is_grad_enabled() and any(self.needs):
-            self.record(args, [a._data if isinstance(a, Tensor) else a for a in args], self.needs)
+            self.record(args, tuple([a._data if isinstance(a, Tensor) else a for a in args]), self.needs)
             result = Tensor._wrap(out._data, self)
             self._originals[id(out)] = weakref.ref(result)  # weak: result.grad_fn is self
             return result
