@@ -16,7 +16,7 @@ For every case the harness
 Timing is done with the garbage collector enabled (as in a user's training loop) and a
 ``gc.collect()`` before each block; the objects that exist after setup (the ~170,000 that importing
 torch leaves, the runners) are frozen with ``gc.freeze()`` so that collections cost what the
-workload's own objects cost.
+workload's own objects cost. ``--no-gc`` turns the collector off in the timed blocks, to show that cost.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class Config:
     case_seconds: float  # per-peer time budget of a case; reduces the blocks of slow cases
     warmup_seconds: float
     flatness_steps: int  # xor steps of the memory-flatness check
+    gc_enabled: bool = True  # False (--no-gc): time with the cyclic collector off, to see its share
 
 
 FULL = Config(
@@ -216,7 +217,12 @@ def time_case(case: workloads.Case, config: Config, peers: list[str]) -> dict[st
     for b in range(n_blocks):
         for p in peers[b % len(peers) :] + peers[: b % len(peers)]:
             gc.collect()
-            seconds = _run_block(runners[p], steps[p])
+            if not config.gc_enabled:
+                gc.disable()
+            try:
+                seconds = _run_block(runners[p], steps[p])
+            finally:
+                gc.enable()
             blocks[p].append(seconds / steps[p] / case.units_per_step)
     out = {}
     for p in peers:
@@ -461,8 +467,9 @@ def header_lines(meta: dict) -> list[str]:
         ),
         f"  load average (1, 5, 15 min) at start: {meta['load_start']}",
         f"  timing: up to {meta['config']['blocks']} blocks of ~{meta['config']['block_seconds']} s per "
-        "peer, peers interleaved block by block (order rotated), gc enabled; "
-        "gc.freeze() after setup;",
+        "peer, peers interleaved block by block (order rotated), "
+        + ("gc enabled; " if meta["config"]["gc_enabled"] else "gc DISABLED in timed blocks (--no-gc); ")
+        + "gc.freeze() after setup;",
         "  memory: tracemalloc peak of one step above steady state; ratios are of medians",
     ]
     return lines
@@ -662,6 +669,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="time with the cyclic garbage collector disabled (shows what collections cost)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="instead of timing, cProfile one peer's steps (see --profile-*)",
@@ -685,6 +697,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None, config: Config | None = None) -> int:
     args = parse_args(argv)
     config = config or (QUICK if args.quick else FULL)
+    if args.no_gc:
+        config = replace(config, gc_enabled=False)
     try:
         workloads.select(workloads.make_cases(config.sizes), args.only)
     except ValueError as e:

@@ -1,6 +1,7 @@
 """The benchmark harness measures equal work: its check passes for every workload and fails when a
 peer is deliberately wrong; the quick harness runs end to end. No timing is asserted."""
 
+import gc
 import json
 import os
 import subprocess
@@ -217,6 +218,24 @@ def test_quick_harness_end_to_end(tmp_path, capsys):
         assert {"start_bytes", "end_bytes", "growth_bytes", "peak_above_start_bytes"} <= set(m)
     assert "median" in out and "×numpy" in out and "threads:" in out
     assert "deep-chain time per op" in out
+
+
+def test_no_gc_times_with_the_collector_off_and_says_so(tmp_path, capsys, monkeypatch):
+    states = []
+    real_run_block = harness._run_block
+
+    def run_block(runner, steps):
+        states.append(gc.isenabled())
+        return real_run_block(runner, steps)
+
+    monkeypatch.setattr(harness, "_run_block", run_block)
+    path = tmp_path / "bench.json"
+    assert harness.main(["--no-gc", "--only", "op-overhead/add", "--json", str(path)], config=TINY) == 0
+    assert "gc DISABLED in timed blocks" in capsys.readouterr().out
+    assert json.loads(path.read_text())["meta"]["config"]["gc_enabled"] is False
+    timed = states[-TINY.blocks * len(json.loads(path.read_text())["peers"]) :]
+    assert timed and not any(timed)  # every timed block ran with the collector off...
+    assert gc.isenabled()  # ...and it is back on afterwards
 
 
 def test_harness_aborts_on_unequal_work(monkeypatch, tmp_path, capsys):
