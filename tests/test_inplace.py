@@ -280,6 +280,23 @@ def test_training_loop_with_inplace_updates_never_trips_the_check(make_opt):
     assert all(p.is_leaf and p.requires_grad for p in model.parameters())
 
 
+@pytest.mark.parametrize("make_opt", [lambda p: mt.optim.SGD(p, lr=0.1), mt.optim.Adam])
+def test_backward_after_an_optimizer_step_on_saved_weights_raises(make_opt):
+    # As PyTorch: step() updates the weights in place, so a graph recorded before it (whose Linear
+    # node saved the old weights) would give wrong gradients; backward names the version instead.
+    mt.manual_seed(0)
+    model = mt.nn.Linear(2, 1)
+    opt = make_opt(model.parameters())
+    x = mt.tensor([[1.0, 2.0]])
+    model(x).sum().backward()
+    loss = model(x).sum()  # records the weights at their current version
+    versions = [p._version for p in model.parameters()]
+    opt.step()
+    assert [p._version for p in model.parameters()] == [v + 1 for v in versions]
+    with pytest.raises(RuntimeError, match=rf"LinearBackward.*{MODIFIED}.*version 1; expected version 0"):
+        loss.backward()
+
+
 def test_version_counter_stays_small_and_names_versions_after_many_updates():
     x = mt.tensor([1.0, 2.0], requires_grad=True)
     h = x * 1

@@ -114,6 +114,8 @@ class Optimizer:
                 loss = closure()
         for group, pairs in self._checked_grads():  # updates work on arrays: nothing is recorded
             self._update(group, pairs)
+            for p, _ in pairs:  # in-place updates, as PyTorch's: a graph that saved p now refuses backward
+                p._bump_version()
         return loss
 
     def _state(self, p: Tensor) -> dict:
