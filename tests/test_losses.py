@@ -3,6 +3,8 @@ differences to second order, numerical stability, PyTorch's weighting rules, and
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -520,6 +522,34 @@ def test_float32_inputs_give_float32_losses_whatever_the_weights_dtype():
         z.grad = None
         loss.backward()
         assert z.grad.dtype == mt.float32
+
+
+@pytest.mark.parametrize("fn", [F.nll_loss, F.cross_entropy])
+@pytest.mark.parametrize(
+    "target, weight",
+    [([-100, -100, -100], None), ([0, 1, 1], [0.0, 0.0, 1.0, 1.0]), ([0, -100, 1], [0.0, 0.0, 1.0, 1.0])],
+    ids=["all-ignored", "all-weighted-0", "mixed"],
+)
+def test_mean_over_zero_total_weight_is_nan_with_pytorchs_gradient_and_no_warnings(fn, target, weight):
+    # PyTorch: loss 0/0 = nan; each counted target's gradient -w·g/0 = nan, ignored targets' 0.
+    # (Was: nan gradients everywhere, from 0/0 on the summed loss, with NumPy RuntimeWarnings.)
+    x = mt.tensor(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    kw = {} if weight is None else {"weight": mt.tensor(weight)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = fn(x, mt.tensor(target), **kw)
+        loss.backward()
+    assert np.isnan(loss.item())
+    counted = np.array(target) != -100
+    expected = np.zeros((3, 4), bool)  # where the gradient is nan
+    for i, t in enumerate(target):
+        if counted[i]:
+            if fn is F.nll_loss:
+                expected[i, t] = True
+            else:
+                expected[i] = True  # softmax spreads the row's nan over the row
+    assert np.array_equal(np.isnan(x.grad.numpy()), expected)
+    assert np.all(x.grad.numpy()[~expected] == 0)
 
 
 def test_nll_loss_with_no_classes_and_every_target_ignored_matches_pytorch():

@@ -410,6 +410,11 @@ def _weighted(loss, t, weight, ignore_index, reduction, shape, op) -> Tensor:
         else weight._data[np.where(keep, t, 0)].astype(loss.dtype)
     )
     w = np.where(keep, w, 0)
+    if reduction == "mean" and not w.sum():
+        # Total weight 0 (every target ignored or weighted 0): PyTorch's 0/0 gives a nan loss, a nan
+        # gradient for each target it counts and 0 for ignored ones. The same, without 0/0's warnings:
+        counted = Tensor._wrap(np.where(keep, np.nan, 0).astype(loss.dtype))
+        return (loss * counted).sum() + float("nan")
     loss = loss * Tensor._wrap(w)
     if reduction == "none":
         return loss.reshape(shape)
