@@ -61,16 +61,18 @@ class Op:
         needs = None  # which inputs need a gradient; None: none do, or grad mode is off
         if len(inputs) == 1:  # the common case, without building lists
             x = inputs[0]
-            arrays = (x._data if isinstance(x, Tensor) else x,)
-            if isinstance(x, Tensor) and x._requires_grad and _mode.enabled:
-                needs = (True,)
+            if isinstance(x, Tensor):
+                arrays = (x._data,)
+                if x._requires_grad and _mode.enabled:
+                    needs = (True,)
+            else:
+                arrays = (x,)
         else:
             arrays = tuple([t._data if isinstance(t, Tensor) else t for t in inputs])
             if _mode.enabled:
-                for t in inputs:
-                    if isinstance(t, Tensor) and t._requires_grad:
-                        needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
-                        break
+                needs = tuple([isinstance(t, Tensor) and t._requires_grad for t in inputs])
+                if True not in needs:
+                    needs = None
         try:
             out = self.forward(*arrays)
         except (ValueError, TypeError) as e:

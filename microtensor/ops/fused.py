@@ -116,10 +116,11 @@ class BinaryCrossEntropy(_Loss):
                 f"[{lo}, {hi}]; apply sigmoid first or use binary_cross_entropy_with_logits"
             )
         if lo >= _EXP_MINUS_100 and hi < 1:  # every log is finite and ≥ −100: nothing to clamp
-            return self.reduce((y - 1) * np.log1p(-p) - y * np.log(p))
-        with np.errstate(divide="ignore"):  # log(0) = −inf, clamped to −100
-            # PyTorch's expression: gives +0 (not −0) for p = y ∈ {0, 1}
-            return self.reduce((y - 1) * np.maximum(np.log1p(-p), -100) - y * np.maximum(np.log(p), -100))
+            log_p, log_1mp = np.log(p), np.log1p(-p)
+        else:
+            with np.errstate(divide="ignore"):  # log(0) = −inf, clamped to −100
+                log_p, log_1mp = np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
+        return self.reduce((y - 1) * log_1mp - y * log_p)  # PyTorch's: +0 (not −0) for p = y ∈ {0, 1}
 
     def backward(self, g, out, p, y):
         gp = gy = None
