@@ -144,7 +144,7 @@ def _is_tensor_like(v: Any) -> bool:
 
 # ---------------------------------------------------------------- full backward hooks
 class _BackwardHookFunction(autograd.Function):
-    """Identity on a module's tensors (inputs or outputs) whose backward sees all their grads at once.
+    """Identity on the module's tensors that require grad; its backward sees all their grads at once.
 
     One tensor passes through without a copy. Several are joined into one flat tensor
     that the caller slices back apart: the joined tensor's gradient is complete only once
@@ -163,42 +163,40 @@ class _BackwardHookFunction(autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grads, start = [], 0
-        for (shape, dtype), needs in zip(ctx.parts, ctx.needs_input_grad[2:]):
-            if len(ctx.parts) == 1:
-                g = grad
-            else:
+        if len(ctx.parts) == 1:
+            grads = [grad]
+        else:
+            grads, start = [], 0
+            for shape, dtype in ctx.parts:
                 n = int(np.prod(shape, dtype=np.int64))
-                g = grad[start : start + n].reshape(shape).to(dtype)
+                grads.append(grad[start : start + n].reshape(shape).to(dtype))
                 start += n
-            grads.append(g if needs else None)
-        grads = ctx.state.on_grads(ctx.side, grads)
-        return (None, None, *grads)
+        return (None, None, *ctx.state.on_grads(ctx.side, grads))
 
 
 class _BackwardHook:
-    """Links one call's output gradients to its input gradients and runs the module's backward hooks."""
+    """Links one call's output gradients to its input gradients and runs the module's backward hooks.
+
+    As PyTorch's: grad_input / grad_output have one entry per positional input / output, None
+    for non-tensors, zeros for tensors that do not require grad (PyTorch materialises them).
+    """
 
     def __init__(self, module: Module, hooks: list, pre_hooks: list) -> None:
         self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
         self.grad_outputs = None
         self.n_inputs = self.n_outputs = -1
-        self.input_index: list[int] | None = None
+        self.input_index: list[int] | None = None  # positions of the tensors
         self.output_index: list[int] | None = None
-
-    @staticmethod
-    def _pack(index, values, size) -> tuple:
-        res = [None] * size
-        for i, v in zip(index, values):
-            res[i] = v
-        return tuple(res)
+        self.plan: dict[str, tuple] = {}  # side -> (positions requiring grad, {position: (shape, dtype)})
 
     def _wrap(self, args: tuple, side: str):
-        if not autograd.is_grad_enabled() or not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        grad_index = [i for i in index if args[i].requires_grad]
+        if not (grad_index and autograd.is_grad_enabled()):
             return args, None
-        # only floating tensors carry gradients; the others pass through with a None gradient
-        index = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.is_floating_point()]
-        tensors = [args[i] for i in index]
+        others = {i: (args[i].shape, args[i].dtype) for i in index if i not in grad_index}
+        self.plan[side] = (grad_index, others)
+        tensors = [args[i] for i in grad_index]
         joined = _BackwardHookFunction.apply(self, side, *tensors)
         if len(tensors) == 1:
             new = [joined]
@@ -209,9 +207,18 @@ class _BackwardHook:
                 new.append(part if part.dtype == t.dtype else part.to(t.dtype))
                 start += t.numel()
         out = list(args)
-        for i, t in zip(index, new):
+        for i, t in zip(grad_index, new):
             out[i] = t
         return tuple(out), index
+
+    def _pack(self, side: str, grads: list, size: int) -> tuple:
+        grad_index, others = self.plan[side]
+        res: list = [None] * size
+        for i, g in zip(grad_index, grads):
+            res[i] = g
+        for i, (shape, dtype) in others.items():
+            res[i] = Tensor._wrap(np.zeros(shape, dtype))
+        return tuple(res)
 
     def setup_input_hook(self, args: tuple) -> tuple:
         res, self.input_index = self._wrap(args, "input")
@@ -228,7 +235,7 @@ class _BackwardHook:
     def on_grads(self, side: str, grads: list) -> list:
         module = self.module
         if side == "output":
-            self.grad_outputs = self._pack(self.output_index, grads, self.n_outputs)
+            self.grad_outputs = self._pack("output", grads, self.n_outputs)
             for hook in self.pre_hooks:
                 new = hook(module, self.grad_outputs)
                 if new is None:
@@ -255,10 +262,10 @@ class _BackwardHook:
                             "return None or None for all gradients."
                         )
                 self.grad_outputs = None
-            return [local[i] for i in self.output_index]
+            return [local[i] for i in self.plan["output"][0]]
         if self.grad_outputs is None:  # the outputs' gradients never came through
             return grads
-        res = self._pack(self.input_index, grads, self.n_inputs)
+        res = self._pack("input", grads, self.n_inputs)
         for hook in self.hooks:
             out = hook(module, res, self.grad_outputs)
             if out is None:
@@ -270,7 +277,7 @@ class _BackwardHook:
                 )
             res = tuple(out)
         self.grad_outputs = None
-        return [res[i] for i in self.input_index]
+        return [res[i] for i in self.plan["input"][0]]
 
 
 # ----------------------------------------------------------------------- Module
