@@ -703,3 +703,38 @@ def test_module_without_hooks_calls_forward_directly():
     assert Spy()(2, k=3) == 1 and calls == [((2,), {"k": 3})]
     with pytest.raises(NotImplementedError, match='missing the required "forward"'):
         nn.Module()(1)
+
+
+def test_global_backward_hooks_run_before_module_hooks():
+    m = nn.Linear(2, 1)
+    order = []
+    m.register_full_backward_pre_hook(lambda mod, go: order.append("local pre"))
+    m.register_full_backward_hook(lambda mod, gi, go: order.append("local"))
+    h1 = module_mod.register_module_full_backward_pre_hook(lambda mod, go: order.append("global pre"))
+    h2 = module_mod.register_module_full_backward_hook(lambda mod, gi, go: order.append("global"))
+    try:
+        m(mt.ones(1, 2, requires_grad=True)).sum().backward()
+    finally:
+        h1.remove(), h2.remove()
+    assert order == ["global pre", "local pre", "global", "local"]
+    order.clear()
+    m(mt.ones(1, 2, requires_grad=True)).sum().backward()
+    assert order == ["local pre", "local"]
+
+
+def test_save_to_state_dict_override_and_old_pickles_get_hook_stores():
+    class Scaled(nn.Linear):
+        def _save_to_state_dict(self, destination, prefix, keep_vars):
+            super()._save_to_state_dict(destination, prefix, keep_vars)
+            destination[prefix + "scale"] = mt.full((1,), 2.0)
+
+    assert list(nn.Sequential(Scaled(1, 1)).state_dict()) == ["0.weight", "0.bias", "0.scale"]
+    m = nn.Linear(1, 1)
+    state = {k: v for k, v in m.__dict__.items() if not k.endswith("hooks") and "hooks_" not in k}
+    state["_non_persistent_buffers"] = state.pop("_non_persistent_buffers_set")  # the old attribute name
+    old = nn.Linear.__new__(nn.Linear)
+    old.__setstate__(state)
+    calls = []
+    old.register_forward_hook(lambda *a: calls.append(1))
+    old(mt.ones(1, 1))
+    assert calls == [1] and old._non_persistent_buffers_set == set()
