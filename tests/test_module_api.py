@@ -54,6 +54,7 @@ def test_register_buffer_persistence_and_errors():
     m.register_buffer("b", mt.ones(1), persistent=False)
     m.register_buffer("c", None)
     assert [n for n, _ in m.named_buffers()] == ["a", "b"] and list(m.state_dict()) == ["a"]
+    assert list(m.buffers()) == [m.a, m.b] and m._call_impl is not None
     m.register_buffer("b", mt.ones(1))  # re-registering as persistent brings it back
     assert list(m.state_dict()) == ["a", "b"]
     m.b = mt.full((1,), 3.0)  # assignment keeps the name a buffer (and its persistence)

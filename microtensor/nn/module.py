@@ -910,6 +910,8 @@ class Module:
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
+    _call_impl = __call__  # PyTorch's name for the call path, which some code calls directly
+
     def _call_with_hooks(self, args: tuple, kwargs: dict):
         result = None
         called_always = set()
