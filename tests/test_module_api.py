@@ -54,7 +54,7 @@ def test_register_buffer_persistence_and_errors():
     m.register_buffer("b", mt.ones(1), persistent=False)
     m.register_buffer("c", None)
     assert [n for n, _ in m.named_buffers()] == ["a", "b"] and list(m.state_dict()) == ["a"]
-    assert list(m.buffers()) == [m.a, m.b] and m._call_impl is not None
+    assert list(m.buffers()) == [m.a, m.b]
     m.register_buffer("b", mt.ones(1))  # re-registering as persistent brings it back
     assert list(m.state_dict()) == ["a", "b"]
     m.b = mt.full((1,), 3.0)  # assignment keeps the name a buffer (and its persistence)
@@ -510,6 +510,8 @@ def test_forward_hooks_replace_output_kwargs_and_handle_context():
     x = mt.zeros(1)
     out = m(x)
     assert seen[0] == "first" and seen[1][0][0] is x and seen[1][1] == {} and seen[1][2] is out
+    m._call_impl(x)  # PyTorch's name for the call path runs the hooks too
+    assert len(seen) == 4 and seen[2] == "first"
 
 
 def test_always_call_forward_hook_runs_when_forward_raises():
