@@ -363,3 +363,50 @@ def test_containers_in_a_model_round_trip_weights_with_torch(rng):
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+# ------------------------------------------------ random edit sequences vs torch
+def _apply_edits(N, cls, edits):
+    first = [N.Linear(1, 1), N.Linear(2, 2)]
+    box = N.Sequential(*first) if cls is N.Sequential else cls(first)
+    for op, a, b in edits:
+        n = len(box)
+        if op == "append":
+            box.append(N.Linear(a, a))
+        elif op == "extend":
+            box.extend([N.Linear(a, a), N.Linear(b, b)])
+        elif op == "insert":  # ModuleList: 0..n, as PyTorch supports; Sequential: -n..n
+            box.insert(a % (n + 1) - (n if cls is N.Sequential and b % 2 else 0), N.Linear(b, b))
+        elif n == 0:
+            continue
+        elif op == "set":
+            box[a % (2 * n) - n] = N.Linear(b, b)
+        elif op == "del":
+            del box[a % (2 * n) - n]
+        elif op == "pop":
+            box.pop(a % (2 * n) - n)
+        elif op == "del_slice":
+            del box[a % n : b % (n + 1) : 1 + b % 2]
+    return box
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+def test_random_edit_sequences_match_torch(kind):
+    torch = torch_or_skip()
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    edit = st.tuples(
+        st.sampled_from(["append", "extend", "insert", "set", "del", "pop", "del_slice"]),
+        st.integers(1, 9),
+        st.integers(1, 9),
+    )
+
+    @given(st.lists(edit, max_size=8))
+    def check(edits):
+        ours = _apply_edits(nn, getattr(nn, kind), edits)
+        theirs = _apply_edits(torch.nn, getattr(torch.nn, kind), edits)
+        assert repr(ours) == repr(theirs)
+        assert names(ours) == list(theirs.state_dict())
+
+    check()
