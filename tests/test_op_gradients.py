@@ -136,6 +136,35 @@ def test_op_forward_and_gradients(case: OpCase, data):
     gradgradcheck(fn, xs, grad_outputs, eps=case.eps)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@given(data=st.data())
+@settings(max_examples=10)
+def test_create_graph_first_derivative_equals_the_fast_path(case: OpCase, data):
+    """The derivative expressions evaluated on Tensors (create_graph=True) give the same first
+    derivative as on arrays: gradgradcheck alone compares that path only with itself."""
+    arrays_, params = data.draw(case.strategy, label="inputs, params")
+    xs = _leaves(arrays_)
+    outs = _floating(_as_tuple(case.fn(*xs, **params)))
+    if not outs or not any(o.requires_grad for o in outs):
+        return
+    outs = tuple(o for o in outs if o.requires_grad)
+    gos = tuple(
+        mt.tensor(data.draw(arrays(o.shape, np.float64), label="grad_output"), requires_grad=True)
+        for o in outs
+    )
+    fast = mt.autograd.grad(outs, xs, gos, retain_graph=True, allow_unused=True)
+    graphed = mt.autograd.grad(outs, xs, gos, create_graph=True, allow_unused=True)
+    for i, (f, g) in enumerate(zip(fast, graphed)):
+        assert (f is None) == (g is None), f"{case.name}: input {i}"
+        if f is None:
+            continue
+        assert g.requires_grad, f"{case.name}: input {i}'s gradient was not recorded under create_graph"
+        assert g.dtype == f.dtype and g.shape == f.shape == xs[i].shape
+        np.testing.assert_allclose(
+            g.detach().numpy(), f.numpy(), rtol=1e-12, atol=1e-12, err_msg=f"{case.name}: input {i}"
+        )
+
+
 def test_double_on_float64_is_the_identity():
     x = mt.tensor([1.0, -2.0], dtype=mt.float64, requires_grad=True)
     assert x.double() is x and x.to(mt.float64) is x
