@@ -20,6 +20,8 @@ from . import index, linalg, reduce, shape
 
 
 class Binding(NamedTuple):
+    """One row: `microtensor.<name>` (and `Tensor.<name>` when `method`) is `fn`, recording `ops`."""
+
     name: str  # the public name, as in torch
     fn: Callable  # fn(tensor, *args, **kwargs)
     method: bool  # also Tensor.name
