@@ -53,51 +53,11 @@ from .creation import (
     zeros_like,
 )
 from .explain import explain
-from .ops.elementwise import (
-    abs,  # noqa: A004
-    add,
-    clamp,
-    clone,
-    div,
-    exp,
-    log,
-    maximum,
-    minimum,
-    mul,
-    neg,
-    pow,  # noqa: A004
-    relu,
-    sigmoid,
-    sqrt,
-    sub,
-    tanh,
-    where,
-)
-from .ops.index import getitem
-from .ops.linalg import matmul
-from .ops.reduce import (
-    argmax,
-    argmin,
-    log_softmax,
-    logsumexp,
-    max,  # noqa: A004
-    mean,
-    min,  # noqa: A004
-    softmax,
-    std,
-    sum,  # noqa: A004
-    take_along_dim,
-    var,
-)
-from .ops.shape import cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .ops.bindings import functions as _functions
 from .serialization import load, save
 from .tensor import Tensor
 
-clip = clamp
-concat = cat
-divide = div
-multiply = mul
-subtract = sub
+globals().update(_functions())  # add, exp, sum, reshape, ...: the table in ops/bindings.py
 
 __version__ = "0.1.0"
 

@@ -536,95 +536,8 @@ class Tensor:
         return Tensor._wrap(np.isfinite(self._data))
 
     # ------------------------------------------------------ differentiable ops
-    def add(self, other):
-        return self + other
-
-    def sub(self, other):
-        return self - other
-
-    def mul(self, other):
-        return self * other
-
-    def div(self, other):
-        return self / other
-
-    def pow(self, exponent):
-        return self**exponent
-
-    def neg(self):
-        return -self
-
-    def matmul(self, other):
-        return self @ other
-
-    def exp(self):
-        return _ew.exp(self)
-
-    def log(self):
-        return _ew.log(self)
-
-    def sqrt(self):
-        return _ew.sqrt(self)
-
-    def abs(self):
-        return _ew.abs(self)
-
-    def tanh(self):
-        return _ew.tanh(self)
-
-    def sigmoid(self):
-        return _ew.sigmoid(self)
-
-    def relu(self):
-        return _ew.relu(self)
-
-    def clamp(self, min=None, max=None):
-        return _ew.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return _ew.maximum(self, other)
-
-    def minimum(self, other):
-        return _ew.minimum(self, other)
-
-    def sum(self, dim=None, keepdim: bool = False):
-        return _reduce.sum(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim: bool = False):
-        return _reduce.mean(self, dim, keepdim)
-
-    def max(self, dim=None, keepdim: bool = False):
-        return _reduce.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim: bool = False):
-        return _reduce.min(self, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim: bool = False):
-        return _reduce.argmax(self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim: bool = False):
-        return _reduce.argmin(self, dim, keepdim)
-
-    def logsumexp(self, dim, keepdim: bool = False):
-        return _reduce.logsumexp(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-        return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
-
-    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-        return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
-
-    def softmax(self, dim):
-        return _reduce.softmax(self, dim)
-
-    def log_softmax(self, dim):
-        return _reduce.log_softmax(self, dim)
-
-    def reshape(self, *shape):
-        return _shape.reshape(self, *shape)
-
+    # add, exp, sum, reshape, ... are bound from the table in ops/bindings.py (end of this module);
+    # the methods below differ from their function's signature.
     def view(self, *shape):
         return _shape.reshape(self, *shape)
 
@@ -633,9 +546,6 @@ class Tensor:
 
     def reshape_as(self, other: Tensor):
         return _shape.reshape(self, other.shape)
-
-    def transpose(self, dim0: int, dim1: int):
-        return _shape.transpose(self, dim0, dim1)
 
     def t(self):
         if self.ndim > 2:
@@ -651,21 +561,6 @@ class Tensor:
         if self.ndim < 2:
             raise RuntimeError(f"mT: tensor must have at least 2 dimensions, got shape {self.shape}")
         return _shape.transpose(self, -2, -1)
-
-    def permute(self, *dims):
-        return _shape.permute(self, *dims)
-
-    def squeeze(self, dim=None):
-        return _shape.squeeze(self, dim)
-
-    def unsqueeze(self, dim: int):
-        return _shape.unsqueeze(self, dim)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1):
-        return _shape.flatten(self, start_dim, end_dim)
-
-    def expand(self, *sizes):
-        return _shape.expand(self, *sizes)
 
     def expand_as(self, other: Tensor):
         return _shape.expand(self, *other.shape)
@@ -738,3 +633,6 @@ from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops.base import _ViewOp  # noqa: E402
+from .ops.bindings import install_methods  # noqa: E402
+
+install_methods(Tensor)

@@ -77,6 +77,15 @@ class WrongCube(Cube):
         return grad * 2 * x * x
 
 
+class SlightlyWrongCube(Cube):
+    """Wrong by 1%: claims d(x³)/dx = 3.03x² (a checker 100x looser than the default would pass it)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3.03 * x * x
+
+
 class OpaqueCube(Cube):
     """Right first derivative, but computed outside the graph: its second derivative is wrong."""
 
@@ -326,6 +335,15 @@ def test_gradcheck_raises_naming_the_worst_element():
     assert numbers[0] == pytest.approx(18.0)
     assert numbers[1] == pytest.approx(27.0, rel=1e-6)
     assert "backward" in msg and "finite differences" in msg
+
+
+def test_gradcheck_catches_a_one_percent_error():
+    x = leaf([0.5, 1.0, -2.0, 3.0])
+    with pytest.raises(GradcheckError, match=r"in\[3\]"):  # the largest absolute error: x = 3
+        gradcheck(SlightlyWrongCube.apply, (x,))
+    assert gradcheck(Cube.apply, (x,))  # and the right rule passes at the same points
+    # with tolerances 100 times the default the same error would pass: the defaults are what catch it
+    assert gradcheck(SlightlyWrongCube.apply, (x,), atol=1e-3, rtol=1e-1)
 
 
 def test_gradcheck_names_the_input():

@@ -27,8 +27,10 @@ from microtensor import explain as explain_module
 from microtensor import viz as viz_module
 from microtensor.autograd import gradcheck, gradgradcheck
 from microtensor.explain import RecordedGraph
+from microtensor.ops import bindings
 from microtensor.ops._xp import sum_to
 from microtensor.ops.base import NAMESPACE, REGISTRY, ROLES, render, unrender
+from microtensor.ops.bindings import BINDINGS, REACHED
 from microtensor.testing import arrays
 
 
@@ -132,6 +134,35 @@ def test_op_forward_and_gradients(case: OpCase, data):
         for o in _floating(outs)
     )
     gradgradcheck(fn, xs, grad_outputs, eps=case.eps)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@given(data=st.data())
+@settings(max_examples=10)
+def test_create_graph_first_derivative_equals_the_fast_path(case: OpCase, data):
+    """The derivative expressions evaluated on Tensors (create_graph=True) give the same first
+    derivative as on arrays: gradgradcheck alone compares that path only with itself."""
+    arrays_, params = data.draw(case.strategy, label="inputs, params")
+    xs = _leaves(arrays_)
+    outs = _floating(_as_tuple(case.fn(*xs, **params)))
+    if not outs or not any(o.requires_grad for o in outs):
+        return
+    outs = tuple(o for o in outs if o.requires_grad)
+    gos = tuple(
+        mt.tensor(data.draw(arrays(o.shape, np.float64), label="grad_output"), requires_grad=True)
+        for o in outs
+    )
+    fast = mt.autograd.grad(outs, xs, gos, retain_graph=True, allow_unused=True)
+    graphed = mt.autograd.grad(outs, xs, gos, create_graph=True, allow_unused=True)
+    for i, (f, g) in enumerate(zip(fast, graphed)):
+        assert (f is None) == (g is None), f"{case.name}: input {i}"
+        if f is None:
+            continue
+        assert g.requires_grad, f"{case.name}: input {i}'s gradient was not recorded under create_graph"
+        assert g.dtype == f.dtype and g.shape == f.shape == xs[i].shape
+        np.testing.assert_allclose(
+            g.detach().numpy(), f.numpy(), rtol=1e-12, atol=1e-12, err_msg=f"{case.name}: input {i}"
+        )
 
 
 def test_double_on_float64_is_the_identity():
@@ -335,3 +366,97 @@ def _attributes(node) -> list[str]:
     for klass in type(node).__mro__:
         names += [s for s in getattr(klass, "__slots__", ()) if hasattr(node, s)]
     return [n for n in names if n not in ("inputs", "arrays", "needs", "saved", "epoch", "seq", "where")]
+
+
+# ------------------------------------------------------------ one place binds each op
+# PyTorch 2.13's names among the ops' public names (used when torch is not installed)
+TORCH_FUNCTIONS = set(
+    [
+        "abs",
+        "add",
+        "argmax",
+        "argmin",
+        "cat",
+        "clamp",
+        "clip",
+        "clone",
+        "concat",
+        "div",
+        "divide",
+        "exp",
+        "flatten",
+        "log",
+        "log_softmax",
+        "logsumexp",
+        "matmul",
+        "max",
+        "maximum",
+        "mean",
+        "min",
+        "minimum",
+        "mul",
+        "multiply",
+        "neg",
+        "permute",
+        "pow",
+        "relu",
+        "reshape",
+        "sigmoid",
+        "softmax",
+        "sqrt",
+        "squeeze",
+        "stack",
+        "std",
+        "sub",
+        "subtract",
+        "sum",
+        "take_along_dim",
+        "tanh",
+        "transpose",
+        "unsqueeze",
+        "var",
+        "where",
+    ]
+)
+TORCH_METHODS = (TORCH_FUNCTIONS - {"cat", "concat", "stack"}) | {"expand"}
+
+
+def _torch_has():
+    try:
+        import torch
+    except ImportError:
+        return TORCH_FUNCTIONS.__contains__, TORCH_METHODS.__contains__
+    return (lambda n: hasattr(torch, n)), (lambda n: hasattr(torch.Tensor, n))
+
+
+def test_every_registered_op_is_bound_where_pytorch_has_it():
+    _import_every_module()
+    bound = {op for b in BINDINGS for op in b.ops}
+    unbound = sorted(set(REGISTRY) - bound - set(REACHED))
+    assert not unbound, f"ops with no row in ops/bindings.py (and not in REACHED): {unbound}"
+    assert not set(REACHED) - set(REGISTRY), "REACHED names ops that are not registered"
+    for b in BINDINGS:  # the table is what the public surface is: nothing shadows it
+        if b.method:
+            assert mt.Tensor.__dict__.get(b.name) is b.fn, f"Tensor.{b.name} is not the table's"
+        if b.name in bindings.functions():
+            assert getattr(mt, b.name) is bindings.functions()[b.name], (
+                f"microtensor.{b.name} is not the table's"
+            )
+    torch_fn, torch_method = _torch_has()
+    names = {b.name for b in BINDINGS} | {cls.op_name() for n, cls in REGISTRY.items() if n not in REACHED}
+    no_fn = sorted(n for n in names if torch_fn(n) and not hasattr(mt, n))
+    no_method = sorted(n for n in names if torch_method(n) and not hasattr(mt.Tensor, n))
+    assert not no_fn, f"PyTorch has torch.X but microtensor lacks: {no_fn}"
+    assert not no_method, f"PyTorch has Tensor.X but microtensor's Tensor lacks: {no_method}"
+
+
+def test_a_method_is_its_function():
+    x = mt.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)
+    for name in ("exp", "abs", "tanh", "sum", "relu", "sigmoid"):
+        np.testing.assert_array_equal(
+            getattr(x, name)().detach().numpy(), getattr(mt, name)(x).detach().numpy()
+        )
+    np.testing.assert_array_equal(
+        x.where(x > 0, 0.0).detach().numpy(), mt.where(x > 0, x, 0.0).detach().numpy()
+    )
+    assert x.where(x > 0, 0.0).grad_fn.name() == "WhereBackward"

@@ -14,6 +14,7 @@ the op modules that own them (`on_tensor`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -55,6 +56,8 @@ def sum_to(g, shape: tuple[int, ...]):
     """
     if g.shape == shape:
         return g
+    if type(g) is np.ndarray and g.shape[1:] == shape:  # the common case: one leading axis (a bias)
+        return np.add.reduce(g, axis=0)
     axes = _sum_axes(tuple(g.shape), tuple(shape))
     if isinstance(g, Tensor):
         out = g.sum(axes, keepdim=True) if axes else g
@@ -112,12 +115,14 @@ def mT(a):
     """Swap the last two axes (matrix transpose of a batch); shown as aᵀ."""
     if isinstance(a, Tensor):
         return a.mT
-    return np.swapaxes(a, -1, -2)
+    return a.T if a.ndim == 2 else np.swapaxes(a, -1, -2)
 
 
 def rows(a):
     """a as a matrix of rows (..., n) -> (prod(...), n): a batch of any shape as one matrix."""
-    return a.reshape(int(np.prod(a.shape[:-1], dtype=np.int64)), a.shape[-1])
+    if a.ndim == 2:
+        return a
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])  # not -1: NumPy cannot infer it for size 0
 
 
 def narrow(a, dim: int, start: int, length: int):

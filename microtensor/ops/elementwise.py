@@ -293,7 +293,7 @@ def _unary(op_cls):
             x = _floating(as_tensor(x, name))
         return op_cls()(x)
 
-    fn.__name__ = op_cls.__name__.lower()
+    fn.__name__ = fn.__qualname__ = op_cls.__name__.lower()
     fn.__doc__ = f"{op_cls.__name__} of x, elementwise; same shape as x (its derivative: {op_cls.formula})."
     return fn
 

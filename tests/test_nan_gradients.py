@@ -1,0 +1,121 @@
+"""Gradients at NaN and ±Inf follow PyTorch (issue 16 item 8): every activation and reduction."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import microtensor as mt
+
+NAN, INF = math.nan, math.inf
+
+# name: (microtensor call, torch call); each reduces to a scalar with fixed weights so that every
+# element's gradient differs
+W3 = [1.0, 2.0, 3.0]
+UNARY = {
+    "abs": (lambda x: x.abs(), lambda x: x.abs()),
+    "relu": (lambda x: x.relu(), lambda x: x.relu()),
+    "tanh": (lambda x: x.tanh(), lambda x: x.tanh()),
+    "sigmoid": (lambda x: x.sigmoid(), lambda x: x.sigmoid()),
+    "exp": (lambda x: x.exp(), lambda x: x.exp()),
+    "log": (lambda x: x.log(), lambda x: x.log()),
+    "sqrt": (lambda x: x.sqrt(), lambda x: x.sqrt()),
+    "clamp": (lambda x: x.clamp(-1, 1), lambda x: x.clamp(-1, 1)),
+    "clamp_min": (lambda x: x.clamp(min=0), lambda x: x.clamp(min=0)),
+    "neg": (lambda x: -x, lambda x: -x),
+}
+REDUCTIONS = {
+    "max": (lambda x: x.max(), lambda x: x.max()),
+    "min": (lambda x: x.min(), lambda x: x.min()),
+    "max_dim": (lambda x: x.max(0).values, lambda x: x.max(0).values),
+    "min_dim": (lambda x: x.min(0).values, lambda x: x.min(0).values),
+    "sum": (lambda x: x.sum(), lambda x: x.sum()),
+    "mean": (lambda x: x.mean(), lambda x: x.mean()),
+    "logsumexp": (lambda x: x.logsumexp(0), lambda x: x.logsumexp(0)),
+    "var": (lambda x: x.var(), lambda x: x.var()),
+    "std": (lambda x: x.std(), lambda x: x.std()),
+    "softmax": (lambda x: x.softmax(0), lambda x: x.softmax(0)),
+    "log_softmax": (lambda x: x.log_softmax(0), lambda x: x.log_softmax(0)),
+}
+SPECIAL = [NAN, INF, -INF, 0.0, 1.0, -1.0]
+TRIPLES = [
+    [1.0, NAN, 2.0],
+    [NAN, 3.0, NAN],
+    [1.0, INF, 2.0],
+    [1.0, -INF, 2.0],
+    [INF, INF, 1.0],
+    [-INF, -INF, -INF],
+    [NAN, INF, -INF],
+]
+
+
+def _ours(call, values):
+    x = mt.tensor(values, dtype=mt.float64, requires_grad=True)
+    with np.errstate(all="ignore"):
+        out = call(x)
+        (out * mt.tensor(np.resize(W3, out.shape), dtype=mt.float64)).sum().backward()
+    return x.grad.numpy()
+
+
+def _theirs(torch, call, values):
+    x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    out = call(x)
+    (out * torch.tensor(np.resize(W3, tuple(out.shape)), dtype=torch.float64)).sum().backward()
+    return x.grad.numpy()
+
+
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary_gradients_at_nan_and_inf_match_torch(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = UNARY[name]
+    np.testing.assert_allclose(
+        _ours(ours, SPECIAL), _theirs(torch, theirs, SPECIAL), rtol=1e-12, err_msg=name
+    )
+
+
+@pytest.mark.parametrize("values", TRIPLES, ids=str)
+@pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_reduction_gradients_at_nan_and_inf_match_torch(name, values):
+    torch = pytest.importorskip("torch")
+    ours, theirs = REDUCTIONS[name]
+    np.testing.assert_allclose(_ours(ours, values), _theirs(torch, theirs, values), rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize("a, b", [(NAN, 1.0), (1.0, NAN), (NAN, NAN), (INF, 1.0), (INF, INF), (-INF, -INF)])
+def test_maximum_minimum_gradients_at_nan_and_inf_match_torch(name, a, b):
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (mt, torch):
+        x = lib.tensor([a], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([b], dtype=lib.float64, requires_grad=True)
+        getattr(lib, name)(x, y).sum().backward()
+        grads.append((x.grad.numpy(), y.grad.numpy()))
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+# PyTorch's values, written out (these run without torch too)
+def test_abs_gradient_at_nan_is_zero():
+    np.testing.assert_array_equal(_ours(UNARY["abs"][0], [NAN, 0.0, -2.0, INF]), [0.0, 0.0, -3.0, 1.0])
+
+
+def test_relu_passes_the_gradient_through_nan():
+    np.testing.assert_array_equal(_ours(UNARY["relu"][0], [NAN, -1.0, 0.0, 2.0]), [1.0, 0.0, 0.0, 1.0])
+
+
+def test_max_and_min_put_the_gradient_on_the_nans():
+    np.testing.assert_array_equal(_ours(lambda x: x.max(), [1.0, NAN, 2.0]), [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(_ours(lambda x: x.min(), [NAN, 3.0, NAN]), [0.5, 0.0, 0.5])
+
+
+def test_maximum_of_nan_gives_both_sides_the_gradient():
+    a = mt.tensor([NAN], dtype=mt.float64, requires_grad=True)
+    b = mt.tensor([1.0], dtype=mt.float64, requires_grad=True)
+    mt.maximum(a, b).sum().backward()
+    assert a.grad.item() == 1.0 and b.grad.item() == 1.0
+
+
+def test_var_at_an_infinite_element_gives_infinite_gradients_elsewhere():
+    np.testing.assert_array_equal(_ours(lambda x: x.var(), [1.0, INF, 2.0]), [-INF, NAN, -INF])
