@@ -8,6 +8,7 @@ arithmetic itself lives in ops/: the methods here only route to it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -703,21 +704,18 @@ def _wrap(data: np.ndarray, grad_fn=None, _new=object.__new__) -> Tensor:
 
 
 def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
-    """Turn user data into an array with PyTorch's dtype rules for Python values."""
+    """Turn user data into an array with PyTorch's dtype rules.
+
+    Tensors, NumPy arrays and NumPy scalars keep their dtype. Python data is read as PyTorch reads it
+    (see `_from_python`). With `dtype=` the data is converted to it; array data as `Tensor.to` would
+    (NaN to an integer type is unspecified, as in PyTorch, and raises no warning).
+    """
     if isinstance(data, Tensor):
         arr = data._data
     elif isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
     else:
-        try:
-            arr = np.array(data)
-        except ValueError as e:
-            raise ValueError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from e
-        if arr.dtype == np.float64:
-            arr = arr.astype(_dtypes.get_default_dtype())
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(_dtypes.int64, copy=False)
-        copy = False
+        return _from_python(data, dtype)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"tensor: unsupported data of dtype {arr.dtype} ({type(data).__name__}); "
@@ -726,8 +724,156 @@ def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
     if dtype is not None:
         dt = np.dtype(dtype)
         if dt != arr.dtype:
-            return arr.astype(dt)
+            with np.errstate(invalid="ignore", over="ignore"):  # 1e300 -> float32 is inf, silently
+                return arr.astype(dt)
     return arr.copy() if copy else arr
+
+
+_PY_SCALAR_DTYPES = {bool: _dtypes.bool_, int: _dtypes.int64}  # float: the default dtype, read per call
+
+
+def _from_python(data: Any, dtype: Any) -> np.ndarray:
+    """A new array from a Python number or a (nested) sequence, as torch.tensor reads them.
+
+    Without `dtype`, each bool counts as bool, int as int64, float as the default dtype, and a NumPy
+    scalar, array or Tensor inside the sequence as its own dtype; the result is PyTorch's promotion of
+    them all (`[np.float64(0.7)]` is float64, `[np.int32(1), 2]` int64). Values go straight to the
+    result dtype, never through float32 first, so float64 results are exact. Integers outside int64
+    raise ValueError (as PyTorch); a value outside a narrower integer dtype asked for raises
+    RuntimeError.
+    """
+    tp = type(data)
+    inferred = _dtypes.get_default_dtype() if tp is float else _PY_SCALAR_DTYPES.get(tp)
+    if inferred is None:
+        inferred = _infer_dtype(data)
+    dt = inferred if dtype is None else np.dtype(dtype)
+    if dt.kind in "iu":
+        return _python_to_int(data, inferred, dt)
+    try:
+        if dt.kind == "f" and dt.itemsize < 8 and not (tp is float and -65504.0 <= data <= 65504.0):
+            with np.errstate(over="ignore"):  # 1e300 -> float32 is inf, silently (as PyTorch)
+                return np.array(data, dtype=dt)
+        return np.array(data, dtype=dt)
+    except OverflowError as e:  # a Python int too large even for float64
+        raise OverflowError(f"tensor: a value is too large for {dt}: {e}") from e
+    except ValueError as e:
+        raise ValueError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from e
+
+
+def _python_to_int(data: Any, inferred: np.dtype, dt: np.dtype) -> np.ndarray:
+    info = np.iinfo(dt)
+    if inferred.kind == "f":
+        vals = np.array(data, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~((vals >= info.min) & (vals <= info.max))  # NaN and inf are bad too
+        if bad.any():
+            raise RuntimeError(
+                f"tensor: value {vals[bad].flat[0]!r} cannot be converted to type {dt} without overflow"
+            )
+        return vals.astype(dt)
+    try:
+        vals = np.array(data, dtype=_dtypes.int64)
+    except OverflowError as e:
+        raise ValueError(
+            f"tensor: integer {_first_big_int(data)} is outside the int64 range [-2**63, 2**63 - 1] "
+            "(PyTorch raises too); pass dtype=microtensor.float64 to store it as a float"
+        ) from e
+    except ValueError as e:
+        raise ValueError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from e
+    if dt == _dtypes.int64 or dt.itemsize == 8 or vals.size == 0:
+        return vals if dt == _dtypes.int64 else vals.astype(dt)
+    # PyTorch lets a negative int wrap into an unsigned type (-1 -> 255) while its magnitude fits
+    lo = -info.max if dt.kind == "u" else info.min
+    if vals.min() < lo or vals.max() > info.max:
+        v = vals[(vals < lo) | (vals > info.max)].flat[0]
+        raise RuntimeError(f"tensor: value {v} cannot be converted to type {dt} without overflow")
+    return vals.astype(dt)
+
+
+def _first_big_int(data: Any) -> int | None:
+    """The first int in (nested) data outside int64 (for the error message)."""
+    if isinstance(data, int) and not -(2**63) <= data < 2**63:
+        return data
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        for e in data:
+            v = _first_big_int(e)
+            if v is not None:
+                return v
+    return None
+
+
+_LIST_TYPES = {list, tuple}
+
+
+def _infer_dtype(data: Any) -> np.dtype:
+    """PyTorch's dtype for Python data: the promotion of its elements' dtypes (default dtype if empty)."""
+    found: set[np.dtype] = set()
+    _collect_dtypes(data, found)
+    if not found:
+        return _dtypes.get_default_dtype()
+    it = iter(found)
+    dt = next(it)
+    for other in it:
+        dt = _dtypes.promote_types(dt, other)
+    return dt
+
+
+def _collect_dtypes(item: Any, found: set) -> None:
+    """Add the dtypes of `item`'s elements to `found`.
+
+    Lists and tuples are read a whole nesting level at a time: one type() per element (in C), one
+    dtype per distinct type, then the next level is the concatenation of this level's lists, so a
+    nested list of a million floats costs a few passes in C, not a Python call per row.
+    """
+    if isinstance(item, list | tuple):
+        level = item
+        while level:
+            nested = False
+            types = set(map(type, level))
+            for tp in types:
+                dt = _PY_SCALAR_DTYPES.get(tp)
+                if dt is None and tp is float:
+                    dt = _dtypes.get_default_dtype()
+                if dt is None and issubclass(tp, np.generic):
+                    dt = np.dtype(tp)
+                if dt is not None:
+                    _add_dtype(dt, tp, found)
+                elif tp is list or tp is tuple:
+                    nested = True
+                else:  # arrays, Tensors, other sequences, subclasses of int/float
+                    for e in level:
+                        if type(e) is tp:
+                            _collect_dtypes(e, found)
+            if not nested:
+                return
+            if types <= _LIST_TYPES:  # only lists here: concatenate them in C
+                level = list(chain.from_iterable(level))
+            else:
+                level = list(chain.from_iterable(e for e in level if type(e) in _LIST_TYPES))
+        return
+    if isinstance(item, Tensor | np.ndarray | np.generic):
+        dt = item.dtype
+    elif isinstance(item, bool):
+        dt = _dtypes.bool_
+    elif isinstance(item, int):
+        dt = _dtypes.int64
+    elif isinstance(item, float):
+        dt = _dtypes.get_default_dtype()
+    elif isinstance(item, Sequence) and not isinstance(item, str | bytes):
+        _collect_dtypes(list(item), found)
+        return
+    else:  # anything else NumPy can read (a str, None, complex) is rejected below, naming its dtype
+        dt = np.asarray(item).dtype
+    _add_dtype(dt, type(item), found)
+
+
+def _add_dtype(dt: np.dtype, tp: type, found: set) -> None:
+    if dt.kind not in "biuf":
+        raise TypeError(
+            f"tensor: unsupported data of dtype {dt} ({tp.__name__}); "
+            "expected numbers, nested lists of numbers, or a bool/int/float array"
+        )
+    found.add(dt)
 
 
 # Late imports: the op modules need Tensor defined first.

@@ -92,7 +92,8 @@ def test_zeros_ones(fn):
 
 
 @pytest.mark.parametrize(
-    ("value", "dtype"), [(3, mt.int64), (2.5, mt.float32), (True, mt.bool), (np.float64(1.0), mt.float64)]
+    # a NumPy float scalar counts as a Python float (default dtype), as in PyTorch
+    ("value", "dtype"), [(3, mt.int64), (2.5, mt.float32), (True, mt.bool), (np.float64(1.0), mt.float32)]
 )
 def test_full_infers_dtype_from_fill_value(value, dtype):
     t = mt.full((2, 2), value)
@@ -604,3 +605,147 @@ def test_clone_copies_and_keeps_the_graph():
     assert x.tolist() == [1.0, 2.0]
     (c * 3).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
+
+
+# ------------------------------------------------------------------ exact creation dtypes (issue 16)
+@pytest.mark.parametrize(
+    "make", [mt.tensor, mt.as_tensor, lambda v, dtype: mt.tensor(v, dtype=dtype, requires_grad=True)]
+)
+@pytest.mark.parametrize("value", [0.7, 1e300, [0.7, 1e-310], [[0.1], [1e300]]])
+def test_float64_from_python_floats_is_exact(make, value):
+    t = make(value, dtype=mt.float64)
+    assert t.dtype == mt.float64
+    assert t.tolist() == value  # no detour through float32 (0.7 -> 0.699999988..., 1e300 -> inf)
+
+
+@pytest.mark.parametrize(
+    ("data", "dtype"),
+    [
+        ([np.float64(0.7)], mt.float64),  # a NumPy scalar keeps its dtype inside a list
+        ([1, np.float64(0.7)], mt.float64),
+        ([np.float64(0.7), np.float32(0.5)], mt.float64),
+        ([np.float32(0.5)], mt.float32),
+        ([np.float16(1), 2.5], mt.float32),  # float16 meets a Python float (float32)
+        ([np.float16(1), 2], mt.float16),  # int64 meets float16: the float wins, as PyTorch
+        ([np.int32(1), 2], mt.int64),  # a Python int is int64 (NumPy 2 would say int32)
+        ([np.int32(1), np.int32(2)], mt.int32),
+        ([np.int8(1), np.uint8(2)], mt.int16),
+        ([np.uint8(1), True], mt.uint8),
+        ([True, 2], mt.int64),
+        ([True, 2.5], mt.float32),
+        ([[1], [2.5]], mt.float32),
+        ([np.array([0.5]), np.array([1.5])], mt.float64),
+        ([mt.tensor(1.0, dtype=mt.float64), 2.5], mt.float64),
+        ([], mt.float32),
+        (np.int32(3), mt.int32),
+        (np.uint8(3), mt.uint8),
+    ],
+)
+def test_tensor_infers_dtype_from_elements_as_pytorch(data, dtype):
+    t = mt.tensor(data)
+    assert t.dtype == dtype
+    expected = np.array([np.asarray(e, dtype=np.float64) for e in data]) if isinstance(data, list) else data
+    np.testing.assert_array_equal(t.numpy().astype(np.float64), np.asarray(expected, dtype=np.float64))
+
+
+def test_tensor_with_float64_default_dtype_reads_python_floats_exactly(default_float64):
+    assert mt.tensor([0.7]).dtype == mt.float64 and mt.tensor([0.7]).item() == 0.7
+    assert mt.tensor([np.float32(0.5), 0.7]).dtype == mt.float64
+
+
+@pytest.mark.parametrize("data", [2**63, [1, 2**63], [[0], [-(2**63) - 1]]])
+def test_integers_outside_int64_raise_instead_of_becoming_floats(data):
+    with pytest.raises(ValueError, match=r"tensor: integer -?\d+ is outside the int64 range"):
+        mt.tensor(data)
+    # asked for as floats they are fine
+    assert mt.tensor(data, dtype=mt.float64).dtype == mt.float64
+
+
+def test_int64_extremes_are_exact():
+    assert mt.tensor([2**63 - 1, -(2**63)]).tolist() == [2**63 - 1, -(2**63)]
+
+
+@pytest.mark.parametrize(
+    ("data", "dtype"),
+    [([300], mt.uint8), ([-256], mt.uint8), (128, mt.int8), ([-129], mt.int8), ([2.0**31], mt.int32),
+     ([float("nan")], mt.int64), (1e300, mt.int64), ([255.5], mt.uint8)],
+)
+def test_values_outside_a_requested_integer_dtype_raise(data, dtype):
+    with pytest.raises(RuntimeError, match=f"cannot be converted to type {dtype} without overflow"):
+        mt.tensor(data, dtype=dtype)
+
+
+def test_requested_integer_dtype_truncates_and_wraps_like_pytorch():
+    assert mt.tensor([2.7, -2.7], dtype=mt.int64).tolist() == [2, -2]
+    assert mt.tensor([-1, -200, 255], dtype=mt.uint8).tolist() == [255, 56, 255]
+    assert mt.tensor([1, 2**63], dtype=mt.bool).tolist() == [True, True]
+
+
+def test_array_conversion_to_a_narrower_float_is_silent():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert mt.tensor(np.array([1e300]), dtype=mt.float32).item() == float("inf")
+
+
+@pytest.mark.parametrize(
+    ("make", "dtype", "value"),
+    [
+        (lambda: mt.full((2,), np.float64(0.5)), mt.float32, 0.5),  # NumPy scalars count as Python numbers
+        (lambda: mt.full((2,), np.uint8(3)), mt.int64, 3),
+        (lambda: mt.full((2,), 0.7, dtype=mt.float64), mt.float64, 0.7),
+        (lambda: mt.full((2,), mt.tensor(2.5, dtype=mt.float64)), mt.float32, 2.5),
+        (lambda: mt.full((2,), 2.5, dtype=mt.int64), mt.int64, 2),
+        (lambda: mt.full_like(mt.zeros(2, dtype=mt.float64), 0.7), mt.float64, 0.7),
+        (lambda: mt.full_like(mt.tensor([1, 2]), 2.5), mt.int64, 2),
+        (lambda: mt.zeros_like(mt.tensor([1, 2]), dtype=mt.float64), mt.float64, 0.0),
+        (lambda: mt.arange(np.float64(0.5), 2), mt.float32, None),
+        (lambda: mt.arange(np.int32(2)), mt.int64, None),
+        (lambda: mt.arange(mt.tensor(2)), mt.int64, None),
+    ],
+)
+def test_filled_and_range_creation_dtypes(make, dtype, value):
+    t = make()
+    assert t.dtype == dtype
+    if value is not None:
+        assert t.tolist() == [value, value]
+
+
+def test_arange_with_numpy_float_start_keeps_fractions():
+    assert mt.arange(np.float64(0.5), 3).tolist() == [0.5, 1.5, 2.5]
+    assert mt.arange(0, 1, 0.3, dtype=mt.float64).tolist() == [0.0, 0.3, 0.6, 0.8999999999999999]
+
+
+@pytest.mark.parametrize("make", [lambda: mt.full((1,), 300, dtype=mt.uint8), lambda: mt.full((1,), 2**63),
+                                  lambda: mt.full_like(mt.tensor([1], dtype=mt.uint8), 300)])
+def test_full_value_outside_integer_dtype_raises(make):
+    with pytest.raises(RuntimeError, match="without overflow"):
+        make()
+
+
+def test_creation_dtypes_match_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [
+        0.7, 1e300, [np.float64(0.7)], [np.float32(0.5), 2], [np.int16(1), np.int8(2)], [np.uint8(1), 2],
+        [[True], [False]], [np.float16(1), 2], [1, 2.5], np.float64(0.25), np.array([1, 2], dtype=np.int16),
+    ]
+    for data in cases:
+        for dtype in (None, "float64", "float32", "int64"):
+            kw = {} if dtype is None else {"dtype": getattr(mt, dtype)}
+            tkw = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+            try:
+                theirs = torch.tensor(data, **tkw)
+            except (TypeError, RuntimeError):  # e.g. a NumPy float scalar into int64; ours converts
+                continue
+            ours = mt.tensor(data, **kw)
+            assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (data, dtype)
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=f"{data!r} {dtype}")
+
+
+@pytest.mark.parametrize("dtype", [mt.uint8, mt.int8, mt.int16, mt.int32, mt.int64, mt.bool])
+def test_integer_and_bool_sums_are_int64(dtype):
+    x = mt.tensor([[1, 0], [1, 1]], dtype=dtype)
+    assert x.sum().dtype == mt.int64 and x.sum().item() == 3
+    assert x.sum(0).dtype == mt.int64 and x.sum(0).tolist() == [2, 1]
+    assert mt.tensor([200, 200], dtype=mt.uint8).sum().item() == 400  # no wrap-around
