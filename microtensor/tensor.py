@@ -227,7 +227,34 @@ class Tensor:
         return _ew.clone(self)
 
     def contiguous(self) -> Tensor:
-        return self
+        """self if its elements are laid out in row-major order, else a row-major copy (differentiable).
+
+        `x.t().contiguous()` is a new tensor: writing into it leaves `x` alone, as in PyTorch.
+        """
+        if self._data.flags.c_contiguous:
+            return self
+        return _ew.clone(self)  # Clone copies in C order
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements are laid out in row-major order (size-1 dims ignored, as PyTorch).
+
+        `mt.ones(2, 3).is_contiguous()` is True; `mt.ones(2, 3).t().is_contiguous()` is False.
+        """
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim: int | None = None):
+        """The step in elements between neighbours along each dim (`stride(dim)`: one dim's step).
+
+        `mt.ones(2, 3).stride()` is `(3, 1)`; its transpose's is `(1, 3)`; an expanded dim's is 0.
+        """
+        size = self._data.itemsize
+        if dim is None:
+            return tuple(s // size for s in self._data.strides)
+        from .ops.base import norm_dim
+
+        if self._data.ndim == 0:
+            raise IndexError(f"stride: a 0-d tensor has no dim {dim}")
+        return self._data.strides[norm_dim(dim, self._data.ndim, "stride")] // size
 
     # ------------------------------------------------------------- autograd
     def backward(
@@ -627,10 +654,11 @@ class Tensor:
         return _shape.reshape(self, *shape)
 
     def view(self, *shape):
-        return _shape.reshape(self, *shape)
+        """The same storage seen with another shape; raises when the strides do not allow it (see reshape)."""
+        return _shape.view(self, *shape)
 
     def view_as(self, other: Tensor):
-        return _shape.reshape(self, other.shape)
+        return _shape.view(self, other.shape)
 
     def reshape_as(self, other: Tensor):
         return _shape.reshape(self, other.shape)

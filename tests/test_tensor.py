@@ -749,3 +749,107 @@ def test_integer_and_bool_sums_are_int64(dtype):
     assert x.sum().dtype == mt.int64 and x.sum().item() == 3
     assert x.sum(0).dtype == mt.int64 and x.sum(0).tolist() == [2, 1]
     assert mt.tensor([200, 200], dtype=mt.uint8).sum().item() == 400  # no wrap-around
+
+
+# ------------------------------------------------------------------ contiguity, view, stride (issue 16)
+def test_contiguous_of_a_transpose_is_a_copy():
+    x = mt.arange(6).reshape(2, 3)
+    y = x.t().contiguous()
+    assert y.is_contiguous() and not x.t().is_contiguous()
+    y.add_(100)
+    assert x.tolist() == [[0, 1, 2], [3, 4, 5]]  # the copy does not write through
+    assert y.tolist() == [[100, 103], [101, 104], [102, 105]]
+
+
+def test_contiguous_returns_self_when_already_contiguous():
+    x = mt.ones(2, 3)
+    assert x.contiguous() is x and x.is_contiguous()
+    assert mt.ones(2, 1, 3).permute(1, 0, 2).is_contiguous()  # size-1 dims do not count, as PyTorch
+
+
+def test_contiguous_copy_is_differentiable():
+    w = mt.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    y = w.t().contiguous()
+    assert y.grad_fn is not None
+    (y * mt.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
+    assert w.grad.tolist() == [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]
+
+
+def test_view_of_a_non_contiguous_tensor_raises_and_suggests_reshape():
+    x = mt.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"view: .*\(3, 2\).*\(6,\).*reshape"):
+        x.t().view(6)
+    with pytest.raises(RuntimeError, match="reshape"):
+        x[:, :2].view(4)
+    assert x.t().reshape(6).shape == (6,)  # reshape copies when it must
+
+
+def test_view_is_a_true_view_both_ways():
+    x = mt.zeros(2, 3)
+    v = x.view(3, 2)
+    v[0, 0] = 7.0
+    assert x[0, 0].item() == 7.0
+    x.add_(1)
+    assert v[0, 0].item() == 8.0
+    s = x[:, :2].view(2, 2, 1)  # a non-contiguous tensor can still be viewed when strides allow
+    s.fill_(-1)
+    assert x.tolist() == [[-1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]]
+    assert x.t().view(3, 2).shape == (3, 2) and x.view(-1).shape == (6,)
+    assert mt.ones(2, 3).view_as(mt.zeros(6)).shape == (6,)
+    with pytest.raises(RuntimeError, match="view: shape"):
+        x.view(4)
+
+
+def test_view_keeps_the_graph():
+    w = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    (w.view(2, 2) * mt.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    assert w.grad.tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    ("make", "stride"),
+    [
+        (lambda: mt.ones(2, 3, 4), (12, 4, 1)),
+        (lambda: mt.ones(2, 3).t(), (1, 3)),
+        (lambda: mt.ones(6)[::2], (2,)),
+        (lambda: mt.ones(3, 1).expand(3, 4), (1, 0)),
+        (lambda: mt.ones(2, 1, 3), (3, 3, 1)),
+        (lambda: mt.tensor(1.0), ()),
+    ],
+)
+def test_stride_in_elements_as_pytorch(make, stride):
+    t = make()
+    assert t.stride() == stride
+    for d in range(t.ndim):
+        assert t.stride(d) == stride[d] and t.stride(d - t.ndim) == stride[d]
+    assert t.is_contiguous() == (stride == tuple(int(np.prod(t.shape[i + 1 :])) for i in range(t.ndim)))
+
+
+def test_stride_rejects_bad_dim():
+    with pytest.raises(IndexError, match="stride"):
+        mt.ones(2, 3).stride(2)
+
+
+def test_contiguity_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    ops = [
+        lambda t: t,
+        lambda t: t.t(),
+        lambda t: t[:, ::2],
+        lambda t: t[1:],
+        lambda t: t.t().contiguous(),
+        lambda t: t.unsqueeze(1).expand(4, 3, 6),
+        lambda t: t.reshape(2, 2, 6).permute(2, 0, 1),
+    ]
+    for op in ops:
+        ours, theirs = op(mt.ones(4, 6)), op(torch.ones(4, 6))
+        assert ours.is_contiguous() == theirs.is_contiguous()
+        assert ours.stride() == theirs.stride()
+        for shape in [(-1,), (2, -1), (theirs.shape[0], -1)]:
+            try:
+                expected = theirs.view(*shape).shape
+            except RuntimeError:
+                with pytest.raises(RuntimeError, match="reshape"):
+                    ours.view(*shape)
+            else:
+                assert ours.view(*shape).shape == tuple(expected)
