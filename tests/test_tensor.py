@@ -853,3 +853,76 @@ def test_contiguity_matches_pytorch():
                     ours.view(*shape)
             else:
                 assert ours.view(*shape).shape == tuple(expected)
+
+
+# ------------------------------------------------------------ grad-mode decorators on generators (issue 16)
+@pytest.mark.parametrize(
+    ("decorate", "inside"),
+    [
+        (lambda f: mt.no_grad()(f), False),
+        (lambda f: mt.no_grad(f), False),
+        # built when used: set_grad_enabled(False) switches grad mode off as soon as it is constructed
+        (lambda f: mt.set_grad_enabled(False)(f), False),
+        (lambda f: mt.enable_grad()(f), True),
+    ],
+)
+def test_grad_mode_decorator_covers_generator_bodies(decorate, inside):
+    w = mt.ones(2, requires_grad=True)
+    seen = []
+
+    @decorate
+    def gen(n):
+        for _ in range(n):
+            seen.append(mt.is_grad_enabled())
+            got = yield w * 2
+            seen.append((got, mt.is_grad_enabled()))
+        return "done"
+
+    outer = not inside
+    with mt.set_grad_enabled(outer):
+        g = gen(2)
+        assert mt.is_grad_enabled() is outer
+        first = next(g)
+        assert first.requires_grad is inside and mt.is_grad_enabled() is outer  # restored around each yield
+        second = g.send("hi")
+        assert second.requires_grad is inside and mt.is_grad_enabled() is outer
+        with pytest.raises(StopIteration) as stop:
+            g.send("bye")
+        assert stop.value.value == "done" and mt.is_grad_enabled() is outer
+    assert seen == [inside, ("hi", inside), inside, ("bye", inside)]
+    assert mt.is_grad_enabled()
+
+
+def test_grad_mode_decorated_generator_sees_thrown_exceptions_and_close_under_its_mode():
+    log = []
+
+    @mt.no_grad()
+    def gen():
+        try:
+            yield 1
+        except KeyError:
+            log.append(("caught", mt.is_grad_enabled()))
+            yield 2
+        finally:
+            log.append(("finally", mt.is_grad_enabled()))
+
+    g = gen()
+    assert next(g) == 1
+    assert g.throw(KeyError("k")) == 2 and mt.is_grad_enabled()
+    g.close()
+    assert log == [("caught", False), ("finally", False)] and mt.is_grad_enabled()
+    with pytest.raises(ValueError, match="boom"):  # an exception it does not catch comes out
+        h = gen()
+        next(h)
+        h.throw(ValueError("boom"))
+    assert mt.is_grad_enabled()
+
+
+def test_grad_mode_decorator_keeps_plain_functions_and_metadata():
+    @mt.no_grad()
+    def f(x):
+        """doc"""
+        return x * 2
+
+    assert f.__name__ == "f" and f.__doc__ == "doc"
+    assert not f(mt.ones(1, requires_grad=True)).requires_grad and mt.is_grad_enabled()
