@@ -27,14 +27,14 @@ class Tensor:
     # a list shared with detach()/.data (same storage): [version, epochs of the last few in-place ops
     # (at most _VC_KEEP, so it stays small however often a parameter is updated)], where the epoch is
     # the global _EPOCH at which the op ran. See "in-place ops" below.
-    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_meta", "_vc", "__weakref__")
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_meta", "_vc", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # make `ndarray * Tensor` defer to Tensor.__rmul__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False):
         arr = _to_array(data, dtype, copy=True)
         self._data = arr
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn = None
         self._requires_grad = False
         self._meta = None
@@ -61,6 +61,36 @@ class Tensor:
     def data(self, value: Tensor | np.ndarray) -> None:
         new = value._data if isinstance(value, Tensor) else np.asarray(value)
         self._data = new
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        # checked as PyTorch does; the engine may store into `_grad` directly (its gradients already
+        # have the right shape and dtype)
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"grad: assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__module__}.{type(value).__name__}".replace("builtins.", "")
+                )
+            if value is self:
+                raise RuntimeError("grad: can't assign a tensor as its own grad")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"grad: attempting to assign a gradient of shape {value.shape} to a tensor of shape "
+                    f"{self.shape}; the gradient and the tensor must have the same shape"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"grad: attempting to assign a gradient with dtype {value.dtype} to a tensor with "
+                    f"dtype {self.dtype}; the gradient and the tensor must have the same dtype "
+                    f"(convert it with .to(microtensor.{self.dtype}))"
+                )
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:
@@ -723,7 +753,7 @@ def _wrap(data: np.ndarray, grad_fn=None, _new=object.__new__) -> Tensor:
     """A Tensor around an ndarray (the hot path of every op: six stores, nothing else)."""
     t = _new(Tensor)
     t._data = data
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
     t._requires_grad = grad_fn is not None
     t._meta = None

@@ -926,3 +926,50 @@ def test_grad_mode_decorator_keeps_plain_functions_and_metadata():
 
     assert f.__name__ == "f" and f.__doc__ == "doc"
     assert not f(mt.ones(1, requires_grad=True)).requires_grad and mt.is_grad_enabled()
+
+
+# ------------------------------------------------------------------ .grad assignment is checked (issue 16)
+@pytest.mark.parametrize(
+    ("make_grad", "error", "fragments"),
+    [
+        (lambda: mt.zeros(3), RuntimeError, ["shape (3,)", "shape (2,)"]),
+        (lambda: mt.zeros(1, 2), RuntimeError, ["shape (1, 2)", "shape (2,)"]),
+        (lambda: mt.zeros(2, dtype=mt.float32), RuntimeError, ["dtype float32", "dtype float64"]),
+        (lambda: mt.zeros(2, dtype=mt.int64), RuntimeError, ["dtype int64", "dtype float64"]),
+        (lambda: np.zeros(2), TypeError, ["numpy.ndarray"]),
+        (lambda: [0.0, 0.0], TypeError, ["list"]),
+        (lambda: 1.0, TypeError, ["float"]),
+    ],
+)
+def test_bad_grad_assignment_raises_and_leaves_grad_alone(make_grad, error, fragments):
+    x = mt.zeros(2, dtype=mt.float64, requires_grad=True)
+    old = x.grad = mt.ones(2, dtype=mt.float64)
+    with pytest.raises(error, match="^grad: ") as info:
+        x.grad = make_grad()
+    for f in fragments:
+        assert f in str(info.value)
+    assert x.grad is old
+
+
+def test_grad_assignment_accepts_matching_tensors_and_none():
+    x = mt.zeros(2, 3, requires_grad=True)
+    g = mt.ones(2, 3)
+    x.grad = g
+    assert x.grad is g
+    x.grad = None
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="own grad"):
+        x.grad = x
+    i = mt.tensor([1, 2])  # like PyTorch, any tensor may hold a grad of its own shape and dtype
+    i.grad = mt.tensor([3, 4])
+    assert i.grad.tolist() == [3, 4]
+    y = x * 2  # and non-leaves too
+    y.grad = mt.zeros(2, 3)
+    assert y.grad.shape == (2, 3)
+
+
+def test_grad_assignment_then_backward_accumulates():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = mt.tensor([10.0, 10.0])
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [12.0, 14.0]
