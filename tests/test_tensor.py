@@ -973,3 +973,61 @@ def test_grad_assignment_then_backward_accumulates():
     x.grad = mt.tensor([10.0, 10.0])
     (x * x).sum().backward()
     assert x.grad.tolist() == [12.0, 14.0]
+
+
+# ------------------------------------------------------------------ silent at poles, as PyTorch (issue 16)
+_POLES = {  # name: (fn(x, library), values); library is microtensor or torch
+    "log(0)": (lambda x, m: x.log(), [0.0, 1.0]),
+    "1/0": (lambda x, m: 1 / x, [0.0, 2.0]),
+    "x/0": (lambda x, m: x / m.zeros(2), [1.0, -1.0]),
+    "0/0": (lambda x, m: x / x, [0.0, 1.0]),
+    "sqrt(-1)": (lambda x, m: x.sqrt(), [-1.0, 4.0]),
+    "0**-1": (lambda x, m: x**-1.0, [0.0, 2.0]),
+    "(-1)**0.5": (lambda x, m: x**0.5, [-1.0, 4.0]),
+    "2**x": (lambda x, m: 2.0**x, [-1.0, 2000.0]),
+    "exp(1000)": (lambda x, m: x.exp(), [1000.0, 0.0]),
+    "x*x overflow": (lambda x, m: x * x, [1e200, 1.0]),
+    "log(-1)": (lambda x, m: m.log(x), [-1.0, 1.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_POLES))
+@pytest.mark.parametrize("dtype", [mt.float32, mt.float64])
+def test_ops_at_poles_give_ieee_results_without_numpy_warnings(name, dtype):
+    import warnings
+
+    fn, values = _POLES[name]
+    with np.errstate(all="ignore"):
+        expected = fn(mt.tensor(values, dtype=dtype), mt).numpy()  # the values themselves are NumPy's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as `-W error::RuntimeWarning`
+        got = fn(mt.tensor(values, dtype=dtype), mt).numpy()
+    np.testing.assert_array_equal(got, expected)
+    assert not np.isfinite(got).all()  # each case really hits a pole
+
+
+def test_ops_at_poles_match_pytorch():
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    for name, (fn, values) in _POLES.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours = fn(mt.tensor(values), mt).numpy()
+        theirs = fn(torch.tensor(values), torch).numpy()
+        np.testing.assert_array_equal(ours, theirs, err_msg=name)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="backward rules still warn at poles: the engine must call op.backward under the same "
+    "suppression (microtensor._quiet.call_quietly) as Op.__call__ does for forward",
+)
+def test_backward_at_poles_is_silent():
+    import warnings
+
+    x = mt.tensor([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x.log().sum().backward()
+    assert x.grad.tolist()[0] == float("inf")
