@@ -770,7 +770,11 @@ def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
     """
     if isinstance(data, Tensor):
         arr = data._data
-    elif isinstance(data, np.ndarray | np.generic):
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, np.generic):
+        if dtype is not None and np.dtype(dtype).kind in "iu":
+            return _from_python(data, dtype)  # a NumPy scalar is a number: range-checked as PyTorch does
         arr = np.asarray(data)
     else:
         return _from_python(data, dtype)
@@ -824,17 +828,18 @@ def _python_to_int(data: Any, inferred: np.dtype, dt: np.dtype) -> np.ndarray:
         vals = np.array(data, dtype=np.float64)
         with np.errstate(invalid="ignore"):
             bad = ~((vals >= info.min) & (vals <= info.max))  # NaN and inf are bad too
-        if bad.any():
-            raise RuntimeError(
-                f"tensor: value {vals[bad].flat[0]!r} cannot be converted to type {dt} without overflow"
-            )
-        return vals.astype(dt)
+        if bad.any():  # PyTorch checks each element by its own kind: an int element may still wrap
+            _check_elements(data, dt, info)
+        if dt.itemsize == 8:
+            return vals.astype(dt)
+        # through int64: floats truncate toward zero, then ints wrap into an unsigned type (-8 -> 248)
+        return vals.astype(np.int64).astype(dt)
     try:
         vals = np.array(data, dtype=_dtypes.int64)
     except OverflowError as e:
         raise ValueError(
-            f"tensor: integer {_first_big_int(data)} is outside the int64 range [-2**63, 2**63 - 1] "
-            "(PyTorch raises too); pass dtype=microtensor.float64 to store it as a float"
+            f"tensor: integer {_first_big_int(data)} is outside the int64 range [-2**63, 2**63 - 1]; "
+            "pass dtype=microtensor.float64 to store it as a float"
         ) from e
     except ValueError as e:
         raise ValueError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from e
@@ -846,6 +851,24 @@ def _python_to_int(data: Any, inferred: np.dtype, dt: np.dtype) -> np.ndarray:
         v = vals[(vals < lo) | (vals > info.max)].flat[0]
         raise RuntimeError(f"tensor: value {v} cannot be converted to type {dt} without overflow")
     return vals.astype(dt)
+
+
+def _check_elements(data: Any, dt: np.dtype, info: np.iinfo) -> None:
+    """Raise for the first element PyTorch would refuse to convert to the integer dtype `dt`: a float
+    outside [min, max] (NaN too), or an int outside it, except that a negative int may wrap into an
+    unsigned dtype while its magnitude fits (-1 -> 255)."""
+    if isinstance(data, bool | np.bool_ | Tensor | np.ndarray):
+        return
+    if isinstance(data, int | np.integer):
+        lo = -info.max if dt.kind == "u" else info.min
+        if not lo <= int(data) <= info.max:
+            raise RuntimeError(f"tensor: value {data!r} cannot be converted to type {dt} without overflow")
+    elif isinstance(data, float | np.floating):
+        if not info.min <= data <= info.max:
+            raise RuntimeError(f"tensor: value {data!r} cannot be converted to type {dt} without overflow")
+    elif isinstance(data, Sequence):
+        for e in data:
+            _check_elements(e, dt, info)
 
 
 def _first_big_int(data: Any) -> int | None:
