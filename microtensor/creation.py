@@ -44,12 +44,20 @@ def _float_dtype(dtype, op: str) -> np.dtype:
 
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of `data` (Python floats become the default dtype)."""
+    """A new tensor holding a copy of `data`: a number, a (nested) list, a NumPy array or a Tensor.
+
+    dtypes as PyTorch: arrays, NumPy scalars and Tensors keep theirs; in Python data a bool is bool,
+    an int int64 (outside int64: ValueError), a float the default dtype, and a list is the promotion of
+    its elements (`[1, np.float64(0.5)]` is float64). With `dtype=` the values go straight to it:
+    `mt.tensor(0.7, dtype=mt.float64).item() == 0.7`. Shape: data's nesting, e.g. (2, 3) for
+    `[[1, 2, 3], [4, 5, 6]]`.
+    """
     return _new(_to_array(data, dtype, copy=True), requires_grad)
 
 
 def as_tensor(data: Any, dtype=None) -> Tensor:
-    """Like tensor(), but shares memory with a NumPy array or Tensor when no conversion is needed."""
+    """Like tensor() (same dtype rules), but shares memory with a NumPy array or Tensor when no
+    conversion is needed: `mt.as_tensor(a)[0] = 1` writes into `a`."""
     if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
         return data
     return Tensor._wrap(_to_array(data, dtype))
