@@ -62,3 +62,14 @@ def scalar_result_type(dt: np.dtype, scalar) -> np.dtype:
     if isinstance(scalar, bool) or category(dt) >= (2 if isinstance(scalar, float) else 1):
         return dt
     return get_default_dtype() if isinstance(scalar, float) else int64
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's `promote_types`: the higher category wins outright (int64 with float16 is float16,
+    where NumPy says float64); within a category, the smallest type holding both (NumPy's lattice)."""
+    if a == b:
+        return a
+    ca, cb = category(a), category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import inspect
 import weakref
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
@@ -54,12 +55,44 @@ class _GradMode:
         _set_enabled(self._prev)
 
     def __call__(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return fn(*args, **kwargs)
+        return _decorate(fn, type(self))
 
-        return wrapper
+
+def _decorate(fn: Callable, make_context: Callable) -> Callable:
+    """Run fn under a fresh `make_context()`; for a generator function, run each step of its body
+    under it (grad mode is the decorator's while the body runs, the caller's between yields)."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            # drive the inner generator by hand so each resumption (next/send/throw/close) is
+            # wrapped, not the whole lifetime: the caller's code between yields keeps its own mode
+            step, value = gen.send, None
+            while True:
+                try:
+                    with make_context():
+                        out = step(value)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    value = yield out
+                    step = gen.send
+                except GeneratorExit:
+                    with make_context():
+                        gen.close()
+                    raise
+                except BaseException as e:  # thrown in by the caller: deliver it to the body
+                    step, value = gen.throw, e
+
+        return generator
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make_context():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 class no_grad(_GradMode):
@@ -89,15 +122,9 @@ class set_grad_enabled(_GradMode):
         pass
 
     def __call__(self, fn: Callable) -> Callable:
-        _set_enabled(self._prev)
+        _set_enabled(self._prev)  # as a decorator it changes nothing until fn runs
         flag = self._flag
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(flag):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _decorate(fn, lambda: set_grad_enabled(flag))
 
 
 # ------------------------------------------------------------- anomaly mode

@@ -44,12 +44,20 @@ def _float_dtype(dtype, op: str) -> np.dtype:
 
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of `data` (Python floats become the default dtype)."""
+    """A new tensor holding a copy of `data`: a number, a (nested) list, a NumPy array or a Tensor.
+
+    dtypes as PyTorch: arrays, NumPy scalars and Tensors keep theirs; in Python data a bool is bool,
+    an int int64 (outside int64: ValueError), a float the default dtype, and a list is the promotion of
+    its elements (`[1, np.float64(0.5)]` is float64). With `dtype=` the values go straight to it:
+    `mt.tensor(0.7, dtype=mt.float64).item() == 0.7`. Shape: data's nesting, e.g. (2, 3) for
+    `[[1, 2, 3], [4, 5, 6]]`.
+    """
     return _new(_to_array(data, dtype, copy=True), requires_grad)
 
 
 def as_tensor(data: Any, dtype=None) -> Tensor:
-    """Like tensor(), but shares memory with a NumPy array or Tensor when no conversion is needed."""
+    """Like tensor() (same dtype rules), but shares memory with a NumPy array or Tensor when no
+    conversion is needed: `mt.as_tensor(a)[0] = 1` writes into `a`."""
     if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
         return data
     return Tensor._wrap(_to_array(data, dtype))
@@ -74,23 +82,63 @@ def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return _new(np.empty(_size(size, "empty"), _float_dtype(dtype, "empty")), requires_grad)
 
 
+def _number(value, op: str):
+    """A fill value or range bound as a Python number (a 0-d Tensor or NumPy scalar gives its item)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise RuntimeError(f"{op}: expected a number or a one-element tensor, got shape {value.shape}")
+        return value.item()
+    if isinstance(value, np.generic | np.ndarray) and np.ndim(value) == 0 and value.dtype.kind in "biuf":
+        return value.item()
+    if isinstance(value, bool | int | float):
+        return value
+    raise TypeError(f"{op}: expected a number, got {type(value).__name__}")
+
+
+def _number_dtype(value) -> np.dtype:
+    """PyTorch's dtype for a Python number: bool, int64, or the default float dtype."""
+    if isinstance(value, bool):
+        return _dtypes.bool_
+    return _dtypes.int64 if isinstance(value, int) else _dtypes.get_default_dtype()
+
+
+def _fill(shape: tuple[int, ...], value, dtype, op: str) -> np.ndarray:
+    """np.full with PyTorch's checks: a value outside an integer dtype's range raises."""
+    dt = _number_dtype(value) if dtype is None else np.dtype(dtype)
+    if dt.kind in "iu" and not isinstance(value, bool):
+        info = np.iinfo(dt)
+        # PyTorch lets a negative int wrap into an unsigned type (-1 -> 255) while its magnitude fits
+        lo = -info.max if dt.kind == "u" and isinstance(value, int) else info.min
+        if not lo <= value <= info.max:  # False for NaN too
+            raise RuntimeError(f"{op}: value {value!r} cannot be converted to type {dt} without overflow")
+        value = np.array(value, dtype=np.int64 if isinstance(value, int) else np.float64).astype(dt)
+    return np.full(shape, value, dtype=dt)
+
+
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of `size` filled with `fill_value` (dtype inferred from the value as PyTorch)."""
-    if dtype is None:
-        dtype = _to_array(fill_value).dtype
-    return _new(np.full(_size((size,), "full"), fill_value, dtype=np.dtype(dtype)), requires_grad)
+    """A tensor of `size` filled with `fill_value`.
+
+    Without `dtype`, the dtype follows the kind of number, as PyTorch: bool, int64 for ints, the
+    default dtype for floats (NumPy scalars too). `mt.full((2, 3), 0.5)` is a 2x3 float32 tensor.
+    """
+    value = _number(fill_value, "full")
+    return _new(_fill(_size((size,), "full"), value, dtype, "full"), requires_grad)
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(t.shape, dtype or t.dtype), requires_grad)
+    """Zeros of `t`'s shape and dtype (or `dtype`)."""
+    return _new(np.zeros(t.shape, t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
 
 
 def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(t.shape, dtype or t.dtype), requires_grad)
+    """Ones of `t`'s shape and dtype (or `dtype`)."""
+    return _new(np.ones(t.shape, t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
 
 
 def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.full(t.shape, fill_value, dtype or t.dtype), requires_grad)
+    """`fill_value` in `t`'s shape and dtype (or `dtype`): `full_like(ints, 2.5)` is all 2s, as PyTorch."""
+    value = _number(fill_value, "full_like")
+    return _new(_fill(t.shape, value, t.dtype if dtype is None else dtype, "full_like"), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -131,12 +179,13 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     """Values from start to end (exclusive) by step; integer unless any argument is a float."""
     if end is None:
         start, end = 0, start
+    start, end, step = (_number(v, "arange") for v in (start, end, step))
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
-    if dtype is None:
+    if dtype is None:  # NumPy float scalars count as floats (default dtype), as in PyTorch
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = _dtypes.get_default_dtype() if is_float else _dtypes.int64
-    return _new(np.arange(start, end, step).astype(dtype), requires_grad)
+    return _new(np.arange(start, end, step).astype(dtype, copy=False), requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:

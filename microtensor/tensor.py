@@ -8,6 +8,7 @@ arithmetic itself lives in ops/: the methods here only route to it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -26,14 +27,14 @@ class Tensor:
     # a list shared with detach()/.data (same storage): [version, epochs of the last few in-place ops
     # (at most _VC_KEEP, so it stays small however often a parameter is updated)], where the epoch is
     # the global _EPOCH at which the op ran. See "in-place ops" below.
-    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_meta", "_vc", "__weakref__")
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_meta", "_vc", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # make `ndarray * Tensor` defer to Tensor.__rmul__
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False):
         arr = _to_array(data, dtype, copy=True)
         self._data = arr
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn = None
         self._requires_grad = False
         self._meta = None
@@ -60,6 +61,36 @@ class Tensor:
     def data(self, value: Tensor | np.ndarray) -> None:
         new = value._data if isinstance(value, Tensor) else np.asarray(value)
         self._data = new
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        # checked as PyTorch does; the engine may store into `_grad` directly (its gradients already
+        # have the right shape and dtype)
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"grad: assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__module__}.{type(value).__name__}".replace("builtins.", "")
+                )
+            if value is self:
+                raise RuntimeError("grad: can't assign a tensor as its own grad")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"grad: attempting to assign a gradient of shape {value.shape} to a tensor of shape "
+                    f"{self.shape}; the gradient and the tensor must have the same shape"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"grad: attempting to assign a gradient with dtype {value.dtype} to a tensor with "
+                    f"dtype {self.dtype}; the gradient and the tensor must have the same dtype "
+                    f"(convert it with .to(microtensor.{self.dtype}))"
+                )
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:
@@ -226,7 +257,34 @@ class Tensor:
         return _ew.clone(self)
 
     def contiguous(self) -> Tensor:
-        return self
+        """self if its elements are laid out in row-major order, else a row-major copy (differentiable).
+
+        `x.t().contiguous()` is a new tensor: writing into it leaves `x` alone, as in PyTorch.
+        """
+        if self._data.flags.c_contiguous:
+            return self
+        return _ew.clone(self)  # Clone copies in C order
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements are laid out in row-major order (size-1 dims ignored, as PyTorch).
+
+        `mt.ones(2, 3).is_contiguous()` is True; `mt.ones(2, 3).t().is_contiguous()` is False.
+        """
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim: int | None = None):
+        """The step in elements between neighbours along each dim (`stride(dim)`: one dim's step).
+
+        `mt.ones(2, 3).stride()` is `(3, 1)`; its transpose's is `(1, 3)`; an expanded dim's is 0.
+        """
+        size = self._data.itemsize
+        if dim is None:
+            return tuple(s // size for s in self._data.strides)
+        from .ops.base import norm_dim
+
+        if self._data.ndim == 0:
+            raise IndexError(f"stride: a 0-d tensor has no dim {dim}")
+        return self._data.strides[norm_dim(dim, self._data.ndim, "stride")] // size
 
     # ------------------------------------------------------------- autograd
     def backward(
@@ -539,10 +597,11 @@ class Tensor:
     # add, exp, sum, reshape, ... are bound from the table in ops/bindings.py (end of this module);
     # the methods below differ from their function's signature.
     def view(self, *shape):
-        return _shape.reshape(self, *shape)
+        """The same storage seen with another shape; raises when the strides do not allow it (see reshape)."""
+        return _shape.view(self, *shape)
 
     def view_as(self, other: Tensor):
-        return _shape.reshape(self, other.shape)
+        return _shape.view(self, other.shape)
 
     def reshape_as(self, other: Tensor):
         return _shape.reshape(self, other.shape)
@@ -589,7 +648,7 @@ def _wrap(data: np.ndarray, grad_fn=None, _new=object.__new__) -> Tensor:
     """A Tensor around an ndarray (the hot path of every op: six stores, nothing else)."""
     t = _new(Tensor)
     t._data = data
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
     t._requires_grad = grad_fn is not None
     t._meta = None
@@ -598,21 +657,22 @@ def _wrap(data: np.ndarray, grad_fn=None, _new=object.__new__) -> Tensor:
 
 
 def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
-    """Turn user data into an array with PyTorch's dtype rules for Python values."""
+    """Turn user data into an array with PyTorch's dtype rules.
+
+    Tensors, NumPy arrays and NumPy scalars keep their dtype. Python data is read as PyTorch reads it
+    (see `_from_python`). With `dtype=` the data is converted to it; array data as `Tensor.to` would
+    (NaN to an integer type is unspecified, as in PyTorch, and raises no warning).
+    """
     if isinstance(data, Tensor):
         arr = data._data
-    elif isinstance(data, np.ndarray | np.generic):
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, np.generic):
+        if dtype is not None and np.dtype(dtype).kind in "iu":
+            return _from_python(data, dtype)  # a NumPy scalar is a number: range-checked as PyTorch does
         arr = np.asarray(data)
     else:
-        try:
-            arr = np.array(data)
-        except ValueError as e:
-            raise ValueError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from e
-        if arr.dtype == np.float64:
-            arr = arr.astype(_dtypes.get_default_dtype())
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(_dtypes.int64, copy=False)
-        copy = False
+        return _from_python(data, dtype)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"tensor: unsupported data of dtype {arr.dtype} ({type(data).__name__}); "
@@ -621,8 +681,175 @@ def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
     if dtype is not None:
         dt = np.dtype(dtype)
         if dt != arr.dtype:
-            return arr.astype(dt)
+            with np.errstate(invalid="ignore", over="ignore"):  # 1e300 -> float32 is inf, silently
+                return arr.astype(dt)
     return arr.copy() if copy else arr
+
+
+_PY_SCALAR_DTYPES = {bool: _dtypes.bool_, int: _dtypes.int64}  # float: the default dtype, read per call
+
+
+def _from_python(data: Any, dtype: Any) -> np.ndarray:
+    """A new array from a Python number or a (nested) sequence, as torch.tensor reads them.
+
+    Without `dtype`, each bool counts as bool, int as int64, float as the default dtype, and a NumPy
+    scalar, array or Tensor inside the sequence as its own dtype; the result is PyTorch's promotion of
+    them all (`[np.float64(0.7)]` is float64, `[np.int32(1), 2]` int64). Values go straight to the
+    result dtype, never through float32 first, so float64 results are exact. Integers outside int64
+    raise ValueError (as PyTorch); a value outside a narrower integer dtype asked for raises
+    RuntimeError.
+    """
+    tp = type(data)
+    inferred = _dtypes.get_default_dtype() if tp is float else _PY_SCALAR_DTYPES.get(tp)
+    if inferred is None:
+        inferred = _infer_dtype(data)
+    dt = inferred if dtype is None else np.dtype(dtype)
+    if dt.kind in "iu":
+        return _python_to_int(data, inferred, dt)
+    try:
+        if dt.kind == "f" and dt.itemsize < 8 and not (tp is float and -65504.0 <= data <= 65504.0):
+            with np.errstate(over="ignore"):  # 1e300 -> float32 is inf, silently (as PyTorch)
+                return np.array(data, dtype=dt)
+        return np.array(data, dtype=dt)
+    except OverflowError as e:  # a Python int too large even for float64
+        raise OverflowError(f"tensor: a value is too large for {dt}: {e}") from e
+    except ValueError as e:
+        raise ValueError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from e
+
+
+def _python_to_int(data: Any, inferred: np.dtype, dt: np.dtype) -> np.ndarray:
+    info = np.iinfo(dt)
+    if inferred.kind == "f":
+        vals = np.array(data, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~((vals >= info.min) & (vals <= info.max))  # NaN and inf are bad too
+        if bad.any():  # PyTorch checks each element by its own kind: an int element may still wrap
+            _check_elements(data, dt, info)
+        if dt.itemsize == 8:
+            return vals.astype(dt)
+        # through int64: floats truncate toward zero, then ints wrap into an unsigned type (-8 -> 248)
+        return vals.astype(np.int64).astype(dt)
+    try:
+        vals = np.array(data, dtype=_dtypes.int64)
+    except OverflowError as e:
+        raise ValueError(
+            f"tensor: integer {_first_big_int(data)} is outside the int64 range [-2**63, 2**63 - 1]; "
+            "pass dtype=microtensor.float64 to store it as a float"
+        ) from e
+    except ValueError as e:
+        raise ValueError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from e
+    if dt == _dtypes.int64 or dt.itemsize == 8 or vals.size == 0:
+        return vals if dt == _dtypes.int64 else vals.astype(dt)
+    # PyTorch lets a negative int wrap into an unsigned type (-1 -> 255) while its magnitude fits
+    lo = -info.max if dt.kind == "u" else info.min
+    if vals.min() < lo or vals.max() > info.max:
+        v = vals[(vals < lo) | (vals > info.max)].flat[0]
+        raise RuntimeError(f"tensor: value {v} cannot be converted to type {dt} without overflow")
+    return vals.astype(dt)
+
+
+def _check_elements(data: Any, dt: np.dtype, info: np.iinfo) -> None:
+    """Raise for the first element PyTorch would refuse to convert to the integer dtype `dt`: a float
+    outside [min, max] (NaN too), or an int outside it, except that a negative int may wrap into an
+    unsigned dtype while its magnitude fits (-1 -> 255)."""
+    if isinstance(data, bool | np.bool_ | Tensor | np.ndarray):
+        return
+    if isinstance(data, int | np.integer):
+        lo = -info.max if dt.kind == "u" else info.min
+        if not lo <= int(data) <= info.max:
+            raise RuntimeError(f"tensor: value {data!r} cannot be converted to type {dt} without overflow")
+    elif isinstance(data, float | np.floating):
+        if not info.min <= data <= info.max:
+            raise RuntimeError(f"tensor: value {data!r} cannot be converted to type {dt} without overflow")
+    elif isinstance(data, Sequence):
+        for e in data:
+            _check_elements(e, dt, info)
+
+
+def _first_big_int(data: Any) -> int | None:
+    """The first int in (nested) data outside int64 (for the error message)."""
+    if isinstance(data, int) and not -(2**63) <= data < 2**63:
+        return data
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        for e in data:
+            v = _first_big_int(e)
+            if v is not None:
+                return v
+    return None
+
+
+_LIST_TYPES = {list, tuple}
+
+
+def _infer_dtype(data: Any) -> np.dtype:
+    """PyTorch's dtype for Python data: the promotion of its elements' dtypes (default dtype if empty)."""
+    found: set[np.dtype] = set()
+    _collect_dtypes(data, found)
+    if not found:
+        return _dtypes.get_default_dtype()
+    it = iter(found)
+    dt = next(it)
+    for other in it:
+        dt = _dtypes.promote_types(dt, other)
+    return dt
+
+
+def _collect_dtypes(item: Any, found: set) -> None:
+    """Add the dtypes of `item`'s elements to `found`.
+
+    Lists and tuples are read a whole nesting level at a time: one type() per element (in C), one
+    dtype per distinct type, then the next level is the concatenation of this level's lists, so a
+    nested list of a million floats costs a few passes in C, not a Python call per row.
+    """
+    if isinstance(item, list | tuple):
+        level = item
+        while level:
+            nested = False
+            types = set(map(type, level))
+            for tp in types:
+                dt = _PY_SCALAR_DTYPES.get(tp)
+                if dt is None and tp is float:
+                    dt = _dtypes.get_default_dtype()
+                if dt is None and issubclass(tp, np.generic):
+                    dt = np.dtype(tp)
+                if dt is not None:
+                    _add_dtype(dt, tp, found)
+                elif tp is list or tp is tuple:
+                    nested = True
+                else:  # arrays, Tensors, other sequences, subclasses of int/float
+                    for e in level:
+                        if type(e) is tp:
+                            _collect_dtypes(e, found)
+            if not nested:
+                return
+            if types <= _LIST_TYPES:  # only lists here: concatenate them in C
+                level = list(chain.from_iterable(level))
+            else:
+                level = list(chain.from_iterable(e for e in level if type(e) in _LIST_TYPES))
+        return
+    if isinstance(item, Tensor | np.ndarray | np.generic):
+        dt = item.dtype
+    elif isinstance(item, bool):
+        dt = _dtypes.bool_
+    elif isinstance(item, int):
+        dt = _dtypes.int64
+    elif isinstance(item, float):
+        dt = _dtypes.get_default_dtype()
+    elif isinstance(item, Sequence) and not isinstance(item, str | bytes):
+        _collect_dtypes(list(item), found)
+        return
+    else:  # anything else NumPy can read (a str, None, complex) is rejected below, naming its dtype
+        dt = np.asarray(item).dtype
+    _add_dtype(dt, type(item), found)
+
+
+def _add_dtype(dt: np.dtype, tp: type, found: set) -> None:
+    if dt.kind not in "biuf":
+        raise TypeError(
+            f"tensor: unsupported data of dtype {dt} ({tp.__name__}); "
+            "expected numbers, nested lists of numbers, or a bool/int/float array"
+        )
+    found.add(dt)
 
 
 # Late imports: the op modules need Tensor defined first.

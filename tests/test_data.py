@@ -215,7 +215,7 @@ def test_default_collate_dtypes():
     ]
     b_int, b_float, b_bool, b_np, b_arr, b_tensor, b_str = default_collate(samples)
     assert b_int.dtype == np.int64 and b_int.tolist() == [0, 1, 2]
-    assert b_float.dtype == np.float32 and b_float.tolist() == [0.0, 1.0, 2.0]
+    assert b_float.dtype == np.float64 and b_float.tolist() == [0.0, 1.0, 2.0]  # as PyTorch
     assert b_bool.dtype == np.bool_
     assert b_np.dtype == np.float64
     assert b_arr.dtype == np.int16 and b_arr.shape == (3, 2)
@@ -223,13 +223,16 @@ def test_default_collate_dtypes():
     assert b_str == ["s", "s", "s"]
 
 
-def test_default_collate_follows_the_default_dtype():
+def test_default_collate_makes_python_floats_float64_whatever_the_default_dtype():
+    # PyTorch collates Python floats as float64 (they are doubles), not as the default dtype
+    assert default_collate([0.7, 2.5]).dtype == np.float64 and default_collate([0.7]).tolist() == [0.7]
     try:
         mt.set_default_dtype(mt.float64)
         assert default_collate([1.5, 2.5]).dtype == np.float64
     finally:
         mt.set_default_dtype(mt.float32)
-    assert default_collate([1.5, 2.5]).dtype == np.float32
+    nested = default_collate([{"a": (0.5, 1, True)}, {"a": (1.5, 2, False)}])
+    assert [t.dtype for t in nested["a"]] == [np.float64, np.int64, np.bool_]
 
 
 def test_default_collate_structures_and_errors():

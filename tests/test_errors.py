@@ -140,7 +140,7 @@ CASES = [
     ("size-dim", lambda: x23().size(2), IndexError, "size", ["2", "[-2, 1]"]),
     # shape ops
     ("reshape", lambda: x23().reshape(4, 2), RuntimeError, "reshape", ["(4, 2)", "(2, 3)"]),
-    ("view", lambda: x23().view(-1, 4), RuntimeError, "reshape", ["(-1, 4)", "(2, 3)", "6"]),
+    ("view", lambda: x23().view(-1, 4), RuntimeError, "view", ["(-1, 4)", "(2, 3)", "6"]),
     ("reshape-two-unknown", lambda: x23().reshape(-1, -1), RuntimeError, "reshape", ["(-1, -1)"]),
     ("reshape-negative", lambda: x23().reshape(-2, 3), RuntimeError, "reshape", ["(-2, 3)", "(2, 3)"]),
     ("reshape-type", lambda: x23().reshape(2, "a"), TypeError, "reshape", ["'a'"]),

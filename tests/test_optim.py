@@ -316,7 +316,7 @@ def test_failed_step_changes_no_parameter_and_no_state(make, bad_index):
     state = _state_arrays(opt)
     for p, g in zip(params, grad_sequence(seed=5, steps=1)[0]):
         p.grad = mt.tensor(g)
-    params[bad_index].grad = mt.zeros(7, dtype=mt.float64)  # planted: the wrong shape
+    params[bad_index]._grad = mt.zeros(7, dtype=mt.float64)  # planted past the .grad check: wrong shape
     with pytest.raises(RuntimeError, match=r"shape \(7,\)"):
         opt.step()
     for p, t in zip(params, theta):
@@ -331,7 +331,7 @@ def test_failed_first_step_creates_no_state():
     params = make_params()
     opt = Adam(params, lr=0.1)
     params[0].grad = mt.ones(3, 2, dtype=mt.float64)
-    params[1].grad = mt.tensor(np.array([1, 2]))  # integer gradient
+    params[1]._grad = mt.tensor(np.array([1, 2]))  # integer gradient, planted past the .grad check
     with pytest.raises(RuntimeError, match="dtype"):
         opt.step()
     assert opt.state == {}

@@ -17,7 +17,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """Merge a list of samples into a batch, keeping the samples' structure.
 
     Tensors and NumPy arrays are stacked along a new first dimension (keeping their
-    dtype); Python ints become int64, floats the default dtype, bools bool; NumPy
+    dtype); Python ints become int64, floats float64 (as PyTorch), bools bool; NumPy
     scalars keep their dtype; tuples, lists and dicts are collated field by field;
     strings are gathered into a list.
     """
@@ -34,7 +34,9 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return Tensor._wrap(_to_array(np.stack(batch)))
     if isinstance(elem, np.generic):
         return Tensor._wrap(_to_array(np.asarray(batch)))
-    if isinstance(elem, bool | int | float):
+    if isinstance(elem, float):  # as PyTorch: Python floats are double precision, so the batch is float64
+        return Tensor._wrap(_to_array(list(batch), np.float64))
+    if isinstance(elem, bool | int):
         return Tensor._wrap(_to_array(list(batch)))
     if isinstance(elem, str | bytes):
         return list(batch)

@@ -49,6 +49,7 @@ from .._anomaly import anomaly_forward
 from .._grad_mode import _EPOCH
 from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import mode as _mode
+from .._quiet import call_quietly
 from ..tensor import Tensor, _wrap
 from . import _xp
 
@@ -233,7 +234,7 @@ class Op:
                 if True not in needs:
                     needs = None
         try:
-            out = self.forward(*arrays)
+            out = call_quietly(self.forward, arrays)  # no NumPy warnings at poles, as PyTorch
         except (ValueError, TypeError) as e:
             raise RuntimeError(self.error_message(arrays, e)) from e
         if type(out) is not np.ndarray:

@@ -189,6 +189,8 @@ def _float_input(x, op: str) -> Tensor:
 
 def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x, "sum")
+    if x.dtype.kind == "u":  # PyTorch sums unsigned ints as int64 (NumPy: uint64); they never need grad
+        x = Tensor._wrap(x._data.astype(np.int64))
     return Sum(norm_dims(dim, x.ndim, "sum"), keepdim)(x)
 
 

@@ -104,6 +104,34 @@ def reshape(x: Tensor, *shape) -> Tensor:
     return Reshape(shape)(x)
 
 
+def view(x: Tensor, *shape) -> Tensor:
+    """x's storage seen with `shape` (one size may be -1), never a copy, as torch's `Tensor.view`.
+
+    Raises RuntimeError when x's strides cannot be read as the new shape without copying (e.g.
+    `mt.ones(2, 3).t().view(6)`); `reshape` copies in that case. Writes through the view show in x.
+    """
+    shape = _shape_arg(shape, "view")
+    if shape == x.shape:
+        return x
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f"view: invalid shape {shape} for input of shape {x.shape}: sizes must be >= -1")
+    try:
+        np.reshape(x._data, shape, copy=False)  # raises if NumPy would have to copy
+    except ValueError as e:
+        try:
+            np.empty(x.shape, np.bool_).reshape(shape)
+        except ValueError:  # the sizes themselves do not fit
+            raise RuntimeError(
+                f"view: shape {shape} is invalid for input of shape {x.shape} (size {x.numel()})"
+            ) from e
+        raise RuntimeError(
+            f"view: view size is not compatible with input tensor's size and stride: a tensor of shape "
+            f"{x.shape} with strides {x.stride()} cannot be seen as shape {shape} without a copy (at least "
+            "one dimension spans across two contiguous subspaces); use .reshape(...) instead"
+        ) from e
+    return Reshape(shape)(x)
+
+
 def permute(x: Tensor, *dims) -> Tensor:
     dims = _shape_arg(dims, "permute")
     axes = tuple(norm_dim(d, x.ndim, "permute") for d in dims) if x.ndim else ()
