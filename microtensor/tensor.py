@@ -190,6 +190,20 @@ class Tensor:
         if len(vc) > _VC_KEEP + 1:
             del vc[1]
 
+    def _data_for_write(self) -> np.ndarray:
+        """The door for library code outside the op layer that writes a tensor's storage in place.
+
+        Initialisers, load_state_dict, optimizer steps and the like call it right before each write:
+        it bumps the version counter (shared with this tensor's views and detach()), so a graph that
+        saved this tensor earlier refuses to backward through the new values (as PyTorch's in-place
+        writes), then returns the storage array to write into, e.g.
+        `np.copyto(p._data_for_write(), values)` or `a = p._data_for_write(); a -= lr * g`.
+        Check everything first: a write that is then refused must leave the tensor unchanged.
+        (`copy_`/`fill_`/`zero_` under `no_grad()` go through the same counter.)
+        """
+        self._bump_version()
+        return self._data
+
     @property
     def _version(self) -> int:
         """How many in-place ops have modified this tensor's storage (as torch's `_version`)."""
