@@ -391,14 +391,14 @@ class Tensor:
     def _apply_inplace(self, op: str, fn: Callable, other=None) -> Tensor:
         """self <- fn(self, other), computed out of place by differentiable ops, written in place."""
         info = self._meta.get("view") if self._meta is not None else None
-        if info is not None and op not in _OVERLAP_OK and _overlaps(self._data):
-            raise RuntimeError(_overlap_message(op, self.shape))
         if _mode.enabled and (
             self._requires_grad
             or (isinstance(other, Tensor) and other._requires_grad)
             or (info is not None and info.base._requires_grad)
         ):
             return self._record_inplace(op, fn, other, info)
+        if info is not None and op not in _OVERLAP_OK and _overlaps(self._data):
+            raise RuntimeError(_overlap_message(op, self.shape))
         res = fn(self, other)
         if info is None or self._data.flags.writeable:
             self._write(res, op)
@@ -429,6 +429,8 @@ class Tensor:
                     f"operation (a view of shape {self.shape} of a leaf of shape {base.shape}); do it "
                     "under `with microtensor.no_grad():` or write into a clone()"
                 )
+            if info.stale():
+                raise RuntimeError(_no_grad_view_message(op, self.shape))
             if not info.grad_mode:
                 raise RuntimeError(
                     f"{op}: a view was created in no_grad mode and is being modified inplace with grad "
@@ -443,7 +445,13 @@ class Tensor:
                 region = region[_index._normalize(index)]
             # several written positions sharing one memory location (an expanded view): PyTorch
             # refuses this while recording
-            if _overlaps(self._data) and np.unique(region).size < region.size:
+            constant = index is not None and not (isinstance(other, Tensor) and other._requires_grad)
+            if (
+                not (op == "copy_" and other is self)  # (a no-op, which PyTorch allows)
+                and not constant  # (writing a constant to a shared location is fine, as in PyTorch)
+                and _overlaps(self._data)
+                and np.unique(region).size < region.size
+            ):
                 raise RuntimeError(_overlap_message(op, self.shape))
         # The operation reads the values as they are now, with the history they have now: a copy of
         # the base (later writes cannot reach it) and, for a view, the view ops replayed on that copy.
@@ -492,10 +500,12 @@ class Tensor:
         """Make `view` (op's output, sharing self's storage) a view of self's base (see _ViewOp)."""
         info = self._meta.get("view") if self._meta is not None else None
         if info is None:
-            base, ops = self, (op,)
-        else:
-            base, ops = info.base, (*info.ops, op)
-        view._get_meta()["view"] = _ViewInfo(base, ops, _mode.enabled)
+            base, ops, grad_mode = self, (op,), _mode.enabled
+        elif _mode.enabled and info.stale():
+            raise RuntimeError(_no_grad_view_message(op.op_name(), self.shape))
+        else:  # a view of a view made under no_grad is one too (as PyTorch's creation_meta)
+            base, ops, grad_mode = info.base, (*info.ops, op), _mode.enabled and info.grad_mode
+        view._get_meta()["view"] = _ViewInfo(base, ops, grad_mode)
         views = base._get_meta().get("views")
         if views is None:
             views = base._meta["views"] = weakref.WeakSet()
@@ -511,8 +521,9 @@ class Tensor:
         try:
             for v in list(views):
                 info = v._meta["view"]
-                # views made under no_grad stay out of the graph; a deep copy's views are the original's
-                if info.base is not self or not info.grad_mode:
+                if info.base is not self:  # a deep copy's views are the original's
+                    continue
+                if not info.grad_mode:  # views made under no_grad stay out of the graph
                     continue
                 if v._requires_grad or self._requires_grad:
                     fresh = _replay(info.ops, self)
@@ -569,13 +580,13 @@ class Tensor:
         elif not isinstance(value, Tensor | bool | int | float | np.ndarray | np.generic):
             raise TypeError(f"{op}: value must be a Tensor or a number, got {type(value).__name__}")
         info = self._meta.get("view") if self._meta is not None else None
-        if info is not None and op == "copy_" and _overlaps(self._data):
-            raise RuntimeError(_overlap_message(op, self.shape))
         if not _mode.enabled or not (
             self._requires_grad
             or (isinstance(value, Tensor) and value._requires_grad)
             or (info is not None and info.base._requires_grad)
         ):  # nothing to record: write straight into the storage
+            if info is not None and op == "copy_" and value is not self and _overlaps(self._data):
+                raise RuntimeError(_overlap_message(op, self.shape))
             if info is None or self._data.flags.writeable:
                 _index.setitem_array(self._data, index, value, op)
             else:  # a read-only (expanded) view: write the indexed positions through its base
@@ -809,10 +820,25 @@ class _ViewInfo:
     a view), the view ops that lead from base to the view, and whether grad mode was on when the
     view was made (views made under no_grad stay out of the graph, as in PyTorch)."""
 
-    __slots__ = ("base", "ops", "grad_mode")
+    __slots__ = ("base", "ops", "grad_mode", "version")
 
     def __init__(self, base: Tensor, ops: tuple, grad_mode: bool):
         self.base, self.ops, self.grad_mode = base, ops, grad_mode
+        self.version = base._version  # the storage's version when the view was made
+
+    def stale(self) -> bool:
+        """A view made under no_grad of a tensor that requires grad, whose storage was written
+        since: PyTorch refuses to record anything with it (whether it should see the write's
+        history is ambiguous); microtensor refuses views of it and in-place ops on it."""
+        return not self.grad_mode and self.base._requires_grad and self.base._version != self.version
+
+
+def _no_grad_view_message(op: str, shape) -> str:
+    return (
+        f"{op}: a view was created in no_grad mode and its base or another view of its base has been "
+        f"modified inplace with grad mode enabled (a view of shape {shape}); this is ambiguous and "
+        "forbidden: make both the view and the in-place op inside no_grad, or both outside it"
+    )
 
 
 def _replay(ops: tuple, t: Tensor) -> Tensor:
@@ -844,7 +870,7 @@ def _write_region(info: _ViewInfo, index, value, op: str) -> None:
 
 def _overlaps(arr: np.ndarray) -> bool:
     """Whether several elements of arr share one memory location (an expanded view)."""
-    return any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
+    return arr.size > 1 and any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
 
 
 def _overlap_message(op: str, shape) -> str:

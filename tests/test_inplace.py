@@ -483,8 +483,10 @@ def test_fill_zero_and_setitem_on_an_expanded_view_write_the_shared_element():
     assert base.tolist() == [0.0] and base._version == 3
     x = mt.ones(1, requires_grad=True)
     y = x * 1
-    with pytest.raises(RuntimeError, match=r"fill_: .*more than one element"):
-        y.expand(3).fill_(2.0)  # while recording, PyTorch refuses these too
+    y.expand(3).fill_(2.0)  # a constant into a shared location: allowed while recording too
+    assert y.tolist() == [2.0] and y.grad_fn is not None
+    with pytest.raises(RuntimeError, match=r"setitem: .*more than one element"):
+        y.expand(3)[:] = x.expand(3) * 2  # a value that requires grad: refused while recording
     z = y.expand(3)
     w = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
     z[1:2] = w[1:2] * 5  # one element of the expanded view: no overlap, recorded

@@ -131,7 +131,9 @@ class _ViewOp(Op):
 
     def __call__(self, x, *rest) -> Tensor:
         out = Op.__call__(self, x, *rest)
-        if out._data.base is not None and isinstance(x, Tensor) and np.may_share_memory(out._data, x._data):
+        o = out._data
+        # (an empty result shares no memory, but is a view all the same, as in PyTorch)
+        if o.base is not None and isinstance(x, Tensor) and (o.size == 0 or np.may_share_memory(o, x._data)):
             out._vc = x._shared_vc()
             x._add_view(out, self)
         return out
