@@ -7,6 +7,8 @@ arithmetic itself lives in ops/: the methods here only route to it.
 
 from __future__ import annotations
 
+import copy
+import weakref
 from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import Any
@@ -220,6 +222,24 @@ class Tensor:
         vc.append(_EPOCH[0])
         if len(vc) > _VC_KEEP + 1:
             del vc[1]
+        meta = self._meta
+        if meta is not None:  # a base or a view: its base's views get their grad_fn from the new history
+            info = meta.get("view")
+            (self if info is None else info.base)._refresh_views()
+
+    def _data_for_write(self) -> np.ndarray:
+        """The door for library code outside the op layer that writes a tensor's storage in place.
+
+        Initialisers, load_state_dict, optimizer steps and the like call it right before each write:
+        it bumps the version counter (shared with this tensor's views and detach()), so a graph that
+        saved this tensor earlier refuses to backward through the new values (as PyTorch's in-place
+        writes), then returns the storage array to write into, e.g.
+        `np.copyto(p._data_for_write(), values)` or `a = p._data_for_write(); a -= lr * g`.
+        Check everything first: a write that is then refused must leave the tensor unchanged.
+        (`copy_`/`fill_`/`zero_` under `no_grad()` go through the same counter.)
+        """
+        self._bump_version()
+        return self._data
 
     @property
     def _version(self) -> int:
@@ -410,57 +430,165 @@ class Tensor:
 
     # ------------------------------------------------------------- in-place ops
     # Every in-place op writes into the existing storage and bumps the version counter (shared with
-    # detach()/.data, which share the storage; views made by reshape/indexing get their own counter).
-    # A recorded op remembers the global epoch (_EPOCH: one counter bumped by every in-place op) at
-    # which it was recorded, a single store; backward compares it with the current epoch (one check
-    # per node) and only if an in-place op happened since does it look for an input (or the output)
-    # modified after the op was recorded, and raises naming the versions then and now.
+    # detach()/.data and with views, which share the storage). A recorded op remembers the global
+    # epoch (_EPOCH: one counter bumped by every in-place op) at which it was recorded, a single
+    # store; backward compares it with the current epoch (one check per node) and only if an in-place
+    # op happened since does it look for an input (or the output) modified after the op was
+    # recorded, and raises naming the versions then and now.
     # Under grad mode, when self or the operand requires grad, the op is recorded as in PyTorch:
-    # self's grad_fn becomes the in-place op's node, whose input is (a copy of) the previous value.
-    # A leaf that requires grad can only be modified under no_grad (e.g. parameter updates).
+    # self's grad_fn becomes the in-place op's node, whose input is a copy of the previous value (so
+    # the nodes recorded before read the values they saw). A leaf that requires grad (or a view of
+    # one) can only be modified under no_grad (e.g. parameter updates).
+    # Views (see _ViewOp) know their base (the tensor that owns the storage) and the view ops that
+    # lead from it. An in-place op on a view is, for the base, "the base with that region replaced by
+    # f(region)" (PyTorch's CopySlices): the base's grad_fn becomes a SetItem of the new region into
+    # (a copy of) the old base. After any in-place op on a base or one of its views, every live view
+    # of that base that is part of the graph gets a fresh grad_fn: its view ops replayed on the base's
+    # new history (PyTorch regenerates a view's grad_fn the same way), so backward through a view
+    # always reaches the base's latest history.
     def _apply_inplace(self, op: str, fn: Callable, other=None) -> Tensor:
         """self <- fn(self, other), computed out of place by differentiable ops, written in place."""
-        if _mode.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(
-                    f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
-                    f"(tensor of shape {self.shape}); do it under `with microtensor.no_grad():` (as "
-                    "optimizers do) or write it out of place (x = x + y)"
-                )
-            if self._data.base is not None and isinstance(self.grad_fn, _ViewOp):
-                raise RuntimeError(
-                    f"{op}: in-place operation on a view (the output of {self.grad_fn.name()}, sharing "
-                    f"another tensor's storage, shape {self.shape}) while recording the graph is not "
-                    "supported; write into the tensor it views, clone() the view first, or do it under "
-                    "`with microtensor.no_grad():`"
-                )
-            old = _wrap(self._data.copy(), self.grad_fn)
-            res = fn(old, old if other is self else other)
+        info = self._meta.get("view") if self._meta is not None else None
+        if _mode.enabled and (
+            self._requires_grad
+            or (isinstance(other, Tensor) and other._requires_grad)
+            or (info is not None and info.base._requires_grad)
+        ):
+            return self._record_inplace(op, fn, other, info)
+        if info is not None and op not in _OVERLAP_OK and _overlaps(self._data):
+            raise RuntimeError(_overlap_message(op, self.shape))
+        res = fn(self, other)
+        if info is None or self._data.flags.writeable:
             self._write(res, op)
-            if res.dtype != self._data.dtype:
-                res = _ew.cast(res, self._data.dtype)
-            node = res.grad_fn
-            self.grad_fn = node
-            self._requires_grad = node is not None
-            self._bump_version()
-            if node is not None:
-                node.epoch = _EPOCH[0]  # its output (self) is now at this version
-            return self
-        self._write(fn(self, other), op)
+        else:  # a read-only (expanded) view: write the region through its base
+            self._check_result(res, op)
+            _write_region(info, Ellipsis, res, op)
         self._bump_version()
         return self
 
-    def _write(self, result: Tensor, op: str) -> None:
+    def _record_inplace(self, op: str, fn, other, info: _ViewInfo | None, index=None) -> Tensor:
+        """The recorded in-place op: self's (or, for a view, its base's) history gains fn's node.
+
+        For a view, `index` (given by setitem/fill_/zero_/copy_, None for arithmetic) means: write
+        `other` at self[index], i.e. at those positions of the base.
+        """
+        if info is None and self.grad_fn is None and self._requires_grad:
+            raise RuntimeError(
+                f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
+                f"(tensor of shape {self.shape}); do it under `with microtensor.no_grad():` (as "
+                "optimizers do) or write it out of place (x = x + y)"
+            )
+        base = self if info is None else info.base
+        region = None
+        if info is not None:
+            if base.grad_fn is None and base._requires_grad:
+                raise RuntimeError(
+                    f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
+                    f"operation (a view of shape {self.shape} of a leaf of shape {base.shape}); do it "
+                    "under `with microtensor.no_grad():` or write into a clone()"
+                )
+            if info.stale():
+                raise RuntimeError(_no_grad_view_message(op, self.shape))
+            if not info.grad_mode:
+                raise RuntimeError(
+                    f"{op}: a view was created in no_grad mode and is being modified inplace with grad "
+                    f"mode enabled (a view of shape {self.shape} of a tensor of shape {base.shape}); "
+                    "this is ambiguous and forbidden: make both the view and the in-place op inside "
+                    "no_grad, or both outside it, or write into a clone() of the view"
+                )
+            region = _region(info)
+            if index is not None:
+                # validate index and value on a stand-in of the view's shape: errors name the view
+                _index.setitem_array(np.empty(self.shape, self.dtype), index, other, op)
+                region = region[_index._normalize(index)]
+            # several written positions sharing one memory location (an expanded view): PyTorch
+            # refuses this while recording
+            constant = index is not None and not (isinstance(other, Tensor) and other._requires_grad)
+            if (
+                not (op == "copy_" and other is self)  # (a no-op, which PyTorch allows)
+                and not constant  # (writing a constant to a shared location is fine, as in PyTorch)
+                and _overlaps(self._data)
+                and np.unique(region).size < region.size
+            ):
+                raise RuntimeError(_overlap_message(op, self.shape))
+        # The operation reads the values as they are now, with the history they have now: a copy of
+        # the base (later writes cannot reach it) and, for a view, the view ops replayed on that copy.
+        old_base = _wrap(base._data.copy(), base.grad_fn)
+        # the copy keeps the version history up to now (not later writes): the node that made these
+        # values still refuses backward if they were changed after it was recorded (a no_grad write,
+        # a write through detach()), instead of reading the changed values from the copy
+        old_base._vc = None if base._vc is None else list(base._vc)
+        operand = _operand(other, base, old_base)
+        if region is not None and index is not None:  # the base with other written at the region
+            res = _index.setitem(_shape.reshape(old_base, (-1,)), (region,), operand, op)
+            res = _shape.reshape(res, base.shape)
+        else:
+            old = old_base if info is None else _replay(info.ops, old_base)
+            res = fn(old, operand)
+            self._check_result(res, op)
+            if res.dtype != self._data.dtype:
+                res = _ew.cast(res, self._data.dtype)
+            if info is not None:  # the base with the view's region replaced by res (CopySlices)
+                res = _index.setitem(_shape.reshape(old_base, (-1,)), (region,), res, op)
+                res = _shape.reshape(res, base.shape)
+        np.copyto(base._data, res._data, casting="unsafe")
+        node = res.grad_fn
+        base.grad_fn = node
+        base._requires_grad = node is not None
+        base._bump_version()  # also gives self (when a view) and every other view its new grad_fn
+        if node is not None:
+            node.epoch = _EPOCH[0]  # its output (the base) is now at this version
+        return self
+
+    def _check_result(self, result: Tensor, op: str) -> None:
         if result.shape != self.shape:
             raise RuntimeError(
                 f"{op}: output with shape {self.shape} doesn't match the broadcast shape {result.shape}"
             )
-        try:
-            np.copyto(self._data, result._data, casting="same_kind")
-        except TypeError as e:
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
             raise RuntimeError(
                 f"{op}: result type {result.dtype} can't be cast to the desired output type {self.dtype}"
-            ) from e
+            )
+
+    def _write(self, result: Tensor, op: str) -> None:
+        self._check_result(result, op)
+        np.copyto(self._data, result._data, casting="same_kind")
+
+    def _add_view(self, view: Tensor, op) -> None:
+        """Make `view` (op's output, sharing self's storage) a view of self's base (see _ViewOp)."""
+        info = self._meta.get("view") if self._meta is not None else None
+        if info is None:
+            base, ops, grad_mode = self, (op,), _mode.enabled
+        elif _mode.enabled and info.stale():
+            raise RuntimeError(_no_grad_view_message(op.op_name(), self.shape))
+        else:  # a view of a view made under no_grad is one too (as PyTorch's creation_meta)
+            base, ops, grad_mode = info.base, (*info.ops, op), _mode.enabled and info.grad_mode
+        view._get_meta()["view"] = _ViewInfo(base, ops, grad_mode)
+        views = base._get_meta().get("views")
+        if views is None:
+            views = base._meta["views"] = weakref.WeakSet()
+        views.add(view)
+
+    def _refresh_views(self) -> None:
+        """Give each live view of self (a base) that is in the graph a grad_fn from self's history."""
+        views = self._meta.get("views")
+        if not views:
+            return
+        prev = _mode.enabled
+        _mode.enabled = True  # a view's history is rebuilt even when the write ran under no_grad
+        try:
+            for v in list(views):
+                info = v._meta["view"]
+                if info.base is not self:  # a deep copy's views are the original's
+                    continue
+                if not info.grad_mode:  # views made under no_grad stay out of the graph
+                    continue
+                if v._requires_grad or self._requires_grad:
+                    fresh = _replay(info.ops, self)
+                    v.grad_fn = fresh.grad_fn
+                    v._requires_grad = fresh._requires_grad
+        finally:
+            _mode.enabled = prev
 
     def add_(self, other, *, alpha=1) -> Tensor:
         """self += alpha * other, in place."""
@@ -509,12 +637,22 @@ class Tensor:
             value = Tensor(value, dtype=self.dtype)
         elif not isinstance(value, Tensor | bool | int | float | np.ndarray | np.generic):
             raise TypeError(f"{op}: value must be a Tensor or a number, got {type(value).__name__}")
+        info = self._meta.get("view") if self._meta is not None else None
         if not _mode.enabled or not (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+            self._requires_grad
+            or (isinstance(value, Tensor) and value._requires_grad)
+            or (info is not None and info.base._requires_grad)
         ):  # nothing to record: write straight into the storage
-            _index.setitem_array(self._data, index, value, op)
+            if info is not None and op == "copy_" and value is not self and _overlaps(self._data):
+                raise RuntimeError(_overlap_message(op, self.shape))
+            if info is None or self._data.flags.writeable:
+                _index.setitem_array(self._data, index, value, op)
+            else:  # a read-only (expanded) view: write the indexed positions through its base
+                _write_region(info, index, value, op)
             self._bump_version()
             return self
+        if info is not None:  # recording a write into a view: a write of the same positions of its base
+            return self._record_inplace(op, None, value, info, index)
         return self._apply_inplace(op, lambda s, v: _index.setitem(s, index, v, op), value)
 
     def __iadd__(self, other):
@@ -629,6 +767,91 @@ class Tensor:
 
 
 _VC_KEEP = 8  # epochs kept per version counter: enough to name the expected version exactly
+
+
+class _ViewInfo:
+    """What a view knows (in its _meta["view"]): the tensor owning the storage (`base`, never itself
+    a view), the view ops that lead from base to the view, and whether grad mode was on when the
+    view was made (views made under no_grad stay out of the graph, as in PyTorch)."""
+
+    __slots__ = ("base", "ops", "grad_mode", "version")
+
+    def __init__(self, base: Tensor, ops: tuple, grad_mode: bool):
+        self.base, self.ops, self.grad_mode = base, ops, grad_mode
+        self.version = base._version  # the storage's version when the view was made
+
+    def stale(self) -> bool:
+        """A view made under no_grad of a tensor that requires grad, whose storage was written
+        since: PyTorch refuses to record anything with it (whether it should see the write's
+        history is ambiguous); microtensor refuses views of it and in-place ops on it."""
+        return not self.grad_mode and self.base._requires_grad and self.base._version != self.version
+
+
+def _no_grad_view_message(op: str, shape) -> str:
+    return (
+        f"{op}: a view was created in no_grad mode and its base or another view of its base has been "
+        f"modified inplace with grad mode enabled (a view of shape {shape}); this is ambiguous and "
+        "forbidden: make both the view and the in-place op inside no_grad, or both outside it"
+    )
+
+
+def _replay(ops: tuple, t: Tensor) -> Tensor:
+    """The view ops applied again to t (recorded if t requires grad), without registering views."""
+    for op in ops:
+        t = _Op.__call__(copy.copy(op), t)
+    return t
+
+
+def _region(info: _ViewInfo) -> np.ndarray:
+    """The flat (C-order) index into the base of each element of the view, in the view's shape."""
+    a = np.arange(info.base._data.size).reshape(info.base.shape)
+    for op in info.ops:
+        a = op.forward(a)
+    return a
+
+
+def _write_region(info: _ViewInfo, index, value, op: str) -> None:
+    """view[index] = value for a read-only (expanded) view, written into its base's storage."""
+    region = _region(info)
+    try:
+        region = region[_index._normalize(index)]
+        vals = value._data if isinstance(value, Tensor) else np.asarray(value)
+        vals = np.broadcast_to(vals.astype(info.base.dtype, copy=False), region.shape)
+    except (IndexError, ValueError, TypeError) as e:
+        raise _index._setitem_error(region.shape, index, value, op, e) from e
+    info.base._data.flat[region.ravel()] = vals.ravel()
+
+
+def _overlaps(arr: np.ndarray) -> bool:
+    """Whether several elements of arr share one memory location (an expanded view)."""
+    return arr.size > 1 and any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))
+
+
+def _overlap_message(op: str, shape) -> str:
+    return (
+        f"{op}: unsupported operation: more than one element of the written-to tensor (shape "
+        f"{shape}, an expanded view) refers to a single memory location; clone() the tensor "
+        "before performing the operation"
+    )
+
+
+# fill_/zero_/setitem write one value per position, so PyTorch allows them on an expanded view
+# (outside of recording); arithmetic and copy_ would read and write shared locations in turn.
+_OVERLAP_OK = frozenset({"fill_", "zero_", "setitem"})
+
+
+def _operand(other, base: Tensor, old_base: Tensor):
+    """The in-place op's operand as it is now: when it aliases the storage being written (the base
+    or a view of it, the target itself included), its value and history from the copy taken
+    before the write, so the recorded op does not depend on storage about to change."""
+    if not isinstance(other, Tensor):
+        return other
+    if other is base:
+        return old_base
+    info = other._meta.get("view") if other._meta is not None else None
+    if info is not None and info.base is base:
+        return _replay(info.ops, old_base)
+    return other
 
 
 class _HookHandle:
@@ -859,6 +1082,7 @@ from .ops import index as _index  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops.base import Op as _Op  # noqa: E402
 from .ops.base import _ViewOp  # noqa: E402
 from .ops.bindings import install_methods  # noqa: E402
 

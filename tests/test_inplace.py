@@ -331,15 +331,176 @@ def test_modifying_a_view_of_a_saved_tensor_is_caught():
         z.sum().backward()
 
 
-def test_inplace_on_a_recorded_view_raises_clearly():
+def test_inplace_on_a_view_of_a_leaf_that_requires_grad_raises_and_changes_nothing():
     w = mt.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"add_: in-place operation on a view.*GetItemBackward.*clone"):
-        w[0].add_(1.0)  # a row: a view of w's storage
-    assert w.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    for view in (lambda: w[0], lambda: w[1, 0], lambda: w.t(), lambda: w.reshape(4)[1:]):
+        with pytest.raises(RuntimeError, match=r"add_: a view of a leaf Variable that requires grad"):
+            view().add_(1.0)
+    assert w.tolist() == [[1.0, 2.0], [3.0, 4.0]] and w._version == 0 and w.is_leaf
     v = w[0].clone()
     v.add_(1.0)  # a clone owns its storage: fine
     v.sum().backward()
     assert w.grad.tolist() == [[1.0, 1.0], [0.0, 0.0]]
-    s = w[1, 0]  # a single element is a copy, not a view: recorded like any non-leaf
-    s.mul_(2.0)
-    assert s.item() == 6.0 and w.tolist()[1][0] == 3.0
+    with mt.no_grad():  # outside recording, a view of a leaf is written like any tensor
+        w[1, 0].mul_(2.0)
+    assert w.tolist()[1][0] == 6.0 and w._version == 1
+
+
+# ------------------------------------------------- in-place ops on views while recording
+# Expected values and gradients below are PyTorch 2.13's for the same programs.
+def test_inplace_op_on_a_slice_rewrites_the_base_history():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    y[1:3].mul_(2)
+    assert y.tolist() == [1.0, 4.0, 6.0, 4.0] and not y.is_leaf
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 2.0, 1.0]
+
+
+def test_setitem_on_a_view_of_a_view():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    y.view(2, 2)[0, 1] = 0
+    assert y.tolist() == [1.0, 0.0, 3.0, 4.0]
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 6.0, 8.0]
+
+
+def test_a_view_follows_its_base_modified_in_place():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    v = y[:2]
+    y.mul_(3)
+    assert v.tolist() == [3.0, 6.0]
+    (v * v).sum().backward()
+    assert x.grad.tolist() == [18.0, 36.0, 0.0, 0.0]
+
+
+def test_chain_of_views_transpose_then_index():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    v = y.view(2, 2).t()[0]  # y[0] and y[2]
+    v.mul_(mt.tensor([2.0, 3.0]))
+    assert y.tolist() == [2.0, 2.0, 9.0, 4.0]
+    (y * mt.tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
+    assert x.grad.tolist() == [2.0, 10.0, 300.0, 1000.0]
+
+
+def test_operand_that_aliases_the_written_storage_uses_the_old_values():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    y[1:3] = y[0:2]  # a shift: the source is read before the write
+    assert y.tolist() == [1.0, 1.0, 2.0, 4.0]
+    (y * mt.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0, 0.0, 4.0]
+
+
+def test_sibling_view_of_a_base_without_grad_joins_the_graph():
+    w = mt.tensor([2.0, 5.0], requires_grad=True)
+    y = mt.zeros(4)
+    v1, v2 = y[:2], y[2:]
+    v1.add_(w * 1)
+    assert y.requires_grad and not y.is_leaf and v2.requires_grad
+    (y * mt.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert w.grad.tolist() == [1.0, 2.0]
+
+
+def test_retain_grad_on_a_view_survives_rebasing():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    v = y[:2]
+    v.retain_grad()
+    v.mul_(2)
+    (v * v).sum().backward()
+    assert v.grad.tolist() == [4.0, 8.0]
+
+
+def test_saved_values_changed_through_a_view_or_the_base_still_raise():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    v = y[:2]
+    w = v * v  # saves the view
+    y.mul_(3)  # changes it through the base
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        w.sum().backward()
+    y = x * 1
+    z = y.exp()  # saves its output
+    with mt.no_grad():
+        z[1:].zero_()  # changes it through a view, unrecorded
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        z.sum().backward()
+    x.grad = None
+    z = x.exp()
+    z[1:].zero_()  # recorded: exp's backward reads the copy taken before the write (as for z.zero_())
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [np.e, 0.0, 0.0, 0.0], rtol=1e-6)
+    y = x.tanh()  # saves its output, then a write through detach(), then a recorded op on y
+    y.detach().mul_(2)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        y.sum().backward()
+
+
+def test_inplace_on_a_view_made_under_no_grad_raises_under_grad_mode():
+    x = mt.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    with mt.no_grad():
+        v = y[:2]
+    with pytest.raises(RuntimeError, match=r"mul_: a view was created in no_grad mode"):
+        v.mul_(2)
+    assert y.tolist() == [1.0, 2.0, 3.0, 4.0]
+    with mt.no_grad():
+        v.mul_(2)  # both under no_grad: allowed, not recorded
+    assert y.tolist() == [2.0, 4.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda t: t.add_(1),
+        lambda t: t.mul_(2),
+        lambda t: t.sub_(1),
+        lambda t: t.div_(2),
+        lambda t: t.clamp_(0, 0.5),
+        lambda t: t.copy_(mt.ones(3)),
+        lambda t: t.__iadd__(1),
+    ],
+)
+def test_arithmetic_in_place_on_an_expanded_view_is_refused(op):
+    base = mt.ones(1)
+    with pytest.raises(RuntimeError, match=r"more than one element of the written-to tensor"):
+        op(base.expand(3))
+    assert base.tolist() == [1.0] and base._version == 0
+
+
+def test_fill_zero_and_setitem_on_an_expanded_view_write_the_shared_element():
+    base = mt.ones(1)
+    base.expand(3).fill_(2.0)
+    assert base.tolist() == [2.0]
+    base.expand(2, 3)[0, 1] = 5.0
+    assert base.tolist() == [5.0] and base._version == 2
+    base.expand(3).zero_()
+    assert base.tolist() == [0.0] and base._version == 3
+    x = mt.ones(1, requires_grad=True)
+    y = x * 1
+    y.expand(3).fill_(2.0)  # a constant into a shared location: allowed while recording too
+    assert y.tolist() == [2.0] and y.grad_fn is not None
+    with pytest.raises(RuntimeError, match=r"setitem: .*more than one element"):
+        y.expand(3)[:] = x.expand(3) * 2  # a value that requires grad: refused while recording
+    z = y.expand(3)
+    w = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    z[1:2] = w[1:2] * 5  # one element of the expanded view: no overlap, recorded
+    assert y.tolist() == [10.0]
+    z.sum().backward()
+    assert x.grad.tolist() == [0.0] and w.grad.tolist() == [0.0, 15.0, 0.0]
+
+
+def test_inplace_on_detach_changes_values_not_history():
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    d.mul_(x)  # d joins the graph on its own; y's history is unchanged
+    assert not d.is_leaf and d.tolist() == [3.0, 12.0] and y.tolist() == [3.0, 12.0]
+    assert y.grad_fn.name() == "MulBackward" and d._version == y._version == 1
+    d.sum().backward()
+    assert x.grad.tolist() == [3.0, 6.0]  # d = (3x, detached) * x: the detached factor is a constant

@@ -287,14 +287,20 @@ class Op:
 class _ViewOp(Op):
     """An op whose output may be a view of its first input's storage (reshape, permute, expand, basic
     indexing): such an output shares the input's version counter, so an in-place op through either
-    one is seen by the graph nodes that saved the other (as PyTorch's views)."""
+    one is seen by the graph nodes that saved the other (as PyTorch's views), and it remembers its
+    base and this op (Tensor._add_view), so that an in-place op on the view rewrites the base's
+    history and the view's grad_fn follows the base's (Tensor._record_inplace, _refresh_views).
+    A view op's forward must be a pure function of its input array (it is replayed on the base)."""
 
     __slots__ = ()
 
     def __call__(self, x, *rest) -> Tensor:
         out = Op.__call__(self, x, *rest)
-        if out._data.base is not None and isinstance(x, Tensor) and np.may_share_memory(out._data, x._data):
+        o = out._data
+        # (an empty result shares no memory, but is a view all the same, as in PyTorch)
+        if o.base is not None and isinstance(x, Tensor) and (o.size == 0 or np.may_share_memory(o, x._data)):
             out._vc = x._shared_vc()
+            x._add_view(out, self)
         return out
 
 

@@ -91,6 +91,9 @@ def _check_masks(shape: tuple[int, ...], index) -> None:
 
 def getitem(x: Tensor, index) -> Tensor:
     idx = _normalize(index)
+    if _is_basic(idx) and not any(i is Ellipsis for i in idx):
+        # as PyTorch, x[i, j] is a 0-d view of x, not a copy (NumPy returns a scalar without the `...`)
+        idx = (*idx, Ellipsis)
     try:
         _check_masks(x.shape, index)
         return GetItem(idx)(x)
