@@ -320,10 +320,17 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
         data = f.read()
         if not isinstance(data, bytes | bytearray):
             raise TypeError(f"load: the file object {where} must be opened in binary mode ('rb')")
-        obj = _load_bytes(bytes(data), where)
-        if data[:2] == b"PK":
+        data = bytes(data)
+        kind = _sniff(data[:9], where)
+        if kind == "npz":
+            obj = _load_npz(io.BytesIO(data), where)
             _warn_legacy(where)
-        return obj
+            return obj
+        if kind == "index":
+            raise CheckpointError(
+                f"load: {where} is JSON (a shard index?); pass its path, so the shards can be found beside it"
+            )
+        return _load_safetensors_bytes(data, where)
     path = _fspath(f, "load")
     where = repr(path)
     if os.path.isdir(path):
@@ -331,8 +338,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
             f"load: {where} is a directory; pass a checkpoint file or a model.safetensors.index.json"
         )
     with open(path, "rb") as fh:  # FileNotFoundError / PermissionError pass through as they are
-        head = fh.read(8)
-        kind = _sniff(head, where)
+        kind = _sniff(fh.read(9), where)
         if kind == "npz":
             fh.seek(0)
             obj = _load_npz(fh, where)
@@ -365,12 +371,16 @@ def _check_load_args(map_location: Any, weights_only: Any) -> None:
 
 
 def _sniff(head: bytes, where: str) -> str:
-    """What a file is, from its first 8 bytes: 'safetensors', 'npz' (legacy), 'index' (JSON), or refused."""
+    """What a file is, from its first 9 bytes: 'safetensors', 'npz' (legacy), 'index' (JSON), or refused."""
     if not head:
         raise CheckpointError(f"load: {where} is empty, not a checkpoint")
-    if head.startswith(b"PK"):
+    # safetensors: a little-endian length (so its high bytes are 0 for any real header), then '{'.
+    # Checked first: a length such as 0x80 begins with pickle's PROTO opcode, 0x4B50 with "PK".
+    if head[8:9] == b"{" and head[5:8] == b"\0\0\0":
+        return "safetensors"
+    if head.startswith(b"PK"):  # a zip's byte 8 is its compression method, never '{'
         return "npz"
-    if head[:1] == b"\x80":
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise CheckpointError(
             f"load: {where} is not a checkpoint microtensor reads: it is a Python pickle (e.g. a torch.save "
             "file); it was refused because unpickling can run code. In PyTorch, save the state_dict with "
@@ -474,14 +484,7 @@ def _load_safetensors_file(path: str, where: str) -> Any:
         return _decode_safetensors(entries, metadata, lambda name: handle.get_tensor(name), where)
 
 
-def _load_bytes(data: bytes, where: str) -> Any:
-    kind = _sniff(data[:8], where)
-    if kind == "npz":
-        return _load_npz(io.BytesIO(data), where)
-    if kind == "index":
-        raise CheckpointError(
-            f"load: {where} is JSON (a shard index?); pass its path, so the shards can be found beside it"
-        )
+def _load_safetensors_bytes(data: bytes, where: str) -> Any:
     entries, metadata = _read_header(data[:8], lambda n: data[8 : 8 + n], len(data), where)
     try:
         arrays = st_numpy.load(data)  # validates every byte range against the data

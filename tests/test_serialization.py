@@ -1022,3 +1022,16 @@ def test_legacy_entry_named_outside_the_archive_namespace_is_refused(tmp_path):
         zf.writestr("../../x.npy", _npy_bytes(arr))
     with pytest.raises(CheckpointError, match=r"unexpected archive entry '\.\./\.\./x\.npy'"):
         mt.load(path)
+
+
+def test_every_header_length_is_read_as_safetensors():
+    # The header length's first bytes can be anything, e.g. 0x80 (pickle's PROTO opcode) or "PK" (zip).
+    starts = set()
+    for pad in [*range(300), *range(18860, 18900)]:  # 400 + pad bytes of header: 0x4B50 is "PK"
+        data = mt_bytes({"w": mt.ones(2), "pad": "x" * pad})
+        starts.add(data[:2])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # not taken for a legacy .npz either
+            got = mt.load(io.BytesIO(data))
+        assert got["pad"] == "x" * pad and got["w"].tolist() == [1.0, 1.0]
+    assert b"PK" in starts and any(s[0] == 0x80 for s in starts)
