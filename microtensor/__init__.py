@@ -92,6 +92,7 @@ from .ops.reduce import (
 from .ops.shape import cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze
 from .serialization import load, save
 from .tensor import Tensor
+from .utils.dlpack import from_dlpack
 
 clip = clamp
 concat = cat

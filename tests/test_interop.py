@@ -176,3 +176,114 @@ def test_state_dict_moves_between_microtensor_and_pytorch_with_identical_outputs
         want = _to_numpy(theirs(*[torch.from_numpy(np.ascontiguousarray(x)) for x in inputs]))
     got = _to_numpy(mine(*[mt.tensor(x) for x in inputs]))
     _assert_outputs_equal(got, want, name)
+
+
+# ------------------------------------------------------- arrays without copies
+
+DTYPES = ["float16", "float32", "float64", "bool", "uint8", "int8", "int16", "int32", "int64"]
+
+
+def _sample(dtype, shape=(3, 4)):
+    return (np.arange(np.prod(shape)).reshape(shape) % 7).astype(dtype)
+
+
+def _poke(arr):
+    """Write a distinctive value through `arr` (any dtype) and return it."""
+    value = np.array(True if arr.dtype == np.bool_ else 5).astype(arr.dtype)
+    arr[(0,) * arr.ndim] = value
+    return value
+
+
+def test_numpy_shares_memory_and_force_detaches():
+    t = mt.zeros(3)
+    a = t.numpy()
+    a[0] = 1.0
+    assert t.tolist() == [1.0, 0.0, 0.0]
+    w = mt.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad.*force=True"):
+        w.numpy()
+    forced = w.numpy(force=True)
+    assert np.shares_memory(forced, w.detach().numpy())
+    with pytest.raises(TypeError):
+        w.numpy(True)  # keyword-only, as in PyTorch
+
+
+def test_numpy_conversion_protocol_shares_or_copies_as_asked():
+    t = mt.arange(6).reshape(2, 3).to(mt.float32)
+    shared = np.asarray(t)
+    assert np.shares_memory(shared, t.numpy())
+    shared[0, 0] = 7.0
+    assert t[0, 0].item() == 7.0
+    assert np.shares_memory(np.asarray(t, copy=False), t.numpy())
+    copied = np.array(t)
+    assert not np.shares_memory(copied, t.numpy())
+    np.testing.assert_array_equal(copied, t.numpy())
+    converted = np.asarray(t, dtype=np.float64)
+    assert converted.dtype == np.float64 and not np.shares_memory(converted, t.numpy())
+    assert np.asarray(t, dtype=np.float32) is t.numpy()
+    with pytest.raises(ValueError, match="needs a copy"):
+        np.asarray(t, dtype=np.float64, copy=False)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(mt.ones(2, requires_grad=True))
+    assert not hasattr(t, "__array_interface__")  # as torch.Tensor: NumPy goes through __array__
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_from_numpy_shares_memory_both_ways(dtype):
+    for arr in (_sample(dtype), _sample(dtype).T, _sample(dtype)[::2, 1:], np.array(_sample(dtype)[1, 1])):
+        t = mt.from_numpy(arr)
+        assert t.dtype == arr.dtype and t.shape == arr.shape
+        assert t.numpy() is arr or np.shares_memory(t.numpy(), arr)
+        value = _poke(arr)
+        assert t.numpy()[(0,) * arr.ndim] == value
+    with pytest.raises(TypeError, match="from_numpy"):
+        mt.from_numpy([1, 2])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dlpack_shares_memory_with_pytorch_both_ways(dtype):
+    torch = pytest.importorskip("torch")
+    for base in (_sample(dtype), _sample(dtype).T, _sample(dtype)[::2, 1:], np.array(_sample(dtype)[2, 3])):
+        t = mt.from_numpy(base.copy() if base.ndim == 0 else base)
+        theirs = torch.from_dlpack(t)
+        assert theirs.data_ptr() == t.numpy().ctypes.data
+        assert tuple(theirs.shape) == t.shape and str(theirs.dtype) == f"torch.{np.dtype(dtype).name}"
+        np.testing.assert_array_equal(theirs.numpy(), t.numpy())
+        value = _poke(t.numpy())
+        assert theirs[(0,) * t.ndim].item() == value.item()
+
+        back = mt.from_dlpack(theirs)
+        assert back.numpy().ctypes.data == theirs.data_ptr() and back.dtype == t.dtype
+        theirs[(0,) * t.ndim] = 0
+        assert back.numpy()[(0,) * t.ndim] == 0
+        assert np.from_dlpack(t).ctypes.data == t.numpy().ctypes.data
+
+
+def test_from_dlpack_accepts_capsules_and_copies_only_when_asked():
+    torch = pytest.importorskip("torch")
+    theirs = torch.arange(6.0).reshape(2, 3)
+    m = mt.from_dlpack(theirs)
+    m.numpy()[0, 0] = 9.0
+    assert theirs[0, 0].item() == 9.0
+    legacy = mt.from_dlpack(torch.utils.dlpack.to_dlpack(theirs))  # a bare (unversioned) capsule
+    assert legacy.numpy().ctypes.data == theirs.data_ptr()
+    assert not legacy.numpy().flags.writeable  # NumPy's rule for capsules that cannot say "writable"
+    c = mt.from_dlpack(theirs, copy=True)
+    c.numpy()[0, 1] = -1.0
+    assert theirs[0, 1].item() == 1.0
+    assert not m.requires_grad and isinstance(m, mt.Tensor)
+    capsule = mt.utils.dlpack.to_dlpack(mt.ones(2))
+    assert torch.utils.dlpack.from_dlpack(capsule).tolist() == [1.0, 1.0]
+
+
+def test_dlpack_refusals_are_clear():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(BufferError, match="requires grad"):
+        torch.from_dlpack(mt.ones(2, requires_grad=True))
+    with pytest.raises(TypeError, match="from_dlpack"):
+        mt.from_dlpack(torch.ones(2, dtype=torch.bfloat16))
+    with pytest.raises(TypeError, match="from_dlpack.*complex"):
+        mt.from_dlpack(torch.ones(2, dtype=torch.complex64))
+    with pytest.raises(RuntimeError, match="CPU"):
+        mt.from_dlpack(torch.ones(2), device="cuda")
+    assert mt.ones(1).__dlpack_device__() == (1, 0)
