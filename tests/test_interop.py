@@ -287,3 +287,22 @@ def test_dlpack_refusals_are_clear():
     with pytest.raises(RuntimeError, match="CPU"):
         mt.from_dlpack(torch.ones(2), device="cuda")
     assert mt.ones(1).__dlpack_device__() == (1, 0)
+
+
+def test_readme_moving_to_pytorch_snippet_runs(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Moving to PyTorch / deploying", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    x = np.array([[0.0, 1.0], [1.0, 1.0]], np.float32)
+    want = scope["twin"](scope["torch"].from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(scope["model"](mt.tensor(x)).detach().numpy(), want, rtol=1e-6)
+    assert scope["shared"].tolist() == [1.0, 1.0, 1.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["twin.safetensors", "xor.onnx", "xor.safetensors"]
