@@ -442,7 +442,8 @@ def _read_header(head: bytes, read, size: int, where: str) -> tuple[dict, dict[s
     header = _parse_json(read(n), where, "safetensors header")
     if not isinstance(header, dict):
         raise CheckpointError(f"load: {where}: the safetensors header is not a JSON object")
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
+    metadata = {} if metadata is None else metadata
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise CheckpointError(f"load: {where}: the header's __metadata__ must map strings to strings")
     entries: dict[str, tuple[np.dtype, tuple]] = {}

@@ -642,6 +642,7 @@ HOSTILE = {
         "invalid shape",
     ),
     "metadata-not-strings": (st_bytes({"__metadata__": {"x": 1}}), "map strings to strings"),
+    "metadata-not-an-object": (st_bytes({"__metadata__": []}), "map strings to strings"),
     "structure-names-missing-tensor": (
         st_bytes(
             {"__metadata__": _mt_meta({"type": "tensor", "array": "w", "dtype": "<f4", "shape": [2]})},
