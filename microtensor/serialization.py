@@ -306,6 +306,9 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
     `torch.save` file is refused, never unpickled) raises `CheckpointError` (a RuntimeError)
     naming the file and what is wrong, with memory bounded by the file's size.
 
+    A path is read through a memory map, tensor by tensor; a file object is read whole into
+    memory first.
+
     `map_location` and `weights_only` exist so PyTorch code ports unchanged: microtensor is
     CPU-only and never unpickles, so they change nothing, but they are checked (a CUDA
     `map_location` is an error, as on a machine without CUDA).

@@ -238,3 +238,12 @@ def test_the_export_table_names_registered_ops_and_exported_modules():
         __import__(info.name)
     assert sorted(set(OPS) - set(REGISTRY)) == []
     assert sorted(set(MODULES) - set(dir(nn))) == []
+
+
+def test_a_model_that_cannot_be_copied_is_a_clear_error(tmp_path):
+    import threading
+
+    model = nn.Sequential(nn.Linear(3, 2))
+    model.lock = threading.Lock()  # not deep-copyable
+    with pytest.raises(TypeError, match="deep-copyable.*Sequential"):
+        mt.onnx.export(model, (mt.randn(2, 3),), tmp_path / "m.onnx")

@@ -131,7 +131,13 @@ def _names(given: list[str] | None, n: int, stem: str, what: str) -> list[str]:
 
 def _prepare(model: Module) -> tuple[Module, dict[int, tuple]]:
     """A deep copy in eval mode whose modules in MODULES note (module, input, output) when called."""
-    traced = copy.deepcopy(model).eval()
+    try:
+        traced = copy.deepcopy(model).eval()
+    except Exception as e:  # e.g. an attribute holding an open file or a lock
+        raise TypeError(
+            f"onnx.export: the model must be deep-copyable (the trace runs on a copy, leaving the model "
+            f"as it is), but copying {type(model).__name__} failed: {type(e).__name__}: {e}"
+        ) from e
     marks: dict[int, tuple] = {}
     for m in traced.modules():
         if type(m).__name__ in MODULES:
