@@ -1,7 +1,7 @@
 """The export table: how each recorded op (by class name) and each traced module becomes ONNX nodes.
 
 This is the only place that knows op class names and their public attributes (`dim`, `axes`,
-`keepdim`, `shape`, `lo`/`hi`, `dtype`). An emitter gets the builder, the recorded op (or module),
+`keepdim`, `shape`, `min`/`max`, `dtype`). An emitter gets the builder, the recorded op (or module),
 and its inputs as ONNX value names (Python scalars and constant tensors already turned into
 initializers, None for an absent optional input), and returns the name of its output.
 """
@@ -31,8 +31,8 @@ def _linear(b, op, ins):
 
 def _clamp(b, op, ins):
     dtype = b.dtype(op.inputs[0])
-    lo = "" if op.lo is None else b.const(np.asarray(op.lo, dtype))
-    hi = "" if op.hi is None else b.const(np.asarray(op.hi, dtype))
+    lo = "" if op.min is None else b.const(np.asarray(op.min, dtype))
+    hi = "" if op.max is None else b.const(np.asarray(op.max, dtype))
     return b.node("Clip", [ins[0], lo, hi])
 
 
