@@ -6,7 +6,7 @@ loss = (mt.tensor([[0., 1.]]) @ W).tanh().sum()
 loss.backward()          # W.grad is a Tensor of W's shape
 """
 
-from . import autograd, data, nn, optim, utils, viz
+from . import autograd, data, nn, onnx, optim, utils, viz
 from ._dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
 )
@@ -56,6 +56,7 @@ from .explain import explain
 from .ops.bindings import functions as _functions
 from .serialization import load, save
 from .tensor import Tensor
+from .utils.dlpack import from_dlpack
 
 globals().update(_functions())  # add, exp, sum, reshape, ...: the table in ops/bindings.py
 

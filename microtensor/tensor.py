@@ -158,18 +158,55 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     # ------------------------------------------------------------ conversion
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
-        if self._requires_grad:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The tensor's NumPy array itself: shared memory, so writes to one show in the other.
+
+        As in PyTorch, refused for a tensor that requires grad (a write through the array would
+        go unseen by autograd) unless `force=True`, which means `self.detach().numpy()`.
+
+            t = mt.zeros(3); a = t.numpy(); a[0] = 1.0   # t is now [1, 0, 0]
+        """
+        if self._requires_grad and not force:
             raise RuntimeError(
                 "numpy(): can't call numpy() on a Tensor that requires grad; "
-                "use tensor.detach().numpy() instead"
+                "use tensor.detach().numpy() (or numpy(force=True)) instead"
             )
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        """NumPy's conversion protocol: `np.asarray(t)` shares memory with `t`, `np.array(t)` copies.
+
+        `copy=None` (np.asarray) returns the tensor's own array unless `dtype` asks for another
+        dtype; `copy=True` (np.array) always returns a new array; `copy=False` never copies and
+        raises ValueError when a dtype conversion would need one. A tensor that requires grad is
+        refused, as by `numpy()`. Tensor deliberately has no `__array_interface__` (neither has
+        torch.Tensor): NumPy would read the memory through it without that check.
+        """
         arr = self.numpy()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
+        if dtype is not None and np.dtype(dtype) != arr.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: converting a {arr.dtype} tensor to {np.dtype(dtype)} needs a copy, "
+                    "but copy=False was requested"
+                )
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export: `torch.from_dlpack(t)` or `np.from_dlpack(t)` share this tensor's memory.
+
+        Keywords as in the array API standard; microtensor lives on the CPU, so `stream` must be
+        None. A tensor that requires grad is refused with BufferError (as in PyTorch): detach it.
+        """
+        if self._requires_grad:
+            raise BufferError("__dlpack__: can't export a tensor that requires grad; use tensor.detach()")
+        given = {"stream": stream, "max_version": max_version, "dl_device": dl_device, "copy": copy}
+        # NumPy before 2.1 only knows `stream`: pass only what the caller set
+        return self._data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """(1, 0): DLPack's code for CPU memory, device 0."""
+        return self._data.__dlpack_device__()
 
     def item(self) -> bool | int | float:
         if self._data.size != 1:

@@ -1,5 +1,5 @@
 """Utilities, under PyTorch's names: `microtensor.utils.data` is `torch.utils.data`."""
 
-from . import data
+from . import data, dlpack
 
-__all__ = ["data"]
+__all__ = ["data", "dlpack"]

@@ -1,0 +1,249 @@
+"""mt.onnx.export: the traced graph as an ONNX model that onnx.checker accepts and onnxruntime
+runs with microtensor's outputs (1e-5 in float32), for fixed and dynamic batch sizes."""
+
+import io
+
+import numpy as np
+import pytest
+
+import microtensor as mt
+import microtensor.nn as nn
+import microtensor.nn.functional as F
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def export_and_load(model, inputs, tmp_path, **kwargs):
+    path = tmp_path / "model.onnx"
+    mt.onnx.export(model, inputs, path, **kwargs)
+    proto = onnx.load(path)
+    onnx.checker.check_model(proto, full_check=True)  # full_check: with strict shape inference
+    return proto, ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def reference(model, *xs):
+    model.eval()
+    with mt.no_grad():
+        out = model(*[mt.from_numpy(x) for x in xs])
+    return out.numpy()
+
+
+def assert_runs_like_microtensor(model, example, tmp_path, batches=(), **kwargs):
+    proto, session = export_and_load(model, example, tmp_path, **kwargs)
+    names = [i.name for i in session.get_inputs()]
+    arrays = [x.numpy() for x in example]
+    rng = np.random.default_rng(5)
+    runs = [arrays] + [
+        [rng.standard_normal((n, *a.shape[1:])).astype(a.dtype) for a in arrays] for n in batches
+    ]
+    for xs in runs:
+        got = session.run(None, dict(zip(names, xs)))[0]
+        want = reference(model, *xs)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    return proto
+
+
+def test_xor_network_exports_and_runs_in_onnxruntime(tmp_path):
+    mt.manual_seed(2)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid())
+    opt = mt.optim.SGD(model.parameters(), lr=0.5, momentum=0.4)
+    x = mt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = mt.tensor([[0.0], [1.0], [1.0], [0.0]])
+    for _ in range(300):
+        opt.zero_grad()
+        F.binary_cross_entropy(model(x), y).backward()
+        opt.step()
+    proto = assert_runs_like_microtensor(
+        model, (x,), tmp_path, input_names=["x"], output_names=["p"], dynamic_axes={"x": [0], "p": [0]}
+    )
+    assert [n.op_type for n in proto.graph.node] == ["Gemm", "Tanh", "Gemm", "Sigmoid", "Identity"]
+    assert sorted(i.name for i in proto.graph.initializer) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+    _, session = export_and_load(model, (x,), tmp_path, input_names=["x"], output_names=["p"])
+    truth = session.run(None, {"x": x.numpy()})[0]
+    assert (truth.round().ravel() == [0, 1, 1, 0]).all()
+
+
+def test_mnist_mlp_exports_with_a_dynamic_batch(tmp_path):
+    mt.manual_seed(0)
+    model = nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 1000), nn.ReLU(), nn.Linear(1000, 10), nn.LogSoftmax(dim=1)
+    )
+    example = mt.rand(8, 1, 28, 28)
+    proto = assert_runs_like_microtensor(
+        model,
+        (example,),
+        tmp_path,
+        batches=(1, 3, 64),
+        input_names=["image"],
+        output_names=["log_probs"],
+        dynamic_axes={"image": {0: "batch"}, "log_probs": {0: "batch"}},
+    )
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == ["batch", 1, 28, 28]
+
+
+class Elementwise(nn.Module):
+    """Every elementwise op, with tensor and Python-scalar operands."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(mt.tensor([0.5, -1.5, 2.0]))
+
+    def forward(self, x):
+        a = (x * self.scale + 1.0) / (self.scale.abs() + 2) - x
+        b = (a.abs() + 1).log() + (-a).exp() + (x * x + 0.5).sqrt() - x**2
+        c = mt.maximum(a, b) * mt.minimum(a, 0.25 * b) + mt.clamp(b, -0.5, 0.75) + b.clamp(min=0.1)
+        d = (c / 3 - 2 * c + (1 - c)).tanh().sigmoid() + c.relu()
+        return d.double() * 2
+
+
+class Shapes(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(mt.randn(3, 5))
+
+    def forward(self, x):  # x: (n, 2, 3)
+        y = (x @ self.w).permute(0, 2, 1)  # (n, 5, 2)
+        z = mt.cat([y, y * 2], dim=2).reshape(x.shape[0], 20).transpose(0, 1).transpose(0, 1)
+        s = mt.stack([z, -z], dim=1).sum(dim=1) + z.mean(dim=-1, keepdim=True) + z.sum()
+        return s.unsqueeze(1).squeeze(1) + self.w.sum(dim=0).mean()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU()),
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh()),
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.Sigmoid()),
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.2)),
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=1)),
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.LogSoftmax(dim=-1)),
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Identity()),
+        lambda: nn.Sequential(nn.Linear(3, 4, bias=False)),
+        lambda: Elementwise(),
+    ],
+    ids=[
+        "relu",
+        "tanh",
+        "sigmoid",
+        "leaky_relu",
+        "softmax",
+        "log_softmax",
+        "dropout",
+        "no-bias",
+        "elementwise",
+    ],
+)
+def test_layers_activations_and_elementwise_ops(tmp_path, make):
+    mt.manual_seed(1)
+    assert_runs_like_microtensor(
+        make(),
+        (mt.randn(5, 3),),
+        tmp_path,
+        batches=(2, 9),
+        dynamic_axes={"input": {0: "n"}, "output": {0: "n"}},
+    )
+
+
+def test_shape_ops_reductions_and_3d_linear(tmp_path):
+    mt.manual_seed(3)
+    assert_runs_like_microtensor(Shapes(), (mt.randn(4, 2, 3),), tmp_path)
+    model = nn.Sequential(nn.Flatten(0, 1), nn.Linear(3, 2))
+    assert_runs_like_microtensor(model, (mt.randn(4, 2, 3),), tmp_path)
+    model = nn.Sequential(nn.Linear(3, 2), nn.Softmax(dim=-1))  # a batch of sequences: MatMul, not Gemm
+    proto = assert_runs_like_microtensor(
+        model, (mt.randn(4, 6, 3),), tmp_path, batches=(1, 7), dynamic_axes={"input": [0], "output": [0]}
+    )
+    assert "MatMul" in [n.op_type for n in proto.graph.node]
+
+
+class TwoInputs(nn.Module):
+    def forward(self, x, keep):
+        return mt.where(keep, x * 2, x - 1)
+
+
+def test_where_on_an_input_condition_and_several_inputs(tmp_path):
+    x = mt.randn(3, 4)
+    keep = x > 0
+    _, session = export_and_load(TwoInputs(), (x, keep), tmp_path, input_names=["x", "keep"])
+    other = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    mask = other < 0.3
+    got = session.run(None, {"x": other, "keep": mask})[0]
+    np.testing.assert_array_equal(got, np.where(mask, other * 2, other - 1))
+
+
+class Indexes(nn.Module):
+    def forward(self, x):
+        return x[0] * 2
+
+
+class FunctionalLeaky(nn.Module):
+    def forward(self, x):
+        return F.leaky_relu(x, 0.1)
+
+
+def test_an_op_without_export_raises_naming_it(tmp_path):
+    with pytest.raises(mt.onnx.UnsupportedOperatorError, match=r"GetItem \(getitem\) has no ONNX export"):
+        mt.onnx.export(Indexes(), (mt.randn(2, 3),), tmp_path / "m.onnx")
+    with pytest.raises(mt.onnx.UnsupportedOperatorError, match=r"Where cannot be exported.*condition"):
+        mt.onnx.export(FunctionalLeaky(), (mt.randn(2, 3),), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_export_leaves_the_model_unchanged_and_writes_file_objects(tmp_path):
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    buf = io.BytesIO()
+    mt.onnx.export(model, mt.randn(2, 3), buf)
+    assert model.training and all(p.grad is None for p in model.parameters())
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k])
+    proto = onnx.load_from_string(buf.getvalue())
+    assert [n.op_type for n in proto.graph.node] == ["Gemm", "Gemm", "Identity"]  # dropout: eval
+
+
+def test_bad_arguments_are_clear_errors(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 2))
+    x = mt.randn(2, 3)
+    with pytest.raises(ValueError, match=r"dynamic_axes names \['y'\]"):
+        mt.onnx.export(model, (x,), tmp_path / "m.onnx", dynamic_axes={"y": [0]})
+    with pytest.raises(ValueError, match=r"axis 2.*shape \(2, 3\)"):
+        mt.onnx.export(model, (x,), tmp_path / "m.onnx", dynamic_axes={"input": [2]})
+    with pytest.raises(ValueError, match="input_names"):
+        mt.onnx.export(model, (x,), tmp_path / "m.onnx", input_names=["a", "b"])
+    with pytest.raises(TypeError, match="example input 0"):
+        mt.onnx.export(model, (x.numpy(),), tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="opset_version"):
+        mt.onnx.export(model, (x,), tmp_path / "m.onnx", opset_version=9)
+
+    class Constant(nn.Module):
+        def forward(self, x):
+            return mt.ones(2)
+
+    with pytest.raises(ValueError, match="does not depend on the inputs"):
+        mt.onnx.export(Constant(), (x,), tmp_path / "m.onnx")
+
+
+def test_the_export_table_names_registered_ops_and_exported_modules():
+    # A renamed op class must fail here rather than silently lose its export.
+    import pkgutil
+
+    from microtensor.onnx._table import MODULES, OPS
+    from microtensor.ops.base import REGISTRY
+
+    for info in pkgutil.walk_packages(mt.__path__, "microtensor."):  # ops register on import
+        __import__(info.name)
+    assert sorted(set(OPS) - set(REGISTRY)) == []
+    assert sorted(set(MODULES) - set(dir(nn))) == []
+
+
+def test_a_model_that_cannot_be_copied_is_a_clear_error(tmp_path):
+    import threading
+
+    model = nn.Sequential(nn.Linear(3, 2))
+    model.lock = threading.Lock()  # not deep-copyable
+    with pytest.raises(TypeError, match="deep-copyable.*Sequential"):
+        mt.onnx.export(model, (mt.randn(2, 3),), tmp_path / "m.onnx")
