@@ -1,6 +1,6 @@
 """Neural-network building blocks, as torch.nn."""
 
-from . import functional, init
+from . import functional, init, utils
 from .layers import (
     Dropout,
     Flatten,
@@ -39,4 +39,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]
