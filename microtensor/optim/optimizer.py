@@ -163,6 +163,7 @@ class Optimizer:
     def step(self, closure: Callable[[], Tensor] | None = None):
         """One update of every parameter that has a gradient; returns closure() if given."""
         self._check_step_flags()
+        self._opt_called = True  # lets a scheduler warn when it is stepped before its optimizer
         loss = None
         if closure is not None:
             with autograd.enable_grad():
