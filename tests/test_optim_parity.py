@@ -195,8 +195,8 @@ def test_state_dict_layout_and_resume_across_frameworks(case):
     sd = _convert(m_sd, _to_torch)
     resumed, _ = _train(torch, name, cfg, steps=STEPS - k, state=sd, start=m_model.weights())
     _close(resumed.weights(), ref.weights())
-    # torch -> microtensor, and microtensor -> microtensor
-    for sd in (_convert(t_sd, _to_mt), m_sd):
+    # torch -> microtensor (converted tensor by tensor, or PyTorch's dict as is), microtensor -> microtensor
+    for sd in (_convert(t_sd, _to_mt), copy.deepcopy(t_sd), m_sd):
         mine, _ = _train(mt, name, cfg, steps=STEPS - k, state=sd, start=t_model.weights())
         _close(mine.weights(), ref.weights())
 

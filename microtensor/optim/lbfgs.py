@@ -187,6 +187,7 @@ class LBFGS(Optimizer):
         self._numel = sum(p.numel() for p in self._params)
 
     def add_param_group(self, group: dict) -> None:
+        """Refused once built: LBFGS optimizes a single parameter group."""
         if self.param_groups:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         super().add_param_group(group)

@@ -186,6 +186,7 @@ class _LambdaStateMixin:
     """state_dict of the lambda schedulers: functions are not saved, callable objects' __dict__ is."""
 
     def state_dict(self) -> dict[str, Any]:
+        """The attributes but the optimizer; each lambda as None (a function) or its __dict__ (an object)."""
         sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         sd["lr_lambdas"] = [
             None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in self.lr_lambdas
@@ -193,6 +194,7 @@ class _LambdaStateMixin:
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the attributes and the saved lambda objects' attributes."""
         state_dict = dict(state_dict)
         saved = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -612,6 +614,7 @@ class CyclicLR(LRScheduler):
         return lrs
 
     def state_dict(self) -> dict[str, Any]:
+        """The attributes but the optimizer; a custom scale_fn as None (a function) or its __dict__."""
         sd = super().state_dict()
         fn = sd.pop("_scale_fn_custom")
         sd["_scale_fn_custom"] = (
@@ -620,6 +623,7 @@ class CyclicLR(LRScheduler):
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the attributes (and a custom scale_fn object's attributes)."""
         state_dict = dict(state_dict)
         fn = state_dict.pop("_scale_fn_custom", None)
         state_dict.pop("_scale_fn_ref", None)  # PyTorch's bound method, if a PyTorch dict is loaded
@@ -848,6 +852,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self) -> bool:
+        """Whether reductions are paused after the last one."""
         return self.cooldown_counter > 0
 
     def _is_better(self, a: float, best: float) -> bool:
@@ -868,6 +873,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the attributes saved by ``state_dict()`` (from either framework)."""
         self.__dict__.update(state_dict)
         self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
 
@@ -893,11 +899,13 @@ class _ContainerStateMixin:
     """state_dict of the schedulers that hold others: each child saves its own."""
 
     def state_dict(self) -> dict[str, Any]:
+        """The attributes but the optimizer, and each child scheduler's own state dict."""
         sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         sd["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the attributes and each child scheduler."""
         state_dict = dict(state_dict)
         children = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
@@ -948,6 +956,7 @@ class SequentialLR(_ContainerStateMixin, LRScheduler):
             s.last_epoch -= 1
 
     def step(self) -> None:  # type: ignore[override]
+        """Step the scheduler in charge of this epoch (restarting it at its milestone)."""
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
@@ -976,6 +985,7 @@ class ChainedScheduler(_ContainerStateMixin, LRScheduler):
         self._last_lr = _group_values(schedulers[-1].optimizer, "lr")
 
     def step(self) -> None:  # type: ignore[override]
+        """Step every chained scheduler, in order."""
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = _group_values(self._schedulers[-1].optimizer, "lr")

@@ -128,6 +128,7 @@ class Optimizer:
         self.param_groups.append(new)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (``set_to_none``), or fill it with zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
@@ -135,6 +136,7 @@ class Optimizer:
                         p.grad = None
                     else:
                         p.grad._data[...] = 0
+                        _mark_written((p.grad,))
 
     def _checked_grads(self) -> list[tuple[dict, list[tuple[Tensor, np.ndarray]]]]:
         """Each group's (param, grad array) pairs, after checking every grad against its param."""
@@ -230,8 +232,8 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyper-parameters and state from state_dict(); checks everything before changing anything.
 
-        Tensors are copied (NumPy arrays are accepted too); as in PyTorch, every state tensor but
-        ``step`` takes its parameter's dtype, and ``step`` keeps its own.
+        Tensors are copied (NumPy arrays and PyTorch tensors are accepted too); as in PyTorch, every
+        state tensor but ``step`` takes its parameter's dtype, and ``step`` keeps its own.
         """
         name = type(self).__name__
         groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
@@ -265,6 +267,8 @@ class Optimizer:
             return type(v)(self._cast_state(name, index, p, key, x) for x in v)
         if isinstance(v, np.ndarray):
             v = Tensor._wrap(v)
+        elif not isinstance(v, Tensor) and hasattr(v, "detach") and hasattr(v, "numpy"):
+            v = Tensor._wrap(np.array(v.detach().numpy()))  # a PyTorch tensor (its state dict as saved)
         if not isinstance(v, Tensor):
             return v
         if self._state_matches_param_shape and v.ndim and v.shape != p.shape:
