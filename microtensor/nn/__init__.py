@@ -1,6 +1,6 @@
 """Neural-network building blocks, as torch.nn."""
 
-from . import functional, init
+from . import functional, init, utils
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (
     Dropout,
@@ -43,4 +43,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]

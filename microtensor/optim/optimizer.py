@@ -16,7 +16,61 @@ from .. import autograd
 from ..tensor import Tensor
 
 
+def _mark_written(params: Iterable[Tensor]) -> None:
+    """The one place optimizers report that they changed parameters' storage in place.
+
+    Optimizers write ``p._data`` with NumPy (``out=``, ``+=``) and then call this, which bumps each
+    parameter's version counter as PyTorch's in-place updates do: a graph recorded before the step
+    then refuses to backpropagate instead of silently using the new weights.
+    """
+    for p in params:
+        p._bump_version()
+
+
+def _check(name: str, ok: bool, message: str) -> None:
+    """Raise ValueError(f"{name}: {message}") unless ok (PyTorch's messages, prefixed by the optimizer)."""
+    if not ok:
+        raise ValueError(f"{name}: {message}")
+
+
+def _check_flags(name: str, foreach, fused, differentiable) -> None:
+    """The flag combinations PyTorch refuses at construction (the flags themselves change no result here)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError(f"{name}: `fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together.")
+
+
+def _lerp_(a: np.ndarray, b: np.ndarray, weight: float) -> None:
+    """a ← a + weight·(b − a) in place, rounded as torch.lerp_ (its two formulas, split at weight 0.5)."""
+    if abs(weight) < 0.5:
+        a += weight * (b - a)
+    else:
+        diff = b - a
+        diff *= weight - 1
+        np.add(b, diff, out=a)
+
+
+def _detached(v: Any) -> Any:
+    if isinstance(v, Tensor):
+        return v.detach()
+    if isinstance(v, list | tuple):
+        return type(v)(_detached(x) for x in v)
+    return v
+
+
 class Optimizer:
+    """Base class of every optimizer, as torch.optim.Optimizer: parameter groups, per-parameter state,
+    ``zero_grad``, ``step`` and PyTorch-compatible ``state_dict``/``load_state_dict``.
+
+    A subclass declares its defaults and implements ``_update(group, pairs)``, which updates, in
+    place with NumPy, each (parameter, gradient array) pair of a group.
+
+        >>> opt = mt.optim.SGD(model.parameters(), lr=0.1)
+        >>> opt.zero_grad(); loss.backward(); opt.step()
+    """
+
     def __init__(self, params: Iterable, defaults: dict[str, Any]):
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}
@@ -74,6 +128,7 @@ class Optimizer:
         self.param_groups.append(new)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (``set_to_none``), or fill it with zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
@@ -81,6 +136,7 @@ class Optimizer:
                         p.grad = None
                     else:
                         p.grad._data[...] = 0
+                        _mark_written((p.grad,))
 
     def _checked_grads(self) -> list[tuple[dict, list[tuple[Tensor, np.ndarray]]]]:
         """Each group's (param, grad array) pairs, after checking every grad against its param."""
@@ -108,15 +164,31 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Tensor] | None = None):
         """One update of every parameter that has a gradient; returns closure() if given."""
+        self._check_step_flags()
+        self._opt_called = True  # lets a scheduler warn when it is stepped before its optimizer
         loss = None
         if closure is not None:
             with autograd.enable_grad():
                 loss = closure()
         for group, pairs in self._checked_grads():  # updates work on arrays: nothing is recorded
             self._update(group, pairs)
-            for p, _ in pairs:  # in-place updates, as PyTorch's: a graph that saved p now refuses backward
-                p._bump_version()
+            _mark_written(p for p, _ in pairs)
         return loss
+
+    def _check_step_flags(self) -> None:
+        """Refuse, before any change, the flags PyTorch refuses for CPU parameters that require grad."""
+        for group in self.param_groups:
+            if group.get("capturable"):
+                raise RuntimeError(
+                    f"{type(self).__name__}.step: capturable=True needs parameters and state on a CUDA-like "
+                    "device (as PyTorch requires); microtensor runs on the CPU only, use capturable=False"
+                )
+            if group.get("differentiable"):
+                raise RuntimeError(
+                    f"{type(self).__name__}.step: differentiable=True would update leaf parameters that "
+                    "require grad in place inside the graph, which PyTorch refuses too; use "
+                    "differentiable=False"
+                )
 
     def _state(self, p: Tensor) -> dict:
         """p's entry in self.state (created empty on first use)."""
@@ -130,8 +202,18 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
     # ------------------------------------------------------------ state dicts
+    # Per-parameter state tensors have their parameter's shape (LBFGS keeps flat vectors instead).
+    _state_matches_param_shape = True
+
     def state_dict(self) -> dict[str, Any]:
-        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as PyTorch."""
+        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as PyTorch.
+
+        Parameters are numbered in group order; each group keeps its hyper-parameters (with
+        PyTorch's keys, ``foreach``/``fused``/... included) and lists its parameters by index.
+        The state tensors are shared, as PyTorch's (``copy.deepcopy`` the dict to snapshot it).
+
+            >>> sd = opt.state_dict(); sd["state"][0]["step"]    # Adam: a 0-d float32 tensor
+        """
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -141,51 +223,61 @@ class Optimizer:
                 ids.append(index[id(p)])
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
         state = {
-            index[id(p)]: {k: (v.detach() if isinstance(v, Tensor) else v) for k, v in s.items()}
+            index[id(p)]: {k: _detached(v) for k, v in s.items()}
             for p, s in self.state.items()
             if id(p) in index
         }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyper-parameters and state; checks everything before changing anything."""
-        groups = state_dict.get("param_groups")
+        """Restore hyper-parameters and state from state_dict(); checks everything before changing anything.
+
+        Tensors are copied (NumPy arrays and PyTorch tensors are accepted too); as in PyTorch, every
+        state tensor but ``step`` takes its parameter's dtype, and ``step`` keeps its own.
+        """
+        name = type(self).__name__
+        groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
         if not isinstance(groups, list) or len(groups) != len(self.param_groups):
+            got = len(groups) if isinstance(groups, list) else repr(groups)
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: loaded state dict has a different number of "
-                "parameter groups"
+                f"{name}.load_state_dict: loaded state dict has a different number of parameter groups "
+                f"({got}, expected {len(self.param_groups)})"
             )
         params = {}
         for mine, saved in zip(self.param_groups, groups):
             if len(saved["params"]) != len(mine["params"]):
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: loaded state dict contains a parameter group "
-                    "that doesn't match the size of optimizer's group"
+                    f"{name}.load_state_dict: loaded state dict contains a parameter group that doesn't "
+                    f"match the size of optimizer's group ({len(saved['params'])} vs {len(mine['params'])})"
                 )
             params.update(zip(saved["params"], mine["params"]))
         new_state = {}
         for key, s in state_dict.get("state", {}).items():
             if key not in params:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: state for unknown parameter {key}")
+                raise ValueError(f"{name}.load_state_dict: state for unknown parameter {key}")
             p = params[key]
-            entry = {}
-            for k, v in s.items():
-                if isinstance(v, np.ndarray):
-                    v = Tensor._wrap(v)
-                if isinstance(v, Tensor) and v.ndim and v.shape != p.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}.load_state_dict: state {k!r} of parameter {key} has shape "
-                        f"{v.shape}, expected {p.shape}"
-                    )
-                entry[k] = (
-                    Tensor._wrap(np.array(v._data, dtype=p.dtype if v.ndim else v.dtype))
-                    if isinstance(v, Tensor)
-                    else v
-                )
-            new_state[p] = entry
+            new_state[p] = {k: self._cast_state(name, key, p, k, v) for k, v in s.items()}
         for mine, saved in zip(self.param_groups, groups):
             mine.update({k: v for k, v in saved.items() if k != "params"})
         self.state = new_state
+
+    def _cast_state(self, name: str, index, p: Tensor, key: str, v: Any) -> Any:
+        """A copy of one loaded state value, with PyTorch's dtype policy (recursing into lists/tuples)."""
+        if isinstance(v, list | tuple):
+            return type(v)(self._cast_state(name, index, p, key, x) for x in v)
+        if isinstance(v, np.ndarray):
+            v = Tensor._wrap(v)
+        elif not isinstance(v, Tensor) and hasattr(v, "detach") and hasattr(v, "numpy"):
+            v = Tensor._wrap(np.array(v.detach().numpy()))  # a PyTorch tensor (its state dict as saved)
+        if not isinstance(v, Tensor):
+            return v
+        if self._state_matches_param_shape and v.ndim and v.shape != p.shape:
+            raise ValueError(
+                f"{name}.load_state_dict: state {key!r} of parameter {index} has shape {v.shape}, "
+                f"expected {p.shape}"
+            )
+        dtype = v.dtype if key == "step" or p._data.dtype.kind != "f" else p._data.dtype
+        return Tensor._wrap(np.array(v._data, dtype=dtype))
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check, _check_flags
 
 
 class SGD(Optimizer):
-    """buf = momentum·buf + (1 − dampening)·g (buf = g on the first step); p −= lr·buf
+    """Stochastic gradient descent, as torch.optim.SGD.
 
-    (with Nesterov, p −= lr·(g + momentum·buf)); g includes weight_decay·p.
+    buf = momentum·buf + (1 − dampening)·g (buf = g on the first step); p −= lr·buf
+    (with Nesterov, p −= lr·(g + momentum·buf)); g includes weight_decay·p, and is negated
+    when ``maximize``. ``foreach``/``fused`` are accepted and change nothing here.
+
+        >>> opt = mt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
     """
 
     def __init__(
@@ -24,12 +28,16 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ):
-        for name, v in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
-            if v < 0:
-                raise ValueError(f"SGD: invalid {name} value: {v}")
+        _check("SGD", lr >= 0, f"Invalid learning rate: {lr}")
+        _check("SGD", momentum >= 0, f"Invalid momentum value: {momentum}")
+        _check("SGD", weight_decay >= 0, f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        _check_flags("SGD", foreach, fused, differentiable)
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -37,6 +45,9 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 
