@@ -237,8 +237,8 @@ def _uniform(g: Generator, n: int, dt: np.dtype, low: float = 0.0, high: float =
         x = (g._u32(n) & np.uint64((1 << digits) - 1)).astype(np.float32) * np.float32(2.0**-digits)
         acc = np.float32
     lo, hi = dt.type(low), dt.type(high)  # PyTorch casts the bounds to the tensor's dtype first
-    if lo != 0 or hi != 1:
-        x = x * acc(hi - lo) + acc(lo)
+    if lo != 0 or hi != 1:  # x * (hi - lo) + lo, contracted to one fused multiply-add as compiled
+        x = _fma(x, acc(hi - lo), acc(lo)) if acc is np.float32 else _fma64(x, float(hi - lo), float(lo))
     return x.astype(dt, copy=False)
 
 
@@ -532,7 +532,7 @@ def randint(*args, size=None, low=None, high=None, generator=None, out=None, dty
     """Integers uniform on [low, high): randint(high, size) or randint(low, high, size).
 
     Each value is (w mod (high - low)) + low for a 32-bit draw w (a 64-bit draw when the range
-    is 2**32 or more and the dtype is int64, float32 or float64), as PyTorch. dtype defaults to int64.
+    is 2**28 or more), as PyTorch 2.13. dtype defaults to int64.
 
         mt.manual_seed(0); mt.randint(0, 10, (4,))   # tensor([4, 9, 3, 0])
     """
@@ -588,7 +588,7 @@ def _random_from_to(g: Generator, n: int, dt: np.dtype, low, high, op: str) -> n
     if low < lo or high - 1 > hi:
         raise RuntimeError(f"{op}: [{low}, {high}) is outside the range of dtype {dt} ([{lo}, {hi}])")
     rng = high - low
-    wide = rng >= 2**32 and (dt == np.int64 or dt.kind == "f" and dt.itemsize >= 4)
+    wide = rng >= 2**28  # PyTorch 2.13 takes a 64-bit draw from a range of 2**28 on (measured)
     w = g._u64(n) if wide else g._u32(n)
     vals = (w % np.uint64(rng)).astype(np.int64) + np.int64(low) if rng < 2**63 else _wide_add(w, rng, low)
     return vals.astype(dt)

@@ -133,7 +133,17 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         # The order is drawn here, when the epoch starts, not at the first next().
-        return self._batches(self._order())
+        batches = self._batches(self._order())
+        if self.shuffle and isinstance(self.generator, _random.Generator):
+            return self._then_trailing_draw(batches, self.generator, len(self.dataset))
+        return batches
+
+    @staticmethod
+    def _then_trailing_draw(batches: Iterator[Any], gen: _random.Generator, n: int) -> Iterator[Any]:
+        yield from batches
+        # PyTorch's RandomSampler, run to its end, draws one more permutation (of which it keeps
+        # nothing) from the generator it was given; a shared generator's stream moves on alike
+        _random._permutation(gen, n)
 
     def _batches(self, order: np.ndarray) -> Iterator[Any]:
         n, bs = len(order), self.batch_size
