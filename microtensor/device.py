@@ -22,8 +22,9 @@ class device:  # noqa: N801 - PyTorch's name
 
     device("cpu"), device("cpu", 0), device("cpu:0"), device(other_device)
 
-    `type` is "cpu"; `index` is None unless given. Compares equal to another device
-    of the same type and index, and to the string that names it (`device("cpu") == "cpu"`).
+    `type` is "cpu"; `index` is None unless given. Compares equal to another device of the
+    same type and index; as in PyTorch a device never equals a string (`device("cpu") == "cpu"`
+    is False: compare `dev.type == "cpu"`). `str(dev)` is "cpu" or "cpu:0".
     """
 
     __slots__ = ("type", "index")
@@ -68,11 +69,8 @@ class device:  # noqa: N801 - PyTorch's name
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            try:
-                other = device(other)
-            except (RuntimeError, TypeError):
-                return False
+        # as PyTorch 2.13: only devices compare equal to devices; device("cpu") == "cpu" is False
+        # (compare `dev.type == "cpu"` instead)
         if not isinstance(other, device):
             return NotImplemented
         return self.type == other.type and self.index == other.index

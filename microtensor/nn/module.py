@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..device import _parse_to
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -242,21 +243,9 @@ class Module:
         return self._cast(np.float16)
 
     def to(self, *args, **kwargs) -> Module:
-        """model.to(dtype) / .to("cpu") / .to(tensor): cast floating-point parameters and buffers."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) or a is None:
-                device = a
-            else:
-                dtype = a
-        if device not in (None, "cpu"):
-            raise RuntimeError(f"to(): microtensor runs on the CPU only, got device {device!r}")
+        """model.to(dtype) / .to("cpu") / .to(device, dtype) / .to(tensor): cast floating-point
+        parameters and buffers in place (same objects); the device must be the CPU."""
+        dtype, _ = _parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
         dtype = np.dtype(dtype)
