@@ -130,11 +130,14 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 def trunc_normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator=None
 ) -> Tensor:
-    """Fill with samples of N(mean, std**2) truncated to [a, b], in place (inverse-CDF method).
+    """Fill with samples of N(mean, std**2) truncated to [a, b], in place, as PyTorch 2.13 draws them.
 
-    As PyTorch: uniform draws on [2 cdf(a) - 1, 2 cdf(b) - 1] mapped by erfinv, scaled and
-    clamped. The uniforms are PyTorch's; erfinv is computed here (float64, then rounded), so
-    values may differ from PyTorch's in the last bit.
+    When [a, b] holds more than 30% of the mass: normal draws for the whole tensor, redrawn
+    (a whole tensor's worth each round) where any value falls outside [a, b]. Otherwise
+    rejection from U(a, b): a candidate is kept when log(u) <= its log density relative to the
+    peak, for another uniform u; rejected places draw again. The draws are PyTorch's; the log
+    is NumPy's, which may differ from PyTorch's in the last bit and so, very rarely, decide a
+    candidate differently.
 
         trunc_normal_(mt.empty(3, 5), std=0.02)
     """
@@ -148,37 +151,33 @@ def trunc_normal_(
     def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
-    lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
+    dt, shape = tensor.dtype, tensor.shape
+
+    def draw(fill: str, *args) -> np.ndarray:
+        return getattr(Tensor._wrap(np.empty(shape, dt)), fill)(*args, generator=generator)._data
+
+    def log_density(x: np.ndarray) -> np.ndarray:  # relative to the peak, in the tensor's dtype
+        return np.square((x - mean) / std) * -0.5 - log_peak
+
+    p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    if p > 0.3:
+        lo, hi = float(dt.type(a)), float(dt.type(b))  # the bounds as the tensor's dtype holds them
+        result = draw("normal_", mean, std)
+        while True:
+            outside = (result < lo) | (result > hi)
+            if not outside.any():
+                break
+            result = np.where(outside, draw("normal_", mean, std), result)
+    else:
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+        result = draw("uniform_", a, b)
+        pending = np.log(draw("uniform_", 0.0, 1.0)) > log_density(result)
+        while pending.any():
+            candidates = draw("uniform_", a, b)
+            result = np.where(pending, candidates, result)
+            pending = np.where(pending, np.log(draw("uniform_", 0.0, 1.0)) > log_density(candidates), pending)
     with no_grad():
-        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-        x = _erfinv(tensor._data.astype(np.float64)).astype(tensor.dtype)
-        x = x * tensor.dtype.type(std * math.sqrt(2.0)) + tensor.dtype.type(mean)
-        return tensor.copy_(Tensor._wrap(np.clip(x, a, b).astype(tensor.dtype, copy=False)))
-
-
-def _erfinv(y: np.ndarray) -> np.ndarray:
-    """Inverse error function on (-1, 1) (±inf at ±1): a rational first guess refined by two
-    Newton steps on erf, as PyTorch's calc_erfinv."""
-    a = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
-    b = (-2.118377725, 1.442710462, -0.329097515, 0.012229801)
-    c = (-1.970840454, -1.624906493, 3.429567803, 1.641345311)
-    d = (3.543889200, 1.637067800)
-    ay = np.abs(y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = y * y
-        central = (
-            y
-            * (((a[3] * z + a[2]) * z + a[1]) * z + a[0])
-            / ((((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + 1.0)
-        )
-        t = np.sqrt(-np.log((1.0 - ay) / 2.0))
-        tail = np.sign(y) * (((c[3] * t + c[2]) * t + c[1]) * t + c[0]) / ((d[1] * t + d[0]) * t + 1.0)
-        x = np.where(ay <= 0.7, central, tail)
-        erf = np.vectorize(math.erf, otypes=[np.float64])
-        for _ in range(2):
-            x = x - (erf(x) - y) / ((2.0 / math.sqrt(math.pi)) * np.exp(-x * x))
-    x = np.where(ay == 1, np.sign(y) * np.inf, x)
-    return np.where(ay > 1, np.nan, x)
+        return tensor.copy_(Tensor._wrap(result))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
