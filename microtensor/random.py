@@ -17,6 +17,7 @@ in float32 for 16 or more elements).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "Generator",
     "bernoulli",
     "default_generator",
+    "fork_rng",
     "get_rng_state",
     "initial_seed",
     "manual_seed",
@@ -223,6 +225,25 @@ def get_rng_state() -> Tensor:
 def set_rng_state(new_state: Tensor) -> None:
     """Restore the global generator's state from get_rng_state()."""
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng", _devices_kw: str = "devices",
+             device_type: str = "cuda"):  # fmt: skip
+    """Context manager: random draws inside it leave the global generator as it was on entry.
+
+    with mt.random.fork_rng():
+        mt.manual_seed(0); noise = mt.randn(3)    # the global stream outside is untouched
+    """
+    # only the CPU generator exists: devices and device_type name accelerators there are none of
+    if not enabled:
+        yield
+        return
+    state = default_generator.get_state()
+    try:
+        yield
+    finally:
+        default_generator.set_state(state)
 
 
 # ------------------------------------------------------------------- transforms (PyTorch's)
@@ -457,9 +478,18 @@ def _factory_checks(op: str, device, layout=None) -> None:
 
 
 def _write(t: Tensor, values: np.ndarray, op: str) -> Tensor:
-    """Write values into t through the in-place path (version counter bumped; a leaf that
-    requires grad refuses under grad mode, as PyTorch's in-place random ops do)."""
-    t._index_put(Ellipsis, Tensor._wrap(values.reshape(t.shape)), op)
+    """Write values (in draw order) into t through the in-place path (version counter bumped; a
+    leaf that requires grad refuses under grad mode, as PyTorch's in-place random ops do).
+
+    PyTorch fills a tensor in memory order, so a non-contiguous one (a transposed view, say)
+    takes its draws along its strides, largest first, not in index order."""
+    arr = t._data
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        values = values.reshape(t.shape)
+    else:
+        order = sorted(range(arr.ndim), key=lambda d: -abs(arr.strides[d]))
+        values = values.reshape([arr.shape[d] for d in order]).transpose(np.argsort(order))
+    t._index_put(Ellipsis, Tensor._wrap(values), op)
     return t
 
 
@@ -607,7 +637,7 @@ def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, devic
     32-bit draws (taken here all at once; the swaps run in order). For n of 2**32/20 or more
     PyTorch uses 64-bit draws in an inside-out shuffle, and so does this.
 
-        mt.manual_seed(0); mt.randperm(5)   # tensor([2, 0, 1, 3, 4])
+        mt.manual_seed(0); mt.randperm(5)   # tensor([4, 0, 1, 3, 2])
     """
     n = _int_bound(n, "randperm", "n")
     if n < 0:
@@ -838,7 +868,10 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -
     """Fill t with normal samples, in place (Tensor.normal_; the draws of randn, see there)."""
     _check_float(t.dtype, "normal_")
     _check_std(std, "normal_")
-    return _write(t, _normal(_gen(generator, "normal_"), _n(t), t.dtype, mean, std), "normal_")
+    g = _gen(generator, "normal_")
+    if not t._data.flags.c_contiguous:  # PyTorch's 16-at-a-time path needs contiguous storage
+        return _write(t, _normal_scalar(g, _n(t), mean, std).astype(t.dtype), "normal_")
+    return _write(t, _normal(g, _n(t), t.dtype, mean, std), "normal_")
 
 
 def bernoulli_(t: Tensor, p=0.5, *, generator=None) -> Tensor:

@@ -394,3 +394,39 @@ def test_inplace_fills_bump_the_version_and_refuse_leaves_that_require_grad():
     z.uniform_()
     z.sum().backward()
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+@given(seed=SEEDS, rows=st.integers(1, 9), cols=st.integers(2, 9))
+def test_non_contiguous_tensors_fill_in_memory_order_as_torch(torch, seed, rows, cols):
+    g, tg = pair(torch, seed)
+    for fill, args in (("normal_", (0.5, 2.0)), ("uniform_", (-1.0, 1.0)), ("exponential_", (1.0,))):
+        a = mt.zeros(rows, cols, dtype=mt.float64)
+        b = torch.zeros(rows, cols, dtype=torch.float64)
+        with mt.no_grad():
+            getattr(a.T, fill)(*args, generator=g)  # a transposed view writes through to a
+        getattr(b.t(), fill)(*args, generator=tg)
+        same(a, b)
+
+
+def test_fork_rng_restores_the_global_stream():
+    mt.manual_seed(8)
+    expected = mt.rand(3).tolist()
+    mt.manual_seed(8)
+    with mt.random.fork_rng():
+        mt.randn(100)
+        mt.manual_seed(123)
+    assert mt.rand(3).tolist() == expected and mt.initial_seed() == 8
+    with mt.random.fork_rng(enabled=False):
+        mt.rand(1)
+    assert mt.rand(3).tolist() != expected
+
+
+def test_docstring_examples_hold():
+    mt.manual_seed(0)
+    assert [round(v, 4) for v in mt.rand(2).tolist()] == [0.4963, 0.7682]
+    mt.manual_seed(0)
+    assert [round(v, 4) for v in mt.randn(3).tolist()] == [1.541, -0.2934, -2.1788]
+    mt.manual_seed(0)
+    assert mt.randint(0, 10, (4,)).tolist() == [4, 9, 3, 0]
+    mt.manual_seed(0)
+    assert mt.randperm(5).tolist() == [4, 0, 1, 3, 2]
