@@ -10,9 +10,16 @@ numbers by PyTorch's CPU transforms, so the same seed gives the same numbers:
 
 The 32-bit words come from NumPy's MT19937 bit generator (seeded with the
 reference 32-bit seeding, which is PyTorch's), many at a time; the transforms
-are vectorised NumPy. The few places where a stream is not PyTorch's on every
-machine are named in the docstrings (`bernoulli` with a float `p`, `normal`
-in float32 for 16 or more elements).
+are vectorised NumPy, rounding as PyTorch's compiled kernels do (fused
+multiply-adds where the compiler fuses them). Where the result can still differ
+from PyTorch's on some machine:
+
+- float32 `randn`/`normal_` of 16 or more elements reproduce PyTorch's AVX2
+  kernel (its own log/sin/cos polynomials); PyTorch on a CPU without AVX2 runs a
+  scalar kernel with the C library's functions instead.
+- float64 transforms call the C library's log, log1p, tan and exp (as PyTorch's
+  kernels do); another C library may round a last bit differently.
+- `nn.init.orthogonal_` uses NumPy's QR (LAPACK), equal to PyTorch's to rounding.
 """
 
 from __future__ import annotations
