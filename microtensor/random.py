@@ -14,7 +14,7 @@ are vectorised NumPy, rounding as PyTorch's compiled kernels do (fused
 multiply-adds where the compiler fuses them). Where the result can still differ
 from PyTorch's on some machine:
 
-- float32 `randn`/`normal_` of 16 or more elements reproduce PyTorch's AVX2
+- float32 (and float16) `randn`/`normal_` of 16 or more elements reproduce PyTorch's AVX2
   kernel (its own log/sin/cos polynomials); PyTorch on a CPU without AVX2 runs a
   scalar kernel with the C library's functions instead.
 - float64 transforms call the C library's log, log1p, tan and exp (as PyTorch's
@@ -255,19 +255,22 @@ def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng", _dev
 
 # ------------------------------------------------------------------- transforms (PyTorch's)
 def _uniform(g: Generator, n: int, dt: np.dtype, low: float = 0.0, high: float = 1.0) -> np.ndarray:
-    """n values uniform on [low, high): float64 from 53 bits of a 64-bit draw, others from the low
-    mantissa bits (24 for float32, 11 for float16) of a 32-bit draw, scaled in their own precision."""
+    """n values uniform on [low, high): float64 from 53 bits of a 64-bit draw, float32 (and
+    float16, rounded from it) from the low 24 bits of a 32-bit draw, scaled in float32."""
     if dt == np.float64:
         x = (g._u64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * (2.0**-53)
         acc = np.float64
-    else:
-        digits = 24 if dt == np.float32 else 11
-        x = (g._u32(n) & np.uint64((1 << digits) - 1)).astype(np.float32) * np.float32(2.0**-digits)
+    else:  # float16 too: PyTorch 2.13 draws it as float32 and rounds (measured)
+        x = (g._u32(n) & np.uint64((1 << 24) - 1)).astype(np.float32) * np.float32(2.0**-24)
         acc = np.float32
     lo, hi = dt.type(low), dt.type(high)  # PyTorch casts the bounds to the tensor's dtype first
     if lo != 0 or hi != 1:  # x * (hi - lo) + lo, contracted to one fused multiply-add as compiled
         x = _fma(x, acc(hi - lo), acc(lo)) if acc is np.float32 else _fma64(x, float(hi - lo), float(lo))
-    return x.astype(dt, copy=False)
+    x = x.astype(dt, copy=False)
+    hit = x == hi  # a value rounded up to `high` (float16, or by the bounds' rounding) becomes `low`
+    if hit.any():
+        x[hit] = lo
+    return x
 
 
 def _check_float(dt: np.dtype, op: str) -> None:
@@ -340,10 +343,12 @@ def _normal(g: Generator, n: int, dt: np.dtype, mean: float = 0.0, std: float = 
     of 16 the last 16 positions are drawn again and transformed together."""
     if n < 16:
         return _normal_scalar(g, n, mean, std).astype(dt)
-    fill = np.float32 if dt == np.float32 else np.float64
+    fill = np.float32 if dt in (np.float32, np.float16) else np.float64
     m, s = fill(mean), fill(std)
-    u = _uniform(g, n, np.dtype(fill))
     full = n - n % 16
+    # float16 (as measured on PyTorch 2.13) draws uniforms for the whole blocks only, then
+    # transforms in float32 as the float32 kernel does
+    u = _uniform(g, full if dt == np.float16 else n, np.dtype(fill))
     out = np.empty(n, fill)
     out[:full] = _box_muller16(u[:full].reshape(-1, 16), m, s, np.dtype(fill)).reshape(-1)
     if n % 16:

@@ -430,3 +430,19 @@ def test_docstring_examples_hold():
     assert mt.randint(0, 10, (4,)).tolist() == [4, 9, 3, 0]
     mt.manual_seed(0)
     assert mt.randperm(5).tolist() == [4, 0, 1, 3, 2]
+
+
+@given(seed=SEEDS, n=SIZES)
+def test_float16_draws_match_torch(torch, seed, n):
+    g, tg = pair(torch, seed)
+    same(mt.rand(n, generator=g, dtype=mt.float16), torch.rand(n, generator=tg, dtype=torch.float16))
+    same(mt.randn(n, generator=g, dtype=mt.float16), torch.randn(n, generator=tg, dtype=torch.float16))
+    same(
+        mt.empty(n, dtype=mt.float16).normal_(0.5, 2.0, generator=g),
+        torch.empty(n, dtype=torch.float16).normal_(0.5, 2.0, generator=tg),
+    )
+    same(
+        mt.empty(n, dtype=mt.float16).uniform_(-1.0, 2.5, generator=g),
+        torch.empty(n, dtype=torch.float16).uniform_(-1.0, 2.5, generator=tg),
+    )
+    same(g.get_state(), tg.get_state())
