@@ -446,3 +446,26 @@ def test_float16_draws_match_torch(torch, seed, n):
         torch.empty(n, dtype=torch.float16).uniform_(-1.0, 2.5, generator=tg),
     )
     same(g.get_state(), tg.get_state())
+
+
+def test_out_argument_receives_the_draws(torch):
+    g, tg = pair(torch, 21)
+    out, tout = mt.empty(2, 3), torch.empty(2, 3)
+    version = out._version
+    assert mt.rand(2, 3, generator=g, out=out) is out and out._version > version
+    torch.rand(2, 3, generator=tg, out=tout)
+    same(out, tout)
+    resized, tresized = mt.empty(1), torch.empty(1)
+    mt.randn(4, 5, generator=g, out=resized)  # out takes the result's shape, as in PyTorch
+    torch.randn(4, 5, generator=tg, out=tresized)
+    same(resized, tresized)
+
+
+def test_numpy_generator_for_legacy_callers_follows_the_seed():
+    from microtensor import creation
+
+    mt.manual_seed(5)
+    a = creation.generator().random(4)
+    mt.manual_seed(5)
+    assert np.array_equal(creation.generator().random(4), a)
+    assert not np.array_equal(creation.generator().random(4), a)  # each call takes a fresh draw
