@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  ?= torch==2.13.0
 
-LINT_DIRS := $(wildcard microtensor tests examples benchmarks)
+LINT_DIRS := $(wildcard microtensor tests examples benchmarks tools)
 
 .PHONY: venv test lint demo torch bench clean
 

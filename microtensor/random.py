@@ -373,20 +373,43 @@ _LOG_P = [_F(v) for v in (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1
 
 
 def _fma(a, b, c) -> np.ndarray:
-    """a * b + c for float32 arrays, rounded once (the product is exact in float64), as the
-    compiled kernel's fused multiply-adds."""
-    return (np.asarray(a, np.float64) * np.asarray(b, np.float64) + np.asarray(c, np.float64)).astype(
-        np.float32
-    )
+    """a * b + c for float32 arrays, rounded once, as the compiled kernel's fused multiply-adds.
+
+    The product is exact in float64; the float64 sum rounds once more, which matters only when
+    it lands exactly halfway between two float32 values: there the sum's own rounding error
+    (TwoSum) says which way the exact value lies."""
+    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)
+    c = np.asarray(c, np.float64)
+    r = p + c
+    out = r.astype(np.float32)
+    z = r - p
+    err = (p - (r - z)) + (c - z)  # p + c == r + err exactly
+    if np.ndim(err) == 0 or not err.any():
+        return out
+    other = (2 * r - out.astype(np.float64)).astype(np.float32)  # the neighbour across r, if a tie
+    tie = (err != 0) & (other != out) & ((out.astype(np.float64) + other.astype(np.float64)) / 2 == r)
+    if tie.any():
+        up = np.maximum(out, other)
+        down = np.minimum(out, other)
+        out = out.copy()
+        out[tie] = np.where(err > 0, up, down)[tie]
+    return out
 
 
 def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
-    """a * b + c for float64, as one fused multiply-add (the compiled kernel contracts `x * std +
-    mean` into one): the product's rounding error (Dekker's split) and the sum's (Knuth's TwoSum)
-    are added back before the final rounding."""
+    """a * b + c for float64, rounded once, as the compiled kernel's fused multiply-add (it
+    contracts `x * std + mean`). Error-free transformations give the exact value as the sum
+    s + u + v (Dekker's product, Knuth's TwoSum); s + u rounded is the answer unless v could tip
+    a rounding tie, and those rare elements are computed exactly with fractions."""
     a = np.asarray(a, np.float64)
     if b == 1 and c == 0:
         return a
+
+    def two_sum(x, y):
+        r = x + y
+        z = r - x
+        return r, (x - (r - z)) + (y - z)
+
     split = 134217729.0  # 2**27 + 1
     t = split * a
     ahi = t - (t - a)
@@ -395,10 +418,19 @@ def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
     bhi = t - (t - b)
     blo = b - bhi
     p = a * b
-    err = ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo
-    s = p + c
-    bb = s - p
-    return s + (((p - (s - bb)) + (c - bb)) + err)
+    err = ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo  # a * b == p + err exactly
+    s, t = two_sum(p, c)  # p + c == s + t
+    u, v = two_sum(t, err)  # t + err == u + v
+    r, d = two_sum(s, u)  # s + u == r + d; the exact result is r + d + v
+    with np.errstate(invalid="ignore"):
+        near_tie = (v != 0) & (np.abs(np.abs(d) - np.spacing(np.abs(r)) / 2) <= np.abs(v))
+    if near_tie.any():
+        from fractions import Fraction
+
+        r = r.copy()
+        fb, fc = Fraction(b), Fraction(c)
+        r[near_tie] = [float(Fraction(x) * fb + fc) for x in a[near_tie].tolist()]
+    return r
 
 
 def _log256_ps(x: np.ndarray) -> np.ndarray:

@@ -1,12 +1,11 @@
-"""Layers: Linear, Sequential, activations, Flatten, Dropout, Identity."""
+"""Layers: Linear, activations, Flatten, Dropout, Identity (Sequential is in container.py)."""
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Iterator
 
 from .. import creation
+from ..device import _check_device
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -19,8 +18,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        if device not in (None, "cpu"):
-            raise RuntimeError(f"Linear: microtensor runs on the CPU only, got device {device!r}")
+        _check_device(device, "Linear")  # "cpu", "cpu:0" or mt.device("cpu"); others refused
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype))
         if bias:
@@ -44,42 +42,6 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
         )
-
-
-class Sequential(Module):
-    """Modules applied in order; indexable, sliceable, iterable, appendable."""
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, m in modules[0].items():
-                self.add_module(name, m)
-        else:
-            for i, m in enumerate(modules):
-                self.add_module(str(i), m)
-
-    def forward(self, input):
-        for m in self._modules.values():
-            input = m(input)
-        return input
-
-    def __getitem__(self, idx):
-        mods = list(self._modules.items())
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(mods[idx]))
-        if not -len(mods) <= idx < len(mods):
-            raise IndexError(f"Sequential: index {idx} is out of range for {len(mods)} modules")
-        return mods[idx][1]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
 
 
 class Identity(Module):
