@@ -6,7 +6,7 @@ loss = (mt.tensor([[0., 1.]]) @ W).tanh().sum()
 loss.backward()          # W.grad is a Tensor of W's shape
 """
 
-from . import autograd, data, nn, onnx, optim, utils, viz
+from . import accelerator, autograd, backends, cuda, data, nn, onnx, optim, random, utils, viz
 from ._dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
 )
@@ -52,8 +52,22 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import device, get_default_device, set_default_device
 from .explain import explain
 from .ops.bindings import functions as _functions
+from .random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    multinomial,
+    normal,
+    poisson,
+    randint_like,
+    seed,
+    set_rng_state,
+)
 from .serialization import load, save
 from .tensor import Tensor
 from .utils.dlpack import from_dlpack

@@ -1,4 +1,4 @@
-"""Creating tensors: from data, filled, random (seeded by manual_seed), ranges."""
+"""Creating tensors: from data, filled, ranges (the random ones live in random.py, re-exported here)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,27 @@ from typing import Any
 import numpy as np
 
 from . import _dtypes
+from .device import _check_device
+from .random import default_generator as _default_generator
+from .random import (  # noqa: F401 - re-exported: the random factories' old home
+    manual_seed,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+)
 from .tensor import Tensor, _to_array
-
-_rng = [np.random.default_rng()]
-
-
-def manual_seed(seed: int) -> None:
-    """Seed microtensor's random number generator (randn, rand, init, shuffling)."""
-    _rng[0] = np.random.default_rng(seed)
 
 
 def generator() -> np.random.Generator:
-    """The NumPy Generator behind microtensor's random functions."""
-    return _rng[0]
+    """A NumPy Generator seeded by one 64-bit draw from microtensor's global generator.
+
+    For code that needs NumPy's sampling API: after `mt.manual_seed(s)` the same calls give
+    the same NumPy generator. microtensor's own random functions draw PyTorch's streams instead.
+    """
+    return np.random.default_rng(int(_default_generator._u64(1)[0]))
 
 
 def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -43,7 +51,7 @@ def _float_dtype(dtype, op: str) -> np.dtype:
     return dt
 
 
-def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype=None, requires_grad: bool = False, device=None, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of `data`: a number, a (nested) list, a NumPy array or a Tensor.
 
     dtypes as PyTorch: arrays, NumPy scalars and Tensors keep theirs; in Python data a bool is bool,
@@ -52,12 +60,14 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     `mt.tensor(0.7, dtype=mt.float64).item() == 0.7`. Shape: data's nesting, e.g. (2, 3) for
     `[[1, 2, 3], [4, 5, 6]]`.
     """
+    _check_device(device, "tensor")
     return _new(_to_array(data, dtype, copy=True), requires_grad)
 
 
-def as_tensor(data: Any, dtype=None) -> Tensor:
+def as_tensor(data: Any, dtype=None, device=None) -> Tensor:
     """Like tensor() (same dtype rules), but shares memory with a NumPy array or Tensor when no
     conversion is needed: `mt.as_tensor(a)[0] = 1` writes into `a`."""
+    _check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
         return data
     return Tensor._wrap(_to_array(data, dtype))
@@ -70,15 +80,24 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(_to_array(array))
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(
+    *size, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
+) -> Tensor:
+    _check_device(device, "zeros")
     return _new(np.zeros(_size(size, "zeros"), _float_dtype(dtype, "zeros")), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *size, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
+) -> Tensor:
+    _check_device(device, "ones")
     return _new(np.ones(_size(size, "ones"), _float_dtype(dtype, "ones")), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *size, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
+) -> Tensor:
+    _check_device(device, "empty")
     return _new(np.empty(_size(size, "empty"), _float_dtype(dtype, "empty")), requires_grad)
 
 
@@ -115,68 +134,62 @@ def _fill(shape: tuple[int, ...], value, dtype, op: str) -> np.ndarray:
     return np.full(shape, value, dtype=dt)
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(
+    size, fill_value, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
+) -> Tensor:
     """A tensor of `size` filled with `fill_value`.
 
     Without `dtype`, the dtype follows the kind of number, as PyTorch: bool, int64 for ints, the
     default dtype for floats (NumPy scalars too). `mt.full((2, 3), 0.5)` is a 2x3 float32 tensor.
     """
+    _check_device(device, "full")
     value = _number(fill_value, "full")
     return _new(_fill(_size((size,), "full"), value, dtype, "full"), requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    t: Tensor, dtype=None, requires_grad: bool = False, device=None, layout=None, memory_format=None
+) -> Tensor:
     """Zeros of `t`'s shape and dtype (or `dtype`)."""
+    _check_device(device, "zeros_like")
     return _new(np.zeros(t.shape, t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    t: Tensor, dtype=None, requires_grad: bool = False, device=None, layout=None, memory_format=None
+) -> Tensor:
     """Ones of `t`'s shape and dtype (or `dtype`)."""
+    _check_device(device, "ones_like")
     return _new(np.ones(t.shape, t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
 
 
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    t: Tensor,
+    fill_value,
+    dtype=None,
+    requires_grad: bool = False,
+    device=None,
+    layout=None,
+    memory_format=None,
+) -> Tensor:
     """`fill_value` in `t`'s shape and dtype (or `dtype`): `full_like(ints, 2.5)` is all 2s, as PyTorch."""
+    _check_device(device, "full_like")
     value = _number(fill_value, "full_like")
     return _new(_fill(t.shape, value, t.dtype if dtype is None else dtype, "full_like"), requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from microtensor's generator."""
-    dt = _float_dtype(dtype, "randn")
-    data = _rng[0].standard_normal(_size(size, "randn")).astype(dt, copy=False)
-    return _new(data, requires_grad)
-
-
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from microtensor's generator."""
-    dt = _float_dtype(dtype, "rand")
-    data = _rng[0].random(_size(size, "rand")).astype(dt, copy=False)
-    return _new(data, requires_grad)
-
-
-def randn_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def rand_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def randint(low: int, high: int | None = None, size=(), dtype=None) -> Tensor:
-    """Integers uniform on [low, high) (randint(high, size=...) starts at 0)."""
-    if high is None:
-        low, high = 0, low
-    data = _rng[0].integers(low, high, size=_size((size,), "randint"))
-    return Tensor._wrap(data.astype(dtype or _dtypes.int64))
-
-
-def randperm(n: int, dtype=None) -> Tensor:
-    return Tensor._wrap(_rng[0].permutation(n).astype(dtype or _dtypes.int64))
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start,
+    end=None,
+    step=1,
+    dtype=None,
+    requires_grad: bool = False,
+    device=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
     """Values from start to end (exclusive) by step; integer unless any argument is a float."""
+    _check_device(device, "arange")
     if end is None:
         start, end = 0, start
     start, end, step = (_number(v, "arange") for v in (start, end, step))
@@ -188,12 +201,24 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     return _new(np.arange(start, end, step).astype(dtype, copy=False), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, dtype=None, requires_grad: bool = False, device=None, layout=None
+) -> Tensor:
+    _check_device(device, "linspace")
     dt = _float_dtype(dtype, "linspace")
     return _new(np.linspace(start, end, steps).astype(dt), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype=None,
+    requires_grad: bool = False,
+    device=None,
+    layout=None,
+    pin_memory=False,
+) -> Tensor:
+    _check_device(device, "eye")
     n, m = _size((n, n if m is None else m), "eye")
     return _new(np.eye(n, m, dtype=_float_dtype(dtype, "eye")), requires_grad)
 

@@ -283,8 +283,78 @@ class Tensor:
         """How many in-place ops have modified this tensor's storage (as torch's `_version`)."""
         return 0 if self._vc is None else self._vc[0]
 
-    def to(self, dtype) -> Tensor:
+    # ------------------------------------------------- device (CPU only) and in-place random fills
+    @property
+    def device(self) -> _device.device:
+        """Where the data lives: always device(type='cpu')."""
+        return _device.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: microtensor tensors live on the CPU."""
+        return False
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """This tensor in another dtype (self if nothing changes and copy is False).
+
+        to(dtype), to(device, dtype), to(other_tensor), to(dtype=..., device=..., copy=..., non_blocking=...)
+        as PyTorch; the device must be the CPU ("cpu", "cpu:0", mt.device("cpu")). Differentiable
+        between float dtypes.
+
+            x.to("cpu") is x;  x.to(mt.float64);  x.to("cpu", mt.float64);  x.to(y)   # y's dtype
+        """
+        dtype, copy = _device._parse_to(args, kwargs, "to")
+        if dtype is None or np.dtype(dtype) == self._data.dtype:
+            return _ew.clone(self) if copy else self
         return _ew.cast(self, np.dtype(dtype))
+
+    def cpu(self, memory_format=None) -> Tensor:
+        """self: the data is already on the CPU."""
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        """Refuse: microtensor has no CUDA device."""
+        _device._refuse("CUDA", "cuda")
+
+    def pin_memory(self, device=None) -> Tensor:
+        """self: pinned memory only matters for copies to a GPU, which microtensor has not."""
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        """False: no page-locked memory is used."""
+        return False
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None) -> Tensor:
+        """Fill with uniform samples on [from_, to), in place; PyTorch's numbers per seed (see mt.rand)."""
+        return _random.uniform_(self, from_, to, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        """Fill with samples of N(mean, std**2), in place; PyTorch's numbers per seed (see mt.randn)."""
+        return _random.normal_(self, mean, std, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
+        """Fill with 0/1, 1 with probability p (a float or a broadcastable Tensor), in place."""
+        return _random.bernoulli_(self, p, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
+        """Fill with samples of Exp(lambd), in place."""
+        return _random.exponential_(self, lambd, generator=generator)
+
+    def random_(self, from_=0, to=None, *, generator=None) -> Tensor:
+        """Fill with integers on [from_, to), in place (random_(to): from 0; random_(): the dtype's range)."""
+        return _random.random_(self, from_, to, generator=generator)
+
+    def geometric_(self, p: float, *, generator=None) -> Tensor:
+        """Fill with Geometric(p) samples (1, 2, ...), in place."""
+        return _random.geometric_(self, p, generator=generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+        """Fill with exp(N(mean, std**2)) samples, in place."""
+        return _random.log_normal_(self, mean, std, generator=generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+        """Fill with Cauchy(median, sigma) samples, in place."""
+        return _random.cauchy_(self, median, sigma, generator=generator)
 
     def float(self) -> Tensor:
         return self.to(_dtypes.float32)
@@ -1114,6 +1184,8 @@ def _add_dtype(dt: np.dtype, tp: type, found: set) -> None:
 
 # Late imports: the op modules need Tensor defined first.
 from . import autograd as _autograd  # noqa: E402
+from . import device as _device  # noqa: E402
+from . import random as _random  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import index as _index  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402

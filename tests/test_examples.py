@@ -45,8 +45,12 @@ def test_tanh_hidden_units_learn_xor_faster_than_sigmoid(load_example, capsys):
 def test_momentum_speeds_up_the_2_2_1_network(load_example, capsys):
     res = load_example("momentum").main(steps=3000, seeds=3)
     plain, tutorial = res[0.0], res[0.4]
-    assert all(plain) and all(tutorial)
-    assert all(m < p for m, p in zip(tutorial, plain))
+    # some initialisations leave this tiny net stuck (seed 1 does, as it does PyTorch's with the
+    # same seed, now that the seeds give PyTorch's weights): compare the runs plain SGD finishes
+    finished = [(m, p) for m, p in zip(tutorial, plain) if p is not None]
+    assert len(finished) >= 2
+    assert all(m is not None and m < p for m, p in finished)
+    assert all(res[0.9])
 
 
 def test_hand_derived_gradients_equal_autograd(load_example, capsys):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import creation
+from .. import random as _random
 from ..ops.shape import stack
 from ..tensor import Tensor, _to_array
 from .dataset import Dataset, Subset, TensorDataset
@@ -69,13 +69,18 @@ class DataLoader:
     """Iterate over `dataset` in mini-batches.
 
     DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, seed=None,
-               collate_fn=None)
+               collate_fn=None, pin_memory=False)
 
     With `shuffle=True` every epoch (every `iter(loader)`) visits each sample exactly
-    once in a new random order drawn from `generator` (a `numpy.random.Generator`), or
-    from a Generator seeded once with `seed`, else from microtensor's global generator,
-    so `mt.manual_seed(s)` makes a run reproducible. `drop_last=True` drops a final
-    batch smaller than `batch_size`.
+    once in a new random order drawn from `generator` (a `microtensor.Generator`, or a
+    `numpy.random.Generator` for NumPy's own permutation), or from a Generator seeded once
+    with `seed`, else from microtensor's global generator, so `mt.manual_seed(s)` makes a
+    run reproducible. The draws are PyTorch's: each epoch takes one 64-bit draw (the base
+    seed PyTorch gives its workers) from `generator` or the global generator, then the
+    order is `randperm(n)` from `generator`, or, without one, from a new Generator seeded
+    by a second draw from the global generator; so a seed gives torch's DataLoader order.
+    `drop_last=True` drops a final batch smaller than `batch_size`. `pin_memory` is
+    accepted and does nothing (there is no GPU to copy to).
 
     Batches are made by `collate_fn` (default: `default_collate`). For a `TensorDataset`
     (or a `Subset` of one) with the default collate, a batch is built by indexing the
@@ -88,23 +93,26 @@ class DataLoader:
         batch_size: int = 1,
         shuffle: bool = False,
         drop_last: bool = False,
-        generator: np.random.Generator | None = None,
+        generator: _random.Generator | np.random.Generator | None = None,
         seed: int | None = None,
         collate_fn: Callable[[list], Any] | None = None,
+        pin_memory: bool = False,
     ):
         if not isinstance(batch_size, int | np.integer) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: pass either generator or seed, not both")
-        if generator is not None and not isinstance(generator, np.random.Generator):
+        if generator is not None and not isinstance(generator, _random.Generator | np.random.Generator):
             raise TypeError(
-                f"DataLoader: generator must be a numpy.random.Generator, got {type(generator).__name__}"
+                "DataLoader: generator must be a microtensor.Generator (or a numpy.random.Generator), "
+                f"got {type(generator).__name__}"
             )
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.generator = np.random.default_rng(seed) if seed is not None else generator
+        self.generator = _random.Generator().manual_seed(seed) if seed is not None else generator
+        self.pin_memory = bool(pin_memory)
         self.collate_fn = collate_fn if collate_fn is not None else default_collate
 
     def __len__(self) -> int:
@@ -113,14 +121,31 @@ class DataLoader:
 
     def _order(self) -> np.ndarray:
         n = len(self.dataset)
+        gen = self.generator
+        if isinstance(gen, np.random.Generator):
+            return gen.permutation(n) if self.shuffle else np.arange(n)
+        # PyTorch draws its workers' base seed at every iter(), shuffled or not
+        (gen if gen is not None else _random.default_generator)._u64(1)
         if not self.shuffle:
             return np.arange(n)
-        rng = self.generator if self.generator is not None else creation.generator()
-        return rng.permutation(n)
+        if gen is None:  # RandomSampler without a generator: a new one, seeded from the global one
+            seed = int(_random.default_generator._u64(1)[0] % np.uint64(2**63))
+            gen = _random.Generator().manual_seed(seed)
+        return _random._permutation(gen, n)
 
     def __iter__(self) -> Iterator[Any]:
         # The order is drawn here, when the epoch starts, not at the first next().
-        return self._batches(self._order())
+        batches = self._batches(self._order())
+        if self.shuffle and isinstance(self.generator, _random.Generator):
+            return self._then_trailing_draw(batches, self.generator, len(self.dataset))
+        return batches
+
+    @staticmethod
+    def _then_trailing_draw(batches: Iterator[Any], gen: _random.Generator, n: int) -> Iterator[Any]:
+        yield from batches
+        # PyTorch's RandomSampler, run to its end, draws one more permutation (of which it keeps
+        # nothing) from the generator it was given; a shared generator's stream moves on alike
+        _random._permutation(gen, n)
 
     def _batches(self, order: np.ndarray) -> Iterator[Any]:
         n, bs = len(order), self.batch_size

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import creation
+from ..device import _check_device
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -17,8 +18,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        if device not in (None, "cpu"):
-            raise RuntimeError(f"Linear: microtensor runs on the CPU only, got device {device!r}")
+        _check_device(device, "Linear")  # "cpu", "cpu:0" or mt.device("cpu"); others refused
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(creation.empty(out_features, in_features, dtype=dtype))
         if bias:
