@@ -4,13 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
+DOCS_STAMP := $(VENV)/.installed-docs
 TORCH  ?= torch==2.13.0
 # The development copy of the data sets (MNIST, text) beside the checkout; tests and CI only.
 DEV_DATA := $(abspath ../shared/data)
 
 LINT_DIRS := $(wildcard microtensor tests examples benchmarks)
 
-.PHONY: venv test lint demo torch bench clean
+.PHONY: venv test lint demo torch bench docs clean
 
 venv: $(STAMP)
 
@@ -26,6 +27,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # The demo needs only the package, matplotlib (figures) and scikit-learn (the digits fallback).
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[plot,digits]'
+	touch $@
+
+# MkDocs + mkdocstrings for the documentation site.
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[docs]'
 	touch $@
 
 lint: $(STAMP)
@@ -51,6 +57,10 @@ bench: $(STAMP)
 torch: $(STAMP)
 	$(BIN)/pip install '$(TORCH)'
 
+# The documentation site (docs/, mkdocs.yml) into site/; any warning is an error.
+docs: $(DOCS_STAMP)
+	$(BIN)/python -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf site $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
