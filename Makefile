@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 # The development copy of the data sets (MNIST, text) beside the checkout; tests and CI only.
 DEV_DATA := $(abspath ../shared/data)
 
-LINT_DIRS := $(wildcard microtensor tests examples benchmarks)
+LINT_DIRS := $(wildcard microtensor tests examples benchmarks tools)
 
 .PHONY: venv test lint demo torch bench docs clean
 

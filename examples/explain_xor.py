@@ -35,14 +35,14 @@ from microtensor.explain import symbols
 CHAIN = [
     (
         "dL/dA2",
-        "1 · (A2 − y) / max(A2 · (1 − A2), 1e-12) / n   (n = 4)",
+        "1 · (A2 − y) / clamp_min(A2 − A2 · A2, 1e-12) / n   (n = 4)",
         lambda v: (v["A2"] - v["y"]) / np.maximum(v["A2"] * (1 - v["A2"]), 1e-12) / v["A2"].size,
     ),
-    ("dL/dZ2", "dL/dA2 · A2 · (1 − A2)", lambda v: v["dL/dA2"] * v["A2"] * (1 - v["A2"])),
-    ("dL/dW2", "(dL/dZ2)ᵀ @ A1", lambda v: v["dL/dZ2"].T @ v["A1"]),
+    ("dL/dZ2", "dL/dA2 · (A2 − A2 · A2)", lambda v: v["dL/dA2"] * v["A2"] * (1 - v["A2"])),
+    ("dL/dW2", "rows(dL/dZ2)ᵀ @ rows(A1)", lambda v: v["dL/dZ2"].T @ v["A1"]),
     ("dL/dA1", "dL/dZ2 @ W2", lambda v: v["dL/dZ2"] @ v["W2"]),
-    ("dL/dZ1", "dL/dA1 · (1 − A1²)", lambda v: v["dL/dA1"] * (1 - v["A1"] ** 2)),
-    ("dL/dW1", "(dL/dZ1)ᵀ @ X", lambda v: v["dL/dZ1"].T @ v["X"]),
+    ("dL/dZ1", "dL/dA1 − dL/dA1 · A1 · A1", lambda v: v["dL/dA1"] * (1 - v["A1"] ** 2)),
+    ("dL/dW1", "rows(dL/dZ1)ᵀ @ rows(X)", lambda v: v["dL/dZ1"].T @ v["X"]),
 ]
 
 

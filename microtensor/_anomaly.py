@@ -49,13 +49,22 @@ def anomaly_forward(op, out: np.ndarray, arrays) -> None:
     )
 
 
+def _reducible(gshape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Whether a gradient of gshape can be summed down to shape (shape broadcasts to gshape)."""
+    try:
+        return np.broadcast_shapes(shape, gshape) == gshape
+    except ValueError:
+        return False
+
+
 def anomaly_backward(node, res: tuple, inputs) -> None:
-    """Anomaly mode: raise if `node`'s backward returned a gradient of the wrong shape or a NaN/Inf one."""
+    """Anomaly mode: raise if `node`'s derivatives returned a gradient that the engine cannot sum down
+    to its input's shape, or a NaN/Inf one."""
     for i, (gx, x) in enumerate(zip(res, inputs)):
         if gx is None:
             continue
         shape = getattr(x, "shape", None)
-        if shape is not None and tuple(gx.shape) != tuple(shape):
+        if shape is not None and not _reducible(tuple(gx.shape), tuple(shape)):
             raise RuntimeError(
                 f"detect_anomaly: Function '{node.name()}' returned a gradient of shape {tuple(gx.shape)} "
                 f"for its input {i} of shape {tuple(shape)}"

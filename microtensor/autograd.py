@@ -2,9 +2,11 @@
 
 backward() visits each tensor after all the tensors computed from it, latest
 recorded op first (a heap keyed by the op's recording number: one pass, no
-recursion, so a 100,000-op chain is fine), calling its op's backward with the
-summed incoming gradient. On the fast path gradients are NumPy arrays; with create_graph=True
-they are Tensors and the backward rules themselves are recorded.
+recursion, so a 100,000-op chain is fine), calling its op's compiled derivatives
+(`Op._vjp`, see ops/base.py) with the summed incoming gradient, for the inputs that need one.
+The engine owns each edge: it sums every gradient down to its input's shape (un-broadcasting)
+and casts it to the input's dtype. On the fast path gradients are NumPy arrays; with
+create_graph=True they are Tensors and the derivative expressions themselves are recorded.
 """
 
 from __future__ import annotations
@@ -242,6 +244,8 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
     Returns (leaf_grads, captured): leaf_grads lists (leaf, grad) pairs to accumulate
     (only when capture is None); captured maps id(tensor) -> grad for tensors in capture.
     """
+    from .ops._xp import sum_to  # here: ops/ imports tensor.py, which this module's importers load first
+
     heap: list[int] = []  # -seq of each tensor with a pending gradient
     pending: dict[int, list] = {}  # seq -> [tensor, summed grad]
     leaves: dict[Tensor, list] = {}  # leaf -> [leaf, summed grad] (Tensors hash by identity)
@@ -255,9 +259,12 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
             for x, gx, need in zip(xs, grads, needs):  # add each gradient to its tensor's pending sum
                 if not need or gx is None:
                     continue
-                # Shapes are not checked here: every registered op's are by the test suite, a user
-                # Function's by its node, and every node's in anomaly mode. Dtypes are matched.
-                dt = x._data.dtype
+                # The engine owns the edge: a rule's gradient may have the broadcast shape of the
+                # op's output; it is summed down to the input's shape here, and cast to its dtype.
+                xd = x._data
+                if gx.shape != xd.shape:
+                    gx = sum_to(gx, xd.shape)
+                dt = xd.dtype
                 if gx.dtype is not dt and gx.dtype != dt:
                     gx = gx.to(dt) if create_graph else gx.astype(dt)
                 xn = x.grad_fn
@@ -288,9 +295,8 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
             xs, needs = node.inputs, node.needs
             if node.epoch != epoch[0]:  # an in-place op ran since node was recorded: was it on ours?
                 _check_versions(node, t, xs)
-            grads = node.backward(g, t, *xs) if create_graph else node.backward(g, t._data, *arrays)
-            if type(grads) is not tuple:
-                grads = (grads,)
+            # one call per node: the op's compiled derivatives, only for the inputs in `needs`
+            grads = node._vjp(needs, g, t, *xs) if create_graph else node._vjp(needs, g, t._data, *arrays)
             if _anomaly.enabled:
                 anomaly_backward(node, grads, xs)
             if not retain_graph:

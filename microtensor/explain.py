@@ -27,9 +27,8 @@ cannot be explained: call explain before backward, or backward(retain_graph=True
 
 from __future__ import annotations
 
-import functools
-import inspect
-import re
+import ast
+import copy
 import sys
 from collections import Counter
 from typing import IO, Any
@@ -37,12 +36,11 @@ from typing import IO, Any
 import numpy as np
 
 from . import autograd
+from .ops.base import render
 from .tensor import Tensor
 
 __all__ = ["explain", "symbols", "RecordedGraph"]
 
-_ACTIVATIONS = {"Tanh", "Sigmoid", "Relu", "Softmax", "LogSoftmax", "Exp"}
-_LOSSES = {"BinaryCrossEntropy", "BCEWithLogits", "SoftmaxCrossEntropy"}
 _MAX_PATHS = 8  # products written out per parameter; the rest are counted
 
 _FREED = (
@@ -75,66 +73,68 @@ def named_tensors(names, what: str) -> list[tuple[str, Tensor]]:
 
 
 def op_name(node) -> str:
-    """'Tanh' for a TanhBackward node (a user Function: its class name)."""
-    name = node.name()
-    return name[: -len("Backward")] if name.endswith("Backward") else name
+    """The name an op is shown by: its declared display name ('Tanh'); a user Function's class name."""
+    fn_cls = getattr(node, "fn_cls", None)
+    return fn_cls.__name__ if fn_cls is not None else type(node).display_name()
+
+
+def role_of(node) -> str:
+    """The op's declared role: "layer", "activation", "loss", ... (a user Function may set `role`)."""
+    return getattr(getattr(node, "fn_cls", None), "role", None) or getattr(type(node), "role", "math")
 
 
 def formula_of(node) -> str:
-    """The op's vector-Jacobian product as text (a user Function may set `formula` on its class)."""
-    text = getattr(type(node), "formula", "") or getattr(getattr(node, "fn_cls", None), "formula", "")
+    """The op's derivatives as text, rendered from the expressions the engine runs (a user Function
+    may set `formula` on its class: its backward is code explain cannot read)."""
+    fn_cls = getattr(node, "fn_cls", None)
+    text = getattr(fn_cls, "formula", "") if fn_cls is not None else type(node).formula
     return text.strip()
 
 
-@functools.cache
-def _backward_params(cls) -> tuple[tuple[str, ...], str | None]:
-    """The input names of cls.backward (after self, g, out) and its *args name, if any."""
-    try:
-        params = list(inspect.signature(cls.backward).parameters.values())[3:]
-    except (TypeError, ValueError):
-        return (), None
-    names = tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-    var = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
-    return names, var
-
-
-_KEY = re.compile(r"(?:^|,\s*)∂(\w+)\s*=\s*")
-
-
-@functools.cache
-def _split_formula(text: str) -> tuple[tuple[str, str], ...]:
-    """'∂a = grad, ∂b = −grad' -> (('a', 'grad'), ('b', '−grad')).
-
-    A closing remark that starts with "(each" belongs to every part: it is moved to each of them.
-    """
-    marks = list(_KEY.finditer(text))
-    parts = [
-        (m.group(1), text[m.end() : nxt.start() if nxt else len(text)].strip())
-        for m, nxt in zip(marks, marks[1:] + [None])
-    ]
-    if len(parts) > 1:
-        key, last = parts[-1]
-        at = last.rfind("(each ")
-        if at > 0 and last.endswith(")"):
-            shared = last[at:]
-            parts[-1] = (key, last[:at].rstrip())
-            parts = [(k, f"{rhs} {shared}") for k, rhs in parts]
-    return tuple(parts)
-
-
-def _formula_key(node, j: int) -> str | None:
-    """Which ∂name of the node's formula belongs to its input number j."""
-    parts = _split_formula(formula_of(node))
-    if not parts:
+def input_key(node, j: int) -> str | None:
+    """The name of the node's input number j in its derivatives (a variadic input's for every element)."""
+    names = getattr(type(node), "input_names", ())
+    if getattr(node, "fn_cls", None) is not None or not names:
         return None
-    names, var = _backward_params(type(node))
-    pname = names[j] if j < len(names) else var
-    for key, _ in parts:
-        if pname is not None and key.lower() == pname.lower():
-            return key
-    if len(parts) == 1 and (len(names) <= 1 or j >= len(names)):
-        return parts[0][0]  # one rule for every input (cat/stack's ∂xᵢ)
-    return None
+    if j < len(names) - type(node).variadic:
+        return names[j]
+    return names[-1] if type(node).variadic else None
+
+
+class _Substitute(ast.NodeTransformer):
+    """Names of a derivative expression -> the symbols of the tensors of one graph edge."""
+
+    def __init__(self, mapping: dict[str, str], var: str | None, element: int | None):
+        self.mapping, self.var, self.element = mapping, var, element
+
+    def visit_Subscript(self, node):
+        element = isinstance(node.slice, ast.Name) and node.slice.id == "i"  # xs[i]: this edge's input
+        if self.var and element and isinstance(node.value, ast.Name) and node.value.id == self.var:
+            return ast.Name(id=self.mapping[self.var])
+        return self.generic_visit(node)
+
+    def visit(self, node):
+        for child in ast.iter_child_nodes(node):
+            child._parent = node  # visit_Name looks at its context
+        return super().visit(node)
+
+    def visit_Name(self, node):
+        if node.id == "i" and self.element is not None:
+            return ast.Constant(self.element)
+        symbol = self.mapping.get(node.id, node.id)
+        if not (symbol.isidentifier() or symbol.replace(".", "").isdigit()) and _tight(node):
+            symbol = f"({symbol})"  # dL/dZ1 is one operand: bracket it where an operator binds tighter
+        return ast.Name(id=symbol)
+
+
+def _tight(node) -> bool:
+    """Whether node sits where a symbol with a '/' in it would not read as one operand."""
+    parent = getattr(node, "_parent", None)
+    if isinstance(parent, ast.Attribute | ast.Subscript | ast.UnaryOp):
+        return True
+    if isinstance(parent, ast.BinOp):
+        return isinstance(parent.op, ast.Pow) or (node is parent.right and isinstance(parent.op, ast.Div))
+    return isinstance(parent, ast.Call) and getattr(parent.func, "id", "") == "mT"
 
 
 def walk(output: Tensor, what: str = "explain", verb: str = "explain") -> list[Tensor]:
@@ -214,8 +214,8 @@ class RecordedGraph:
             node = t.grad_fn
             if node is None:
                 continue
-            op = op_name(node)
-            if op in ("Linear", "MatMul"):
+            op, role = op_name(node), role_of(node)
+            if role == "layer":
                 layer += 1
                 self.layer[id(t)] = layer
             if id(t) in sym:
@@ -224,11 +224,11 @@ class RecordedGraph:
             k = self.layer.get(id(first)) if first is not None else None
             if t is self.output:
                 s = "L" if t.numel() == 1 else "out"
-            elif op in ("Linear", "MatMul"):
+            elif role == "layer":
                 s = f"Z{layer}"
-            elif op in _ACTIVATIONS and k is not None and f"A{k}" not in taken:
+            elif role == "activation" and k is not None and f"A{k}" not in taken:
                 s = f"A{k}"
-            elif op in _LOSSES and "ℓ" not in taken:
+            elif role == "loss" and "ℓ" not in taken:
                 s = "ℓ"
             else:
                 counts[op] += 1
@@ -240,12 +240,10 @@ class RecordedGraph:
                 continue
             s = None
             for c, j, _ in self.uses[id(t)]:
-                op, k = op_name(c.grad_fn), self.layer.get(id(c))
-                if op == "Linear":
+                role, k = role_of(c.grad_fn), self.layer.get(id(c))
+                if role == "layer" and j < 3:  # a layer's inputs: the data, the weight, the bias
                     s = ("X", f"W{k}", f"b{k}")[j]
-                elif op == "MatMul":
-                    s = ("X", f"W{k}")[j]
-                elif op in _LOSSES and j == 1:
+                elif role == "loss" and j == 1:  # a loss's second input: the target
                     s = "y"
                 if s:
                     break
@@ -287,38 +285,70 @@ class RecordedGraph:
 
     # ------------------------------------------------------------- the rules
     def rule(self, t: Tensor, j: int) -> str:
-        """The gradient that op output t passes to its input j, with the rule's names substituted."""
+        """The gradient that op output t passes to its input j: the op's derivative expression for
+        that input, rendered with its names (grad, out, the inputs) replaced by the tensors' symbols.
+        The engine sums it over broadcast axes down to the input's shape."""
         node = t.grad_fn
-        x = node.inputs[j]
-        key = _formula_key(node, j)
-        if key is None:
+        key = input_key(node, j)
+        expr = node.derivatives.get(key) if key is not None else None
+        if expr is None:
             text = formula_of(node)
             how = f"by {node.name()}'s rule: {text}" if text else f"by {node.name()}.backward"
             return f"(input {j} of {op_name(node)}({self.grad_symbol(t)}), {how})"
-        rhs = dict(_split_formula(formula_of(node)))[key]
-        if isinstance(x, Tensor) and x.shape == t.shape:
-            rhs = re.sub(r"\s*\(each summed over [^)]*broadcast[^)]*\)$", "", rhs)  # nothing was broadcast
-        mapping = {"grad": self.grad_symbol(t), "out": self.sym[id(t)]}
-        for i, xi in enumerate(node.inputs):
-            ki = _formula_key(node, i)
-            if ki is not None and ki != key:
-                if isinstance(xi, Tensor):
-                    mapping[ki] = self.sym[id(xi)]
-                elif isinstance(xi, int | float) and not isinstance(xi, bool):
-                    mapping[ki] = repr(xi)
-        mapping[key] = self.sym[id(x)] if isinstance(x, Tensor) else self._arg(x)
-        return _substitute(rhs, mapping)
+        return render(self.substituted(t, j))
 
-    def note(self, t: Tensor) -> str:
-        """Numbers that a rule leaves symbolic (the n of mean and of a loss's 'mean' reduction)."""
+    def substituted(self, t: Tensor, j: int) -> ast.Expression:
+        """The derivative expression of edge (t, j) as a tree, its names replaced by symbols."""
         node = t.grad_fn
-        if node is not None and op_name(node) == "Mean":
-            x = node.inputs[0]
-            return f"n = {x.numel() // max(t.numel(), 1)}"
-        if node is not None and hasattr(node, "averaged_over"):  # a loss op with its reduction
-            how = "" if node.reduction == "mean" else f", reduction='{node.reduction}'"
-            return f"n = {node.averaged_over()}{how}"
-        return ""
+        names = type(node).input_names
+        mapping = {"grad": self.grad_symbol(t), "out": self.sym[id(t)]}
+        n_fixed = len(names) - type(node).variadic
+        for i, name in enumerate(names[:n_fixed]):
+            if i < len(node.inputs):
+                mapping[name] = self._operand(node.inputs[i], name)
+            elif name in type(node).input_defaults:  # an optional input left out: forward's default
+                mapping[name] = self._operand(type(node).input_defaults[name], name)
+        var = names[-1] if type(node).variadic else None
+        if var is not None:
+            mapping[var] = self._operand(node.inputs[j], var) if j >= n_fixed else var
+        element = j - n_fixed if var is not None and j >= n_fixed else None
+        tree = ast.parse(node.derivatives[input_key(node, j)], mode="eval")
+        return ast.fix_missing_locations(_Substitute(mapping, var, element).visit(copy.deepcopy(tree)))
+
+    def _operand(self, x: Any, name: str) -> str:
+        """A tensor's symbol, a number's value; anything else (a constant array such as where's
+        condition) keeps the input's name."""
+        if isinstance(x, Tensor):
+            return self.sym[id(x)]
+        if isinstance(x, int | float) and not isinstance(x, bool):
+            return repr(x) if x >= 0 else f"({x!r})"
+        return name
+
+    def note(self, t: Tensor, j: int | None = None) -> str:
+        """The values of the op's attributes that its rules name (n, dim, axes, ...), when short."""
+        node = t.grad_fn
+        if node is None or getattr(node, "fn_cls", None) is not None:
+            return ""
+        keys = [input_key(node, j)] if j is not None else list(node.derivatives)
+        attrs: list[str] = []
+        for key in keys:
+            expr = node.derivatives.get(key)
+            if expr is None:
+                continue
+            for n in ast.walk(ast.parse(expr, mode="eval")):
+                is_attr = isinstance(n, ast.Attribute) and getattr(n.value, "id", "") == "self"
+                if is_attr and n.attr not in attrs:
+                    attrs.append(n.attr)
+        shown = []
+        for a in attrs:
+            v = getattr(node, a, None)
+            if (
+                v is None
+                or isinstance(v, bool | int | float | str)
+                or (isinstance(v, tuple) and len(v) <= 4 and all(isinstance(e, int) for e in v))
+            ):
+                shown.append(f"{a} = {v!r}")
+        return ", ".join(shown)
 
     def factor(self, c: Tensor, j: int) -> str:
         """The Leibniz factor dC/dX for the edge from input j of op output c."""
@@ -326,8 +356,8 @@ class RecordedGraph:
         x = node.inputs[j]
         f = f"d{self.sym[id(c)]}/d{self.sym[id(x)]}"
         if sum(1 for y in node.inputs if y is x) > 1:
-            key = _formula_key(node, j)
-            shared = sum(1 for i in range(len(node.inputs)) if _formula_key(node, i) == key) > 1
+            key = input_key(node, j)
+            shared = sum(1 for i in range(len(node.inputs)) if input_key(node, i) == key) > 1
             f += f"[{j if key is None or shared else key}]"
         return f
 
@@ -345,21 +375,6 @@ class RecordedGraph:
             for t, g in before:
                 t.grad = g
         return {id(t): g._data for t, g in zip(wrt, grads) if g is not None}
-
-
-def _substitute(text: str, mapping: dict[str, str]) -> str:
-    """Replace whole-word names in a rule (grad, out, x, W, ...) by the tensors' symbols."""
-    keys = sorted(mapping, key=len, reverse=True)
-    pattern = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(map(re.escape, keys)) + r")(?![A-Za-z0-9_])")
-
-    def repl(m: re.Match) -> str:
-        s = mapping[m.group(1)]
-        after = text[m.end() : m.end() + 1]
-        if after and after in "ᵀ²^" and not s.isidentifier():
-            s = f"({s})"
-        return s
-
-    return pattern.sub(repl, text)
 
 
 def symbols(output: Tensor, inputs=None) -> dict[str, Tensor]:
@@ -484,7 +499,6 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
             rows = [("receives  ", f"d{L}/d{L} = 1", _shape(t), "(the seed)")]
         else:
             rows = [("receives  ", g.grad_symbol(t), _shape(t), _summary(grads.get(id(t)), values=False))]
-        note = g.note(t)
         passes = "passes"
         for j, (x, need) in enumerate(zip(node.inputs, node.needs)):
             if not need:
@@ -492,6 +506,7 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
             received[id(x)] += 1
             complete = received[id(x)] == n_uses[id(x)]
             op = "=" if received[id(x)] == 1 else "+="
+            note = g.note(t, j)
             rule = g.rule(t, j) + (f"   ({note})" if note else "")
             value = _summary(grads.get(id(x)), values=False) if complete else "(partial: more arrives later)"
             rows.append((passes, f"{g.grad_symbol(x)} {op} {rule}", _shape(x), value))
@@ -599,7 +614,7 @@ def _derivation(g: RecordedGraph, p: Tensor, name: str | None, grads, max_steps:
         terms = []
         for c, j, need in g.uses[id(t)]:
             if need and id(c) in on_path:
-                note = g.note(c)
+                note = g.note(c, j)
                 terms.append(g.rule(c, j) + (f"   ({note})" if note else ""))
         rows.append((f"d{L}/d{g.sym[id(t)]}", "= " + " + ".join(terms)))
     lines.append("  with each op's local rule substituted, from the output down:")

@@ -9,8 +9,12 @@ finite differences (gradcheck), and the backward of the backward does too
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
 import pkgutil
+import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,8 +23,12 @@ from hypothesis import strategies as st
 from op_cases import CASES, CASES_BY_NAME, OpCase
 
 import microtensor as mt
+from microtensor import explain as explain_module
+from microtensor import viz as viz_module
 from microtensor.autograd import gradcheck, gradgradcheck
-from microtensor.ops.base import REGISTRY
+from microtensor.explain import RecordedGraph
+from microtensor.ops._xp import sum_to
+from microtensor.ops.base import NAMESPACE, REGISTRY, ROLES, render, unrender
 from microtensor.testing import arrays
 
 
@@ -227,3 +235,103 @@ def test_saturating_ops_stay_finite_and_exact_at_huge_logits(name, dtype, data):
         # exp(x − out), as PyTorch: x − out keeps only |out|·ε absolute precision in float32
         atol = 4 * np.finfo(np.float32).eps * np.abs(x64).max()
     np.testing.assert_allclose(x.grad.numpy(), vjp(x64, w), rtol=rtol, atol=atol)
+
+
+# ------------------------------------------- the text people read is the code the engine runs
+def test_every_differentiable_input_has_a_declared_derivative_and_a_role():
+    _import_every_module()
+    for name, cls in REGISTRY.items():
+        inputs = set(cls.input_names)
+        assert inputs, f"{name}: forward declares no inputs"
+        assert set(cls.derivatives) == inputs - set(cls.nondifferentiable), (
+            f"{name}: derivatives for {sorted(cls.derivatives)}, differentiable inputs "
+            f"{sorted(inputs - set(cls.nondifferentiable))}"
+        )
+        assert cls.role in ROLES, name
+        for key, expr in cls.derivatives.items():
+            # the text is rendered from the expression and reads back as the same expression
+            assert cls.formulas[key] == render(expr)
+            back = ast.dump(ast.parse(unrender(cls.formulas[key]), mode="eval"))
+            assert back == ast.dump(ast.parse(expr.replace("self.", ""), mode="eval")), (name, key)
+            # every function it calls is in the derivative namespace
+            tree = ast.parse(expr, mode="eval")
+            called = {
+                n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            }
+            assert called <= set(NAMESPACE), (
+                f"{name}.derivatives[{key!r}] calls {sorted(called - set(NAMESPACE))}"
+            )
+
+
+def test_explain_and_viz_name_no_op_class():
+    _import_every_module()
+    for module in (explain_module, viz_module):
+        src = inspect.getsource(module)
+        named = [n for n in REGISTRY if f'"{n}"' in src or f"'{n}'" in src]
+        assert not named, f"{module.__name__} names op classes {named}: read the ops' declared data instead"
+
+
+def _evaluate_text(text: str, values: dict[str, Any], scope: dict[str, Any]):
+    """Evaluate a rule as explain prints it: its symbols (dL/dZ1, A1, ...) bound to `values`."""
+    names = {}
+    for k, sym in enumerate(sorted(values, key=len, reverse=True)):
+        token = f"_v{k}"
+        pattern = r"(?<![\w/])" + re.escape(sym) + r"(?![\w/])"
+        text, hits = re.subn(pattern, token, text)
+        if hits:
+            names[token] = values[sym]
+    return eval(unrender(text), dict(NAMESPACE), {**scope, **names})  # noqa: S307 - our own text
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@given(data=st.data())
+@settings(max_examples=5)
+def test_explained_derivative_equals_the_engines(case: OpCase, data):
+    """For every op node of every case: the rule explain prints for each edge, with its symbols
+    bound to the recorded values, evaluates to the gradient the engine passes along that edge."""
+    arrays_, params = data.draw(case.strategy, label="inputs, params")
+    xs = _leaves(arrays_)
+    outs = _floating(_as_tuple(case.fn(*xs, **params)))
+    if not outs:
+        return
+    # a weighted sum of the outputs: every node of the case then receives a gradient with a symbol
+    # (the root's, the seed, is printed as the literal 1; the root itself is not checked)
+    weights = [mt.tensor(data.draw(arrays(o.shape, np.float64), label="weights")) for o in outs]
+    root = mt.stack([(o * w).sum() for o, w in zip(outs, weights)]).sum()
+    graph = RecordedGraph(root)
+    values = {graph.sym[id(t)]: t._data for t in graph.order}
+    checked = 0
+    for t in graph.order:
+        node = t.grad_fn
+        if node is None or t is root:
+            continue
+        g = data.draw(arrays(t.shape, np.float64), label="grad")
+        engine = node._vjp(node.needs, g, t._data, *node.arrays)
+        scope = {a: getattr(node, a) for a in _attributes(node)}
+        n_fixed = len(type(node).input_names) - type(node).variadic
+        scope.update(
+            {
+                n: x
+                for n, x in zip(type(node).input_names[:n_fixed], node.arrays)
+                if not isinstance(x, mt.Tensor)
+            }
+        )
+        for j, (x, need) in enumerate(zip(node.inputs, node.needs)):
+            if not need:
+                continue
+            text = graph.rule(t, j)
+            got = _evaluate_text(text, {**values, graph.grad_symbol(t): g}, scope)
+            want = sum_to(engine[j], x.shape)
+            got = sum_to(np.asarray(got), x.shape)
+            np.testing.assert_allclose(
+                got, want, rtol=1e-12, atol=1e-12, err_msg=f"{node.name()} input {j}: {text}"
+            )
+            checked += 1
+    assert checked or all(t.grad_fn is None for t in graph.order)
+
+
+def _attributes(node) -> list[str]:
+    names = []
+    for klass in type(node).__mro__:
+        names += [s for s in getattr(klass, "__slots__", ()) if hasattr(node, s)]
+    return [n for n in names if n not in ("inputs", "arrays", "needs", "saved", "epoch", "seq", "where")]

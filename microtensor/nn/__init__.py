@@ -1,6 +1,7 @@
 """Neural-network building blocks, as torch.nn."""
 
 from . import functional, init
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (
     Dropout,
     Flatten,
@@ -9,7 +10,6 @@ from .layers import (
     Linear,
     LogSoftmax,
     ReLU,
-    Sequential,
     Sigmoid,
     Softmax,
     Tanh,
@@ -30,8 +30,12 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",

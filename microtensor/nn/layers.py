@@ -1,10 +1,8 @@
-"""Layers: Linear, Sequential, activations, Flatten, Dropout, Identity."""
+"""Layers: Linear, activations, Flatten, Dropout, Identity (Sequential is in container.py)."""
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Iterator
 
 from .. import creation
 from ..tensor import Tensor
@@ -44,42 +42,6 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
         )
-
-
-class Sequential(Module):
-    """Modules applied in order; indexable, sliceable, iterable, appendable."""
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, m in modules[0].items():
-                self.add_module(name, m)
-        else:
-            for i, m in enumerate(modules):
-                self.add_module(str(i), m)
-
-    def forward(self, input):
-        for m in self._modules.values():
-            input = m(input)
-        return input
-
-    def __getitem__(self, idx):
-        mods = list(self._modules.items())
-        if isinstance(idx, slice):
-            return Sequential(OrderedDict(mods[idx]))
-        if not -len(mods) <= idx < len(mods):
-            raise IndexError(f"Sequential: index {idx} is out of range for {len(mods)} modules")
-        return mods[idx][1]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
 
 
 class Identity(Module):

@@ -1,27 +1,44 @@
-"""The Op protocol: how every differentiable operation is written.
+"""The Op contract: how every differentiable operation is written.
 
-An op is a small class with two methods side by side:
+An op is a small class whose forward and derivatives sit side by side:
 
-    forward(self, *arrays) -> array
-        NumPy arrays in, one NumPy array out. Non-tensor arguments (axis, shape,
-        a Python scalar operand) are stored on `self` or passed through as-is.
+    class Mul(Op):
+        derivatives = {"a": "grad * b", "b": "grad * a"}
 
-    backward(self, g, out, *inputs) -> grad or tuple of grads (one per input)
-        The vector-Jacobian product. `g` is dL/d(out). It is written with Python
-        operators and the functions of `ops._xp`, which work on NumPy arrays
-        *and* on Tensors: the engine calls it with arrays on the fast path, and
-        with Tensors under `create_graph=True`, so every gradient is itself
-        differentiable (higher-order gradients) without a second implementation.
-        Return None for inputs that need no gradient (`self.needs[i]` is False).
-        Arrays that forward computes only for backward go in `self.saved`,
-        which the engine frees with `inputs` after backward.
+        def forward(self, a, b):
+            return a * b
 
-`formula` holds the same rule as text, for people (explain / graph drawings).
-Every concrete subclass registers itself in REGISTRY, which the test suite walks.
+forward(self, *arrays) -> array
+    NumPy arrays in, one NumPy array out. Non-tensor arguments (axis, shape, a Python scalar
+    operand) are stored on `self` or passed through as-is. Arrays that forward computes only for
+    the derivatives go in `self.saved` (freed with the inputs after backward).
+
+derivatives: {input name: Python expression}
+    One vector-Jacobian product per differentiable input, as in PyTorch's derivatives.yaml, over
+    the names `grad` (dL/d out), `out`, the forward's input names and the op's attributes
+    (`self.dim`, ...), calling only the functions of the array namespace `ops/_xp.py` (they work on
+    NumPy arrays and on Tensors: the engine evaluates the same expression on arrays on the fast
+    path, and on Tensors under create_graph=True, so every gradient is differentiable again).
+    Where one expression would be unreadable, it calls a named function registered with `@helper`
+    next to the op. A variadic input (`*xs`) has one expression for every element, in which `i` is
+    the element's position. Inputs listed in `nondifferentiable` (conditions, class indices) have
+    none.
+
+The engine, not the rule, owns each edge: it evaluates only the expressions of inputs that need a
+gradient, then reduces each result to its input's shape (summing broadcast axes) and dtype. The
+expressions are compiled once, when the class is created (`__init_subclass__`), into one function
+per op (`_vjp`) that the engine calls once per node.
+
+What people read is rendered from the same strings (`formula`: `*` shown as `·`, `**2` as `²`,
+`mT(a)` as `aᵀ`, ...), so text and code cannot drift; `role` ("activation", "loss", "layer",
+"reduction", "shape", "index" or "math") and `display` (the name shown) are data that explain
+and viz read. Every concrete subclass registers itself in REGISTRY, which the test suite walks.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import itertools
 import re
 from typing import ClassVar
@@ -33,13 +50,138 @@ from .._grad_mode import _EPOCH
 from .._grad_mode import anomaly as _anomaly
 from .._grad_mode import mode as _mode
 from ..tensor import Tensor, _wrap
+from . import _xp
 
 REGISTRY: dict[str, type[Op]] = {}
 _SEQ = itertools.count()  # recording numbers (next() is atomic under the GIL)
 
+# The names a derivative expression may call: the array namespace, then the @helper functions.
+# Compiled expressions look names up here when they run, so a helper may be defined after its op.
+NAMESPACE: dict = {name: getattr(_xp, name) for name in _xp.__all__}
+ROLES = ("activation", "loss", "layer", "reduction", "shape", "index", "math")
+
+
+def helper(fn):
+    """Register fn for derivative expressions (define it next to the op whose rule calls it)."""
+    if NAMESPACE.get(fn.__name__, fn) is not fn:
+        raise ValueError(f"helper: the name {fn.__name__!r} is already taken in the derivative namespace")
+    NAMESPACE[fn.__name__] = fn
+    return fn
+
+
+# --------------------------------------------------------------- rendering
+_SUPERSCRIPT_2 = re.compile(r"(?<=[\w)\]]) \*\* 2(?![\d.])")
+
+
+def render(expr) -> str:
+    """An expression (source text or an ast tree) as people read it: `grad * (1 - out ** 2)` ->
+    `grad · (1 − out²)`.
+
+    Inverted by `unrender` (a test evaluates explain's text through it).
+    """
+    tree = ast.parse(expr, mode="eval") if isinstance(expr, str) else expr
+    text = ast.unparse(_Transposes().visit(tree))
+    text = text.replace("self.", "")
+    text = _SUPERSCRIPT_2.sub("²", text)
+    text = text.replace(" ** ", "^").replace(" * ", " · ").replace("<=", "≤").replace(">=", "≥")
+    text = text.replace("!=", "≠")
+    return re.sub(r"(?<![0-9]e)-", "−", text).replace("mT⁽", "").replace("⁾ᵀ", "ᵀ")
+
+
+class _Transposes(ast.NodeTransformer):
+    """mT(a) is shown as aᵀ: marked here (a name, attribute or call needs no brackets)."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "mT" and len(node.args) == 1:
+            arg = node.args[0]
+            text = ast.unparse(arg)
+            if not isinstance(arg, ast.Name | ast.Attribute | ast.Call | ast.Subscript):
+                text = f"({text})"
+            return ast.Name(id=f"mT⁽{text}⁾ᵀ")
+        return node
+
+
+def unrender(text: str) -> str:
+    """The Python expression behind a rendered one (the inverse of `render`)."""
+    text = text.replace("−", "-").replace("·", "*").replace("≤", "<=").replace("≥", ">=")
+    text = text.replace("≠", "!=").replace("²", " ** 2").replace("^", " ** ")
+    while "ᵀ" in text:  # aᵀ -> mT(a): the operand is the bracket or the name (call) just before
+        k = text.index("ᵀ")
+        j = k
+        if text[j - 1] == ")":
+            depth = 0
+            while True:
+                j -= 1
+                depth += {")": 1, "(": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+        while j > 0 and (text[j - 1].isalnum() or text[j - 1] in "_."):
+            j -= 1
+        text = f"{text[:j]}mT({text[j:k]}){text[k + 1 :]}"
+    return text
+
+
+# --------------------------------------------------------------- compiling
+def _compile(cls) -> None:
+    """Read forward's inputs and compile the derivative expressions into cls._vjp."""
+    params = list(inspect.signature(cls.forward).parameters.values())[1:]
+    fixed = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    var = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
+    names = tuple(p.name for p in fixed)
+    derivs = cls.__dict__.get("derivatives", cls.derivatives)
+    nondiff = cls.nondifferentiable
+    where = f"{cls.__name__}.derivatives"
+    unknown = set(derivs) - set(names) - {var}
+    if unknown:
+        raise TypeError(f"{where}: {sorted(unknown)} are not inputs of forward{(*names, var)}")
+    missing = [n for n in (*names, *([var] if var else [])) if n not in derivs and n not in nondiff]
+    if missing:
+        raise TypeError(
+            f"{where}: no derivative for the inputs {missing} (or list them in nondifferentiable)"
+        )
+    for key, expr in derivs.items():
+        tree = ast.parse(expr, mode="eval")  # a SyntaxError here names the expression
+        attrs = {
+            n.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and getattr(n.value, "id", "") == "self"
+        }
+        clash = attrs & {*names, var, "grad", "out", "i"}
+        if clash:
+            raise TypeError(
+                f"{where}[{key!r}]: attributes {sorted(clash)} would read like inputs in the text"
+            )
+    sig = ", ".join(p.name + ("=None" if p.default is not p.empty else "") for p in fixed)  # see below
+    items = []
+    for k, n in enumerate(names):
+        if n not in derivs:
+            items.append("None")
+        elif len(names) == 1 and var is None:
+            items.append(f"({derivs[n]})")  # one input: it is recorded only when it needs a gradient
+        elif fixed[k].default is not fixed[k].empty:  # an optional input may be left out
+            items.append(f"({derivs[n]}) if len(_need) > {k} and _need[{k}] else None")
+        else:
+            items.append(f"({derivs[n]}) if _need[{k}] else None")
+    if var is not None:
+        sig += (", " if sig else "") + f"*{var}"
+        item = f"({derivs[var]}) if _n else None" if var in derivs else "None"
+        items.append(f"*[{item} for i, _n in enumerate(_need[{len(names)}:])]")
+    src = f"def _vjp(self, _need, grad, out, {sig}):\n    return ({', '.join(items)},)\n"
+    scope: dict = {}
+    exec(compile(src, f"<{where}>", "exec"), NAMESPACE, scope)  # noqa: S102 - the class's own strings
+    defaults = tuple(p.default for p in fixed if p.default is not p.empty)
+    scope["_vjp"].__defaults__ = defaults or None  # an optional input left out gets forward's default
+    cls._vjp = scope["_vjp"]
+    cls.input_defaults = {p.name: p.default for p in fixed if p.default is not p.empty}
+    cls.input_names = (*names, var) if var else names
+    cls.variadic = var is not None
+    cls.formulas = {n: render(e) for n, e in derivs.items()}
+    cls.formula = ", ".join(f"∂{n} = {t}" for n, t in cls.formulas.items())
+
 
 class Op:
-    """A recorded operation: a node of the autograd graph."""
+    """A recorded operation: a node of the autograd graph (see the module docstring)."""
 
     # epoch: the global in-place epoch when recorded (backward checks versions against it; see
     # Tensor's in-place ops).
@@ -48,13 +190,30 @@ class Op:
     # arrays: the inputs' arrays as forward saw them (what backward gets on the fast path); a tuple,
     # which the cyclic GC stops tracking (a list it would traverse in every full collection).
     __slots__ = ("inputs", "arrays", "needs", "saved", "epoch", "seq", "where")
+    derivatives: ClassVar[dict[str, str]] = {}
+    nondifferentiable: ClassVar[tuple[str, ...]] = ()
+    role: ClassVar[str] = "math"
+    display: ClassVar[str | None] = None  # the name shown in explain / viz (default: the class name)
+    public_name: ClassVar[str | None] = None  # the function users call, when not derived from the class name
+    # set by _compile:
     formula: ClassVar[str] = ""
-    public_name: ClassVar[str | None] = None  # the function users call, when not the class name
+    formulas: ClassVar[dict[str, str]] = {}
+    input_names: ClassVar[tuple[str, ...]] = ()
+    input_defaults: ClassVar[dict] = {}  # optional inputs: what forward uses when one is left out
+    variadic: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.role not in ROLES:
+            raise TypeError(f"{cls.__name__}.role must be one of {ROLES}, got {cls.role!r}")
+        if "forward" in cls.__dict__ or "derivatives" in cls.__dict__:
+            _compile(cls)
         if not cls.__name__.startswith("_"):
             REGISTRY[cls.__name__] = cls
+
+    def _vjp(self, _need, grad, out, *inputs) -> tuple:
+        """The gradients for the inputs (None where `_need` is False); compiled from `derivatives`."""
+        raise NotImplementedError
 
     def __call__(self, *inputs) -> Tensor:
         """Run forward on the inputs' arrays; record self in the graph if a gradient is needed."""
@@ -96,6 +255,11 @@ class Op:
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward"
+
+    @classmethod
+    def display_name(cls) -> str:
+        """The op's name in explain's listings and viz's boxes."""
+        return cls.display or cls.__name__
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"

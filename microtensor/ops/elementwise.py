@@ -1,6 +1,6 @@
 """Elementwise ops: arithmetic, activations, comparisons. Forward and backward side by side.
 
-Binary ops broadcast like NumPy; their backward un-broadcasts with `sum_to`.
+Binary ops broadcast like NumPy; the engine un-broadcasts their gradients.
 A Python scalar operand is passed straight to NumPy (no Tensor is made for it)
 and gets no gradient.
 """
@@ -12,8 +12,7 @@ import numpy as np
 from .. import _dtypes
 from ..tensor import Tensor
 from . import _xp
-from ._xp import sum_to
-from .base import Op, as_tensor
+from .base import Op, as_tensor, helper
 
 _NUMBER = (int, float, bool)
 
@@ -58,90 +57,66 @@ def _floating(x: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------- arithmetic
 class Add(Op):
-    formula = "∂a = grad, ∂b = grad (each summed over its broadcast axes)"
+    derivatives = {"a": "grad", "b": "grad"}
 
     def forward(self, a, b):
         return a + b
 
-    def backward(self, g, out, a, b):
-        return (
-            sum_to(g, a.shape) if self.needs[0] else None,
-            sum_to(g, b.shape) if self.needs[1] else None,
-        )
-
 
 class Sub(Op):
-    formula = "∂a = grad, ∂b = −grad"
+    derivatives = {"a": "grad", "b": "-grad"}
 
     def forward(self, a, b):
         return a - b
 
-    def backward(self, g, out, a, b):
-        return (
-            sum_to(g, a.shape) if self.needs[0] else None,
-            sum_to(-g, b.shape) if self.needs[1] else None,
-        )
-
 
 class Mul(Op):
-    formula = "∂a = grad · b, ∂b = grad · a"
+    derivatives = {"a": "grad * b", "b": "grad * a"}
 
     def forward(self, a, b):
         return a * b
 
-    def backward(self, g, out, a, b):
-        return (
-            sum_to(g * b, a.shape) if self.needs[0] else None,
-            sum_to(g * a, b.shape) if self.needs[1] else None,
-        )
-
 
 class Div(Op):
-    formula = "∂a = grad / b, ∂b = −grad · out / b"
+    derivatives = {"a": "grad / b", "b": "-grad * out / b"}
 
     def forward(self, a, b):
         return a / b
 
-    def backward(self, g, out, a, b):
-        return (
-            sum_to(g / b, a.shape) if self.needs[0] else None,
-            sum_to(-g * out / b, b.shape) if self.needs[1] else None,
-        )
-
 
 class Pow(Op):
-    formula = "∂a = grad · b · a^(b−1), ∂b = grad · out · ln a"
+    derivatives = {
+        "a": "grad * power_rule(a, b)",
+        # d/db a^b = a^b ln a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention); for a == 0
+        # and b < 0 it is ∞ · (−∞) = −∞, as in PyTorch
+        "b": "grad * out * log_base(a, b)",
+    }
 
     def forward(self, a, b):
         return a**b
 
-    def backward(self, g, out, a, b):
-        ga = gb = None
-        if self.needs[0]:
-            if isinstance(b, _NUMBER):
-                ga = g * 0 if b == 0 else g * (b * a ** (b - 1))
-            else:
-                # 0 only where b · a^(b−1) is 0 · ∞ (a == b == 0): masking all b == 0 would also
-                # zero the second derivative ∂²/∂a∂b = a^(b−1) · (1 + b ln a), which is 1/a there
-                undefined = _xp.constant(a == 0) & _xp.constant(b == 0)
-                ga = sum_to(_xp.where(undefined, 0, g * b * a ** (b - 1)), a.shape)
-        if self.needs[1]:
-            # d/db a^b = a^b ln a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention);
-            # for a == 0 and b < 0 it is ∞ · (−∞) = −∞, as in PyTorch
-            zero_base = _xp.constant(a == 0) & _xp.constant(b >= 0)  # (a may be a Python number)
-            log_a = _xp.log(_xp.where(zero_base, 1, a))
-            gb = sum_to(g * out * log_a, b.shape)
-        return ga, gb
+
+@helper
+def power_rule(a, b):
+    """b · a^(b−1), taken as 0 where a == b == 0 (where it is 0 · ∞)."""
+    if isinstance(b, _NUMBER):
+        return 0 if b == 0 else b * a ** (b - 1)
+    # mask only a == b == 0: masking all b == 0 would also zero the second derivative
+    # ∂²/∂a∂b = a^(b−1) · (1 + b ln a), which is 1/a there
+    return _xp.where(_xp.constant(a == 0) & _xp.constant(b == 0), 0, b * a ** (b - 1))
+
+
+@helper
+def log_base(a, b):
+    """ln a, taken as 0 where a == 0 and b >= 0 (the derivative of a^b in b, as PyTorch)."""
+    return _xp.log(_xp.where(_xp.constant(a == 0) & _xp.constant(b >= 0), 1, a))
 
 
 class Neg(Op):
-    formula = "∂a = −grad"
+    derivatives = {"a": "-grad"}
 
     def forward(self, a):
         return -a
-
-    def backward(self, g, out, a):
-        return -g
 
 
 def add(a, b) -> Tensor:
@@ -179,151 +154,122 @@ def neg(a: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------- unary math
 class Exp(Op):
-    formula = "∂x = grad · out"
+    role = "activation"
+    derivatives = {"x": "grad * out"}
 
     def forward(self, x):
         return np.exp(x)
 
-    def backward(self, g, out, x):
-        return g * out
-
 
 class Log(Op):
-    formula = "∂x = grad / x"
+    derivatives = {"x": "grad / x"}
 
     def forward(self, x):
         return np.log(x)
 
-    def backward(self, g, out, x):
-        return g / x
-
 
 class Sqrt(Op):
-    __slots__ = ("zero_at_0",)
-    formula = "∂x = grad / (2 · out)  (std takes it as 0 where out = 0, as PyTorch)"
-
-    def __init__(self, zero_at_0: bool = False):
-        self.zero_at_0 = zero_at_0
+    derivatives = {"x": "grad / (2 * out)"}
 
     def forward(self, x):
         return np.sqrt(x)
 
-    def backward(self, g, out, x):
-        if not self.zero_at_0:
-            return g / (2 * out)
-        zero = _xp.constant(out == 0)
-        return _xp.where(zero, 0, g / (2 * _xp.where(zero, 1, out)))
+
+class Std(Op):
+    """sqrt of a variance: std's last step; its gradient is 0 (not 0 · ∞ = nan) where out = 0, as PyTorch."""
+
+    public_name = "std"
+    derivatives = {"v": "where(out == 0, 0, grad / (2 * nonzero(out)))"}
+
+    def forward(self, v):
+        return np.sqrt(v)
+
+
+@helper
+def nonzero(a):
+    """a with its zeros replaced by 1 (a divisor whose zeros are masked out anyway)."""
+    return _xp.where(_xp.constant(a == 0), 1, a)
 
 
 class Abs(Op):
-    formula = "∂x = grad · sign(x)"
+    derivatives = {"x": "grad * sgn(x)"}  # sgn: 0 at 0 and at NaN, as PyTorch
 
     def forward(self, x):
         return np.abs(x)
 
-    def backward(self, g, out, x):
-        return g * _xp.sign(x)
-
 
 class Tanh(Op):
-    formula = "∂x = grad · (1 − out²)"
+    role = "activation"
+    # no Python-scalar operand (1 − out²): those cost NumPy twice an array's
+    derivatives = {"x": "grad - grad * out * out"}
 
     def forward(self, x):
         return np.tanh(x)
 
-    def backward(self, g, out, x):
-        return g - g * out * out  # no Python-scalar operand: those cost NumPy twice an array's
-
 
 class Sigmoid(Op):
-    formula = "∂x = grad · out · (1 − out)"
+    role = "activation"
+    derivatives = {"x": "grad * (out - out * out)"}
 
     def forward(self, x):
-        if x.ndim and x.dtype.itemsize >= 4 and x.size and np.minimum.reduce(x, axis=None) > -80:
-            e = np.exp(-x)  # cannot overflow here: the short path
-            e += 1
-            return np.reciprocal(e, out=e)
-        e = np.exp(-np.abs(x))  # never overflows; exact in both tails
-        return np.where(x >= 0, 1, e) / (1 + e)
-
-    def backward(self, g, out, x):
-        return g * (out - out * out)
+        return _xp.sigmoid(x)
 
 
 class Relu(Op):
-    formula = "∂x = grad · [x > 0]"
+    role = "activation"
+    derivatives = {"x": "where(out <= 0, 0, grad)"}  # NaN passes grad through, as PyTorch
 
     def forward(self, x):
         return np.maximum(x, 0)
 
-    def backward(self, g, out, x):
-        return g * (out > 0)
-
 
 class Clamp(Op):
-    __slots__ = ("lo", "hi")
-    formula = "∂x = grad · [min ≤ x ≤ max]"
+    __slots__ = ("min", "max")
+    derivatives = {"x": "grad * inside(x, self.min, self.max)"}  # NaN is not inside: 0, as PyTorch
 
     def __init__(self, lo, hi):
-        self.lo, self.hi = lo, hi
+        self.min, self.max = lo, hi
 
     def forward(self, x):
-        return np.clip(x, self.lo, self.hi)
-
-    def backward(self, g, out, x):
-        inside = True  # a constant mask (arrays, also under create_graph: `True & Tensor` fails)
-        if self.lo is not None:
-            inside = _xp.constant(x >= self.lo)
-        if self.hi is not None:
-            inside = inside & _xp.constant(x <= self.hi)
-        return g * inside
+        return np.clip(x, self.min, self.max)
 
 
+@helper
+def inside(x, lo, hi):
+    """The constant mask lo ≤ x ≤ hi (a None bound is no bound)."""
+    x = _xp.constant(x)
+    if lo is None:
+        return x <= hi
+    return (x >= lo) if hi is None else (x >= lo) & (x <= hi)
+
+
+# ∂ of max(a, b): all of grad to the larger, half to each where they tie, and (as PyTorch) all of it
+# to both where they are unordered (a NaN)
 class Maximum(Op):
-    formula = "∂a = grad · ([a > b] + ½[a = b]), ∂b = grad · ([b > a] + ½[a = b])"
+    derivatives = {"a": "grad * (1 - (a < b) - (a == b) / 2)", "b": "grad * (1 - (a > b) - (a == b) / 2)"}
 
     def forward(self, a, b):
         return np.maximum(a, b)
 
-    def backward(self, g, out, a, b):
-        wa = _xp.constant((a > b) + (a == b) * 0.5)
-        return (
-            sum_to(g * wa, a.shape) if self.needs[0] else None,
-            sum_to(g * (1 - wa), b.shape) if self.needs[1] else None,
-        )
-
 
 class Minimum(Op):
-    formula = "∂a = grad · ([a < b] + ½[a = b]), ∂b = grad · ([b < a] + ½[a = b])"
+    derivatives = {"a": "grad * (1 - (a > b) - (a == b) / 2)", "b": "grad * (1 - (a < b) - (a == b) / 2)"}
 
     def forward(self, a, b):
         return np.minimum(a, b)
 
-    def backward(self, g, out, a, b):
-        wa = _xp.constant((a < b) + (a == b) * 0.5)
-        return (
-            sum_to(g * wa, a.shape) if self.needs[0] else None,
-            sum_to(g * (1 - wa), b.shape) if self.needs[1] else None,
-        )
-
 
 class Where(Op):
-    formula = "∂a = grad · [cond], ∂b = grad · [not cond]"
+    nondifferentiable = ("cond",)
+    derivatives = {"a": "where(cond, grad, 0)", "b": "where(cond, 0, grad)"}
 
     def forward(self, cond, a, b):
         return np.where(cond, a, b)
 
-    def backward(self, g, out, cond, a, b):
-        return (
-            None,
-            sum_to(_xp.where(cond, g, 0), a.shape) if self.needs[1] else None,
-            sum_to(_xp.where(cond, 0, g), b.shape) if self.needs[2] else None,
-        )
-
 
 class Cast(Op):
     __slots__ = ("dtype",)
-    formula = "∂x = grad cast back to x's dtype"
+    derivatives = {"x": "cast(grad, x.dtype)"}
 
     def __init__(self, dtype):
         self.dtype = dtype
@@ -331,18 +277,12 @@ class Cast(Op):
     def forward(self, x):
         return x.astype(self.dtype)
 
-    def backward(self, g, out, x):
-        return _xp.cast(g, x.dtype)
-
 
 class Clone(Op):
-    formula = "∂x = grad"
+    derivatives = {"x": "grad"}
 
     def forward(self, x):
         return x.copy()
-
-    def backward(self, g, out, x):
-        return g
 
 
 def _unary(op_cls):
@@ -354,7 +294,7 @@ def _unary(op_cls):
         return op_cls()(x)
 
     fn.__name__ = op_cls.__name__.lower()
-    fn.__doc__ = f"{op_cls.__name__} elementwise ({op_cls.formula})."
+    fn.__doc__ = f"{op_cls.__name__} of x, elementwise; same shape as x (its derivative: {op_cls.formula})."
     return fn
 
 
@@ -428,6 +368,12 @@ def cast(x: Tensor, dtype) -> Tensor:
 
 def clone(x: Tensor) -> Tensor:
     return Clone()(x)
+
+
+@_xp.on_tensor("where")
+def _where_tensor(cond: np.ndarray, a, b) -> Tensor:
+    """where on Tensors for derivative expressions (a constant condition; either side may be a number)."""
+    return Where()(cond, *_operands(a, b, "where"))
 
 
 # ------------------------------------------------- non-differentiable helpers

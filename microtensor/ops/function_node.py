@@ -47,9 +47,10 @@ class _UserFunction(Op):
             return result
         return out
 
-    def backward(self, g, out, *inputs):
-        create_graph = isinstance(g, Tensor)
-        res = self.fn_cls.backward(self, g if create_graph else Tensor._wrap(g))
+    def _vjp(self, _need, grad, out, *inputs) -> tuple:
+        """The user's backward stands in for compiled derivatives (its code is opaque to explain)."""
+        create_graph = isinstance(grad, Tensor)
+        res = self.fn_cls.backward(self, grad if create_graph else Tensor._wrap(grad))
         res = res if isinstance(res, tuple) else (res,)
         if len(res) != len(inputs):
             raise RuntimeError(
@@ -57,7 +58,7 @@ class _UserFunction(Op):
                 f"took {len(inputs)} arguments; return one gradient (or None) per argument"
             )
         grads = []
-        for i, (r, need) in enumerate(zip(res, self.needs)):
+        for i, (r, need) in enumerate(zip(res, _need)):
             if r is None or not need:
                 grads.append(None)
             elif not isinstance(r, Tensor):
@@ -65,11 +66,20 @@ class _UserFunction(Op):
                     f"{self.fn_cls.__name__}.backward: gradient {i} must be a Tensor or None, "
                     f"got {type(r).__name__}"
                 )
-            elif r.shape != inputs[i].shape:
+            elif r.shape != inputs[i].shape and not _reducible(tuple(r.shape), tuple(inputs[i].shape)):
                 raise RuntimeError(
                     f"{self.name()}: backward returned a gradient of shape {tuple(r.shape)} for input {i} "
-                    f"of shape {tuple(inputs[i].shape)}; return one of the input's shape"
+                    f"of shape {tuple(inputs[i].shape)}; return one of the input's shape (or one that "
+                    "broadcasting it gives, which is summed down to it)"
                 )
             else:
                 grads.append(r if create_graph else np.array(r._data))
         return tuple(grads)
+
+
+def _reducible(gshape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Whether shape broadcasts to gshape (so the engine can sum a gradient of gshape down to it)."""
+    try:
+        return np.broadcast_shapes(shape, gshape) == gshape
+    except ValueError:
+        return False

@@ -1,7 +1,7 @@
 """Indexing: x[index] with ints, slices, None, ..., integer arrays and boolean masks.
 
-The backward of indexing scatters the gradient into zeros (IndexAdd); the
-backward of that scatter is indexing again, so both are differentiable to any order.
+The derivative of indexing scatters the gradient into zeros (IndexAdd); the
+derivative of that scatter is indexing again, so both are differentiable to any order.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import _xp
-from .base import Op, _ViewOp
+from .base import Op, _ViewOp, helper
 
 
 class GetItem(_ViewOp):
+    role = "index"
     public_name = "getitem"
     __slots__ = ("index",)
-    formula = "∂x = zeros with grad added at the indexed positions"
+    derivatives = {"x": "index_add(grad, self.index, x.shape)"}
 
     def __init__(self, index):
         self.index = index
@@ -24,29 +25,24 @@ class GetItem(_ViewOp):
     def forward(self, x):
         return x[self.index]
 
-    def backward(self, g, out, x):
-        return _xp.index_add(g, self.index, x.shape)
-
 
 class IndexAdd(Op):
     """zeros(shape) with g added at `index`; repeated indices accumulate."""
 
+    role = "index"
     __slots__ = ("index", "shape")
-    formula = "∂g = grad[index]"
+    derivatives = {"g": "grad[self.index]"}
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
 
     def forward(self, g):
-        out = np.zeros(self.shape, dtype=g.dtype)
-        if _is_basic(self.index):
-            out[self.index] = g  # basic indices never repeat: assignment is addition
-        else:
-            np.add.at(out, self.index, g)
-        return out
+        return _xp.index_add(g, self.index, self.shape)
 
-    def backward(self, gg, out, g):
-        return gg[self.index]
+
+@_xp.on_tensor("index_add")
+def _index_add_tensor(g: Tensor, index, shape) -> Tensor:
+    return IndexAdd(index, shape)(g)
 
 
 def _is_basic(index: tuple) -> bool:
@@ -105,9 +101,10 @@ def getitem(x: Tensor, index) -> Tensor:
 class SetItem(Op):
     """x with `value` written at `index` (out of place; Tensor.__setitem__ copies it back in place)."""
 
+    role = "index"
     public_name = "setitem"
     __slots__ = ("index",)
-    formula = "∂x = grad with the indexed positions zeroed, ∂value = grad[index] (summed over broadcast axes)"
+    derivatives = {"x": "zero_at(grad, self.index)", "value": "written(grad, self.index, value)"}
 
     def __init__(self, index):
         self.index = index
@@ -117,22 +114,26 @@ class SetItem(Op):
         out[self.index] = value
         return out
 
-    def backward(self, g, out, x, value):
-        gx = gv = None
-        if self.needs[0]:
-            if isinstance(g, Tensor):
-                mask = np.ones(g.shape, g.dtype)
-                mask[self.index] = 0
-                gx = g * Tensor._wrap(mask)
-            else:
-                gx = g.copy()
-                gx[self.index] = 0
-        if self.needs[1]:
-            r = g[self.index]
-            if value.ndim > r.ndim:  # NumPy drops a value's extra leading 1-dims when writing it
-                r = r.reshape((1,) * (value.ndim - r.ndim) + tuple(r.shape))
-            gv = _xp.sum_to(r, value.shape)
-        return gx, gv
+
+@helper
+def zero_at(grad, index):
+    """grad with the positions at `index` set to 0 (what was overwritten gets no gradient)."""
+    if isinstance(grad, Tensor):
+        mask = np.ones(grad.shape, grad.dtype)
+        mask[index] = 0
+        return grad * Tensor._wrap(mask)
+    out = grad.copy()
+    out[index] = 0
+    return out
+
+
+@helper
+def written(grad, index, value):
+    """grad at `index`, with the leading 1-dims NumPy dropped from value when writing it restored."""
+    r = grad[index]
+    if value.ndim > r.ndim:
+        r = r.reshape((1,) * (value.ndim - r.ndim) + tuple(r.shape))
+    return r
 
 
 def _setitem_error(x_shape, index, value, op: str, e: Exception) -> Exception:

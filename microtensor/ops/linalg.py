@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import _xp
-from .base import Op
+from .base import Op, helper
 from .elementwise import _operands
 
 
 class MatMul(Op):
+    role = "layer"
     public_name = "matmul"
-    formula = "∂a = grad @ bᵀ, ∂b = aᵀ @ grad"
+    # a vector is a row (a) or a column (b) of a matrix, as matmul treats it; `unrow`/`uncol` drop that
+    # axis again, and the engine sums the gradient over broadcast batch dims
+    derivatives = {
+        "a": "unrow(as_matrix(grad, a, b) @ mT(as_col(b)), a)",
+        "b": "uncol(mT(as_row(a)) @ as_matrix(grad, a, b), b)",
+    }
 
     def forward(self, a, b):
         return a @ b
-
-    def backward(self, g, out, a, b):
-        if a.ndim == 1 and b.ndim == 1:  # dot product: g is a scalar
-            return (g * b if self.needs[0] else None, g * a if self.needs[1] else None)
-        # Treat vectors as matrices (a row for a, a column for b), as matmul does.
-        a2, b2, g2 = a, b, g
-        if a.ndim == 1:
-            a2 = a.reshape((1,) + a.shape)
-            g2 = g2.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
-        if b.ndim == 1:
-            b2 = b.reshape(b.shape + (1,))
-            g2 = g2.reshape(g2.shape + (1,))
-        ga = gb = None
-        if self.needs[0]:
-            ga = _xp.sum_to(g2 @ _xp.mT(b2), a2.shape)
-            ga = ga.reshape(a.shape) if a.ndim == 1 else ga
-        if self.needs[1]:
-            gb = _xp.sum_to(_xp.mT(a2) @ g2, b2.shape)
-            gb = gb.reshape(b.shape) if b.ndim == 1 else gb
-        return ga, gb
 
     def error_message(self, arrays, err: Exception) -> str:
         a, b = arrays
@@ -53,3 +38,38 @@ def matmul(a, b) -> Tensor:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError("matmul: both operands must be tensors, not Python scalars")
     return MatMul()(a, b)
+
+
+@helper
+def as_row(a):
+    """A 1-D a as a (1, n) matrix; a matrix (or a batch of them) as it is."""
+    return a.reshape((1,) + tuple(a.shape)) if a.ndim == 1 else a
+
+
+@helper
+def as_col(b):
+    """A 1-D b as an (n, 1) matrix; a matrix (or a batch of them) as it is."""
+    return b.reshape(tuple(b.shape) + (1,)) if b.ndim == 1 else b
+
+
+@helper
+def as_matrix(grad, a, b):
+    """grad of a @ b with the axes that a vector a (a row) or b (a column) dropped restored as 1."""
+    shape = tuple(grad.shape)
+    if a.ndim == 1:
+        shape = shape[:-1] + (1,) + shape[-1:] if b.ndim > 1 else shape + (1,)
+    if b.ndim == 1:
+        shape = shape + (1,)
+    return grad.reshape(shape) if shape != tuple(grad.shape) else grad
+
+
+@helper
+def unrow(g, a):
+    """For a 1-D a: g (..., 1, n) without its row axis; else g."""
+    return g.reshape(tuple(g.shape[:-2]) + tuple(g.shape[-1:])) if a.ndim == 1 else g
+
+
+@helper
+def uncol(g, b):
+    """For a 1-D b: g (..., n, 1) without its column axis; else g."""
+    return g.reshape(tuple(g.shape[:-1])) if b.ndim == 1 else g

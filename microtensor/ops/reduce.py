@@ -1,7 +1,7 @@
 """Reductions (sum, mean, max, min, logsumexp, var) and softmax / log_softmax.
 
-Backward of a reduction broadcasts the incoming gradient back over the reduced
-axes; `_kept` first restores those axes as size 1 when keepdim was False.
+The derivative of a reduction repeats the incoming gradient over the reduced axes
+(`unreduce`; `kept` restores those axes as size 1 when keepdim was False).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtypes
 from ..tensor import Tensor
 from . import _xp
-from .base import Op, as_tensor, norm_dim, norm_dims
+from .base import Op, as_tensor, helper, norm_dim, norm_dims
 
 
 class ValuesIndices(NamedTuple):
@@ -24,17 +24,10 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
-def _kept(g, shape: tuple[int, ...], axes, keepdim: bool):
-    """g with the reduced axes restored as size 1, ready to broadcast against `shape`."""
-    if keepdim or axes is None:
-        return g
-    kshape = tuple(1 if i in axes else n for i, n in enumerate(shape))
-    return g.reshape(kshape)
-
-
 class Sum(Op):
+    role = "reduction"
     __slots__ = ("axes", "keepdim")
-    formula = "∂x = grad broadcast over the summed axes"
+    derivatives = {"x": "unreduce(grad, x.shape, self.axes, self.keepdim)"}
 
     def __init__(self, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
@@ -42,34 +35,53 @@ class Sum(Op):
     def forward(self, x):
         return np.add.reduce(x, axis=self.axes, keepdims=self.keepdim)
 
-    def backward(self, g, out, x):
-        return _xp.expand(_kept(g, x.shape, self.axes, self.keepdim), x.shape)
-
 
 class Mean(Op):
-    __slots__ = ("axes", "keepdim")
-    formula = "∂x = grad / n broadcast over the averaged axes"
+    role = "reduction"
+    __slots__ = ("axes", "keepdim", "n")
+    derivatives = {"x": "unreduce(grad, x.shape, self.axes, self.keepdim) / self.n"}
 
     def __init__(self, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
 
     def forward(self, x):
         if x.dtype.itemsize < 4 or x.size == 0:
-            return np.mean(x, axis=self.axes, keepdims=self.keepdim)  # float16 accumulates in float32
-        total = np.add.reduce(x, axis=self.axes, keepdims=self.keepdim)
-        return total / (x.size // (total.size or 1))
+            out = np.mean(x, axis=self.axes, keepdims=self.keepdim)  # float16 accumulates in float32
+        else:
+            total = np.add.reduce(x, axis=self.axes, keepdims=self.keepdim)
+            out = total / (x.size // (total.size or 1))
+        self.n = (x.size // (out.size or 1)) or 1  # elements averaged into each output
+        return out
 
-    def backward(self, g, out, x):
-        n = math.prod(x.shape) // (math.prod(out.shape) or 1)  # elements averaged into each output
-        return _xp.expand(_kept(g, x.shape, self.axes, self.keepdim) / (n or 1), x.shape)
+
+class Var(Op):
+    """Variance over axes with `correction` (Bessel's: 1); dof = n − correction."""
+
+    role = "reduction"
+    __slots__ = ("axes", "keepdim", "correction", "dof")
+    # as PyTorch's formula (not the chain through mean): an infinite element gives ±inf, not nan
+    derivatives = {
+        "x": "kept(grad, x.shape, self.axes, self.keepdim) * 2 * (x - mean(x, self.axes, True)) / self.dof"
+    }
+
+    def __init__(self, axes, keepdim, correction):
+        self.axes, self.keepdim, self.correction = axes, keepdim, correction
+
+    def forward(self, x):
+        n = x.size if self.axes is None else math.prod(x.shape[a] for a in self.axes)
+        self.dof = float(n - self.correction if n > self.correction else 0)
+        centred = x - np.mean(x, axis=self.axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):  # dof 0: inf or nan, as PyTorch
+            return np.add.reduce(centred * centred, axis=self.axes, keepdims=self.keepdim) / self.dof
 
 
 class Amax(Op):
     """max or min over all elements; ties share the gradient equally (as PyTorch)."""
 
+    role = "reduction"
     public_name = "max"
     __slots__ = ("ufunc",)
-    formula = "∂x = grad · [x = out] / #ties"
+    derivatives = {"x": "grad * ties(x, out)"}
 
     def __init__(self, ufunc):
         self.ufunc = ufunc
@@ -77,16 +89,21 @@ class Amax(Op):
     def forward(self, x):
         return self.ufunc.reduce(x, axis=None)
 
-    def backward(self, g, out, x):
-        mask = _xp.constant(x == out)
-        return _xp.where(mask, g / mask.sum(), 0)
+
+@helper
+def ties(x, out):
+    """1/k at the k elements of x equal to out (a NaN out: at the NaNs, as PyTorch), 0 elsewhere."""
+    x, out = _xp.constant(x), _xp.constant(out)
+    hit = (x == out) | (np.isnan(x) & np.isnan(out))
+    return hit / np.count_nonzero(hit)
 
 
 class TakeAlongDim(Op):
     """Pick elements along `dim` at `indices` (take_along_dim; max/min with a dim); gradient goes to them."""
 
+    role = "index"
     __slots__ = ("indices", "dim", "keepdim")
-    formula = "∂x = grad added at the picked indices along dim (repeats accumulate), 0 elsewhere"
+    derivatives = {"x": "scatter_along(grad, self.indices, self.dim, x.shape, self.keepdim)"}
 
     def __init__(self, indices: np.ndarray, dim: int, keepdim: bool = True):
         self.indices, self.dim, self.keepdim = indices, dim, keepdim
@@ -95,25 +112,32 @@ class TakeAlongDim(Op):
         out = np.take_along_axis(x, self.indices, axis=self.dim)
         return out if self.keepdim else np.squeeze(out, self.dim)
 
-    def backward(self, g, out, x):
-        gk = g if self.keepdim else g.reshape(self.indices.shape)
-        d = self.dim
-        if self.indices.shape == x.shape[:d] + (1,) + x.shape[d + 1 :]:
-            # one pick per position (max/min): a mask, no scatter needed
-            positions = np.arange(x.shape[d]).reshape((-1,) + (1,) * (x.ndim - 1 - d))
-            return _xp.where(positions == self.indices, _xp.expand(gk, x.shape), 0)
-        # general indices may repeat: scatter-add through the equivalent integer-array index
-        index = tuple(
-            self.indices if a == d else np.arange(n).reshape((-1,) + (1,) * (x.ndim - 1 - a))
-            for a, n in enumerate(x.shape)
-        )
-        return _xp.index_add(gk, index, x.shape)
+
+@helper
+def scatter_along(grad, indices, dim: int, shape: tuple[int, ...], keepdim: bool = True):
+    """zeros(shape) with grad added at `indices` along dim (repeated indices accumulate)."""
+    gk = grad if keepdim else grad.reshape(indices.shape)
+    ndim = len(shape)
+    if indices.shape == shape[:dim] + (1,) + shape[dim + 1 :]:
+        # one pick per position (max/min): a mask, no scatter needed
+        positions = np.arange(shape[dim]).reshape((-1,) + (1,) * (ndim - 1 - dim))
+        return _xp.where(positions == indices, _xp.expand(gk, shape), 0)
+    # general indices may repeat: scatter-add through the equivalent integer-array index
+    index = tuple(
+        indices if a == dim else np.arange(n).reshape((-1,) + (1,) * (ndim - 1 - a))
+        for a, n in enumerate(shape)
+    )
+    return _xp.index_add(gk, index, shape)
 
 
 class LogSumExp(Op):
+    role = "reduction"
     public_name = "logsumexp"
     __slots__ = ("axes", "keepdim")
-    formula = "∂x = grad · exp(x − out) (= grad · softmax(x))"
+    derivatives = {
+        "x": "kept(grad, x.shape, self.axes, self.keepdim)"
+        " * exp(x - kept(out, x.shape, self.axes, self.keepdim))"
+    }
 
     def __init__(self, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
@@ -125,31 +149,23 @@ class LogSumExp(Op):
             s = np.log(np.sum(np.exp(x - m), axis=self.axes, keepdims=True)) + m
         return s if self.keepdim else np.squeeze(s, self.axes)
 
-    def backward(self, g, out, x):
-        gk = _kept(g, x.shape, self.axes, self.keepdim)
-        ok = _kept(out, x.shape, self.axes, self.keepdim)
-        return gk * _xp.exp(x - ok)
-
 
 class Softmax(Op):
+    role = "activation"
     __slots__ = ("dim",)
-    formula = "∂x = out · (grad − Σ_dim grad · out)"
+    derivatives = {"x": "out * (grad - sum(grad * out, self.dim, True))"}
 
     def __init__(self, dim):
         self.dim = dim
 
     def forward(self, x):
-        e = np.exp(x - np.max(x, axis=self.dim, keepdims=True, initial=-np.inf))  # empty dims too
-        e /= np.sum(e, axis=self.dim, keepdims=True)
-        return e
-
-    def backward(self, g, out, x):
-        return out * (g - _xp.sum(g * out, self.dim, keepdims=True))
+        return _xp.softmax(x, self.dim)
 
 
 class LogSoftmax(Op):
+    role = "activation"
     __slots__ = ("dim",)
-    formula = "∂x = grad − exp(out) · Σ_dim grad"
+    derivatives = {"x": "grad - exp(out) * sum(grad, self.dim, True)"}
 
     def __init__(self, dim):
         self.dim = dim
@@ -159,9 +175,6 @@ class LogSoftmax(Op):
         with np.errstate(divide="ignore"):  # an empty dim: log(0), broadcast into an empty result
             z -= np.log(np.sum(np.exp(z), axis=self.dim, keepdims=True))
         return z
-
-    def backward(self, g, out, x):
-        return g - _xp.exp(out) * _xp.sum(g, self.dim, keepdims=True)
 
 
 # ----------------------------------------------------------- public functions
@@ -280,17 +293,14 @@ def _var(x, dim, unbiased, keepdim, correction, op: str) -> Tensor:
     x = _float_input(x, op)
     if correction is None:
         correction = 0 if unbiased is False else 1
-    axes = norm_dims(dim, x.ndim, op)
-    n = x.numel() if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    centred = x - mean(x, axes, keepdim=True)
-    return sum(centred * centred, axes, keepdim) / float(n - correction if n > correction else 0)
+    return Var(norm_dims(dim, x.ndim, op), keepdim, correction)(x)
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """sqrt(var); where the spread is 0 the gradient is 0 (not 0 · ∞ = nan), as PyTorch."""
-    from .elementwise import Sqrt
+    from .elementwise import Std
 
-    return Sqrt(zero_at_0=True)(_var(x, dim, unbiased, keepdim, correction, "std"))
+    return Std()(_var(x, dim, unbiased, keepdim, correction, "std"))
 
 
 def all_any(x: Tensor, dim, keepdim: bool, fn, op: str) -> Tensor:

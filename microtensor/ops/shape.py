@@ -1,22 +1,24 @@
-"""Shape ops: reshape/view, permute/transpose, expand, sum_to, cat, stack.
+"""Shape ops: reshape/view, permute/transpose, expand, cat, stack.
 
-squeeze, unsqueeze and flatten are reshapes. Each backward moves the gradient
+squeeze, unsqueeze and flatten are reshapes. Each derivative moves the gradient
 back to the input's layout.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .. import _dtypes
 from ..tensor import Tensor
-from . import _xp
 from .base import Op, _ViewOp, as_tensor, norm_dim
 
 
 class Reshape(_ViewOp):
+    role = "shape"
     __slots__ = ("shape",)
-    formula = "∂x = grad reshaped to x's shape"
+    derivatives = {"x": "grad.reshape(x.shape)"}
 
     def __init__(self, shape):
         self.shape = shape
@@ -24,31 +26,28 @@ class Reshape(_ViewOp):
     def forward(self, x):
         return np.reshape(x, self.shape)
 
-    def backward(self, g, out, x):
-        return g.reshape(x.shape)
-
     def error_message(self, arrays, err: Exception) -> str:
         x = arrays[0]
         return f"reshape: shape {self.shape} is invalid for input of shape {x.shape} (size {x.size}): {err}"
 
 
 class Permute(_ViewOp):
-    __slots__ = ("axes",)
-    formula = "∂x = grad with the inverse permutation of axes"
+    role = "shape"
+    __slots__ = ("axes", "inverse")
+    derivatives = {"x": "permute(grad, self.inverse)"}
 
     def __init__(self, axes):
         self.axes = axes
+        self.inverse = tuple(int(a) for a in np.argsort(axes))  # the permutation that undoes axes
 
     def forward(self, x):
         return np.transpose(x, self.axes)
 
-    def backward(self, g, out, x):
-        return _xp.permute(g, tuple(np.argsort(self.axes)))
-
 
 class Expand(_ViewOp):
+    role = "shape"
     __slots__ = ("shape",)
-    formula = "∂x = grad summed over the expanded axes"
+    derivatives = {"x": "grad"}  # the engine sums it over the expanded axes
 
     def __init__(self, shape):
         self.shape = shape
@@ -56,58 +55,31 @@ class Expand(_ViewOp):
     def forward(self, x):
         return np.broadcast_to(x, self.shape)
 
-    def backward(self, g, out, x):
-        return _xp.sum_to(g, x.shape)
-
-
-class SumTo(Op):
-    """Sum over broadcast axes down to `shape`: the inverse of Expand (used by un-broadcasting)."""
-
-    __slots__ = ("shape",)
-    formula = "∂x = grad expanded back to x's shape"
-
-    def __init__(self, shape):
-        self.shape = shape
-
-    def forward(self, x):
-        return _xp.sum_to(x, self.shape)
-
-    def backward(self, g, out, x):
-        return _xp.expand(g, x.shape)
-
 
 class Cat(Op):
-    __slots__ = ("dim",)
-    formula = "∂xᵢ = the slice of grad that xᵢ filled"
+    role = "shape"
+    __slots__ = ("dim", "starts")
+    derivatives = {"xs": "narrow(grad, self.dim, self.starts[i], xs[i].shape[self.dim])"}
 
     def __init__(self, dim):
         self.dim = dim
 
     def forward(self, *xs):
-        return np.concatenate(xs, axis=self.dim)
-
-    def backward(self, g, out, *xs):
-        grads, start = [], 0
-        for x, need in zip(xs, self.needs):
-            stop = start + x.shape[self.dim]
-            grads.append(g[(slice(None),) * self.dim + (slice(start, stop),)] if need else None)
-            start = stop
-        return tuple(grads)
+        out = np.concatenate(xs, axis=self.dim)  # first: NumPy names bad inputs
+        self.starts = [0, *itertools.accumulate(x.shape[self.dim] for x in xs)]
+        return out
 
 
 class Stack(Op):
+    role = "shape"
     __slots__ = ("dim",)
-    formula = "∂xᵢ = grad[..., i, ...] (index i along the new dim)"
+    derivatives = {"xs": "select(grad, self.dim, i)"}
 
     def __init__(self, dim):
         self.dim = dim
 
     def forward(self, *xs):
         return np.stack(xs, axis=self.dim)
-
-    def backward(self, g, out, *xs):
-        lead = (slice(None),) * self.dim
-        return tuple(g[lead + (i,)] if need else None for i, need in enumerate(self.needs))
 
 
 # ----------------------------------------------------------- public functions
