@@ -56,9 +56,12 @@ def pyplot():
     return plt
 
 
-def save(fig, name: str) -> Path:
-    OUT.mkdir(exist_ok=True)
-    path = OUT / name
+def save(fig, name: str, dataset: str) -> Path:
+    """Save a figure as examples/out/<dataset>/<name>: one folder per data set, so a run on
+    one data set never overwrites another's figures."""
+    folder = OUT / dataset
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     fig.savefig(path, dpi=110, bbox_inches="tight")
     print(f"saved {path}")
     return path
@@ -71,17 +74,50 @@ def grid(n: int = 101) -> tuple[mt.Tensor, list[float]]:
     return mt.tensor(pts), axis
 
 
-def progress(items: Iterable, total: int, desc: str = "", every: float = 0.2) -> Iterator:
-    """A minimal text progress bar on stderr (tqdm's look without the dependency)."""
+def boundary_panel(ax, fig, axis, z, x, y, title: str, colorbar: bool = True) -> None:
+    """Draw P(y = 1) over the input square on a fixed 0-1 colour scale, the P = 0.5 boundary,
+    and the four data points coloured by their target, with labelled axes and a legend."""
+    import numpy as np
+
+    levels = np.linspace(0.0, 1.0, 21)  # fixed scale: a flat P = 0.5 model shows as one band
+    filled = ax.contourf(axis, axis, z, levels=levels, cmap="RdBu_r", vmin=0.0, vmax=1.0)
+    if z.min() < 0.5 < z.max():
+        ax.contour(axis, axis, z, levels=[0.5], colors="k", linewidths=1.5)
+    points, targets = x.numpy(), y.numpy().ravel()
+    for value, colour in ((0, "#2166ac"), (1, "#b2182b")):
+        sel = targets == value
+        ax.scatter(*points[sel].T, c=colour, edgecolors="k", s=140, label=f"target {value}", zorder=3)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title)
+    ax.legend(loc="center", fontsize=8, framealpha=0.9)
+    if colorbar:
+        fig.colorbar(filled, ax=ax, label="P(y = 1)  (black line: P = 0.5)", ticks=[0, 0.25, 0.5, 0.75, 1])
+
+
+def progress(items: Iterable, total: int, desc: str = "", every: float = 0.2, stream=None) -> Iterator:
+    """A minimal progress bar (tqdm's look without the dependency).
+
+    On a terminal the bar is redrawn in place; otherwise (a log file, CI, a pipe) nothing
+    is drawn while it runs and one summary line is written at the end, so logs get one
+    line per loop (per epoch) instead of carriage-return updates.
+    """
+    stream = stream if stream is not None else sys.stderr
+    tty = hasattr(stream, "isatty") and stream.isatty()
     start = last = time.perf_counter()
+    i = 0
     for i, item in enumerate(items, 1):
         yield item
         now = time.perf_counter()
-        if now - last >= every or i == total:
+        if tty and (now - last >= every or i == total):
             last = now
-            done = int(30 * i / total)
+            done = int(30 * i / total) if total else 30
             rate = i / (now - start) if now > start else 0.0
-            sys.stderr.write(f"\r{desc} [{'#' * done}{'.' * (30 - done)}] {i}/{total} {rate:.0f} it/s")
+            stream.write(f"\r{desc} [{'#' * done}{'.' * (30 - done)}] {i}/{total} {rate:.0f} it/s")
             if i == total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+                stream.write("\n")
+            stream.flush()
+    if not tty:
+        seconds = time.perf_counter() - start
+        stream.write(f"{desc}: {i}/{total} in {seconds:.1f} s\n")
+        stream.flush()

@@ -10,7 +10,7 @@ This script builds that network (nn.Sequential, float64) and
 2. evaluates the chain explain printed, line by line in NumPy on the values recorded in
    the graph, and checks it against the hand-derived closed form
    (microtensor.reference.mlp_bce) and against autograd, to 1e-10;
-3. draws the graph: examples/out/xor_graph.svg (examples/out/xor_graph.dot without Graphviz).
+3. draws the graph: examples/out/xor/xor_graph.svg (xor_graph.dot without Graphviz).
 
 Run:  python examples/explain_xor.py
 """
@@ -62,7 +62,7 @@ def evaluate_chain(text: str, values: dict[str, np.ndarray]) -> dict[str, np.nda
     return v
 
 
-def main(out_dir: Path = OUT) -> dict:
+def main(out_dir: Path = OUT / "xor") -> dict:
     x, y = gate_data("XOR", dtype=mt.float64)
     model = make_model()
     params = dict(model.named_parameters())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import GATES, fit_logistic, gate_data, grid, pyplot, save
+from _common import GATES, boundary_panel, fit_logistic, gate_data, grid, pyplot, save
 
 import microtensor as mt
 
@@ -30,16 +30,26 @@ def main(steps: int = 3000, plot: bool = True) -> dict[str, float]:
     print("\nAND and OR: solved by a straight line. XOR: no line separates it (at most 75%).")
     if plot and (plt := pyplot()):
         pts, axis = grid()
-        fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-        for ax, (name, layer) in zip(axes, layers.items()):
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+        for i, (ax, (name, layer)) in enumerate(zip(axes, layers.items())):
             with mt.no_grad():
                 z = layer(pts).sigmoid().reshape(len(axis), len(axis)).numpy()
-            ax.contourf(axis, axis, z, levels=20, cmap="RdBu_r", alpha=0.7)
-            ax.contour(axis, axis, z, levels=[0.5], colors="k")
             x, y = gate_data(name)
-            ax.scatter(*x.numpy().T, c=y.numpy().ravel(), cmap="RdBu_r", edgecolors="k", s=120)
-            ax.set_title(f"{name}: accuracy {results[name]:.0%}")
-        save(fig, "logic_gates.png")
+            boundary_panel(ax, fig, axis, z, x, y, f"{name}: one layer, accuracy {results[name]:.0%}", i == 2)
+            if z.max() - z.min() < 0.2:
+                # The best a line can do on XOR is to say 1/2 everywhere: explain the flat panel.
+                ax.text(
+                    0.5,
+                    0.7,
+                    f"P(y = 1) ≈ {z.mean():.2f} everywhere:\nno straight line splits XOR",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    bbox={"fc": "white", "ec": "gray"},
+                    transform=ax.transAxes,
+                )
+        fig.suptitle("Logic gates (AND, OR, XOR truth tables): logistic regression, P(y = 1) over (x1, x2)")
+        save(fig, "logic_gates.png", "logic_gates")
     return results
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import gate_data, grid, pyplot, save
+from _common import boundary_panel, gate_data, grid, pyplot, save
 
 import microtensor as mt
 import microtensor.nn as nn
@@ -58,17 +58,15 @@ def main(
         pts, axis = grid()
         with mt.no_grad():
             z = model(pts).reshape(len(axis), len(axis)).numpy()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-        ax1.plot(range(1, steps + 1), losses)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+        ax1.plot(range(1, steps + 1), losses, label=f"SGD lr {lr}, momentum {momentum}")
         ax1.set_yscale("log")
         ax1.set_xlabel("step")
         ax1.set_ylabel("binary cross-entropy")
-        ax1.set_title("loss")
-        ax2.contourf(axis, axis, z, levels=20, cmap="RdBu_r", alpha=0.7)
-        ax2.contour(axis, axis, z, levels=[0.5], colors="k")
-        ax2.scatter(*x.numpy().T, c=y.numpy().ravel(), cmap="RdBu_r", edgecolors="k", s=120)
-        ax2.set_title("decision boundary (P = 0.5)")
-        save(fig, "xor.png")
+        ax1.set_title("XOR: training loss of 2-4-1 tanh/sigmoid")
+        ax1.legend()
+        boundary_panel(ax2, fig, axis, z, x, y, "XOR: P(y = 1) learned by the hidden layer")
+        save(fig, "xor.png", "xor")
     return {"loss": losses[-1], "losses": losses, "probs": probs, "accuracy": correct / 4}
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import fit_logistic, gate_data, grid, pyplot, save
+from _common import boundary_panel, fit_logistic, gate_data, grid, pyplot, save
 
 import microtensor as mt
 
@@ -47,16 +47,15 @@ def main(steps: int = 3000, plot: bool = True) -> dict[str, dict]:
     print("\nWith the right features a single straight boundary (in feature space) solves XOR.")
     if plot and (plt := pyplot()):
         pts, axis = grid()
-        fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
         x, y = gate_data("XOR")
-        for ax, (name, transform) in zip(axes, FEATURES.items()):
+        for i, (ax, (name, transform)) in enumerate(zip(axes, FEATURES.items())):
             with mt.no_grad():
                 z = results[name]["layer"](transform(pts)).sigmoid().reshape(len(axis), len(axis)).numpy()
-            ax.contourf(axis, axis, z, levels=20, cmap="RdBu_r", alpha=0.7)
-            ax.contour(axis, axis, z, levels=[0.5], colors="k")
-            ax.scatter(*x.numpy().T, c=y.numpy().ravel(), cmap="RdBu_r", edgecolors="k", s=120)
-            ax.set_title(f"{name} ({results[name]['features']}): {results[name]['accuracy']:.0%}")
-        save(fig, "xor_features.png")
+            title = f"{name} ({results[name]['features']}): accuracy {results[name]['accuracy']:.0%}"
+            boundary_panel(ax, fig, axis, z, x, y, title, i == 2)
+        fig.suptitle("XOR truth table: one layer on raw inputs vs on chosen features, P(y = 1) over (x1, x2)")
+        save(fig, "xor_features.png", "xor")
     return results
 
 

@@ -63,8 +63,9 @@ def main(steps: int = 2000, plot: bool = True) -> dict:
         ax.set_xlabel("step")
         ax.set_ylabel("binary cross-entropy")
         ax.set_yscale("log")
+        ax.set_title("XOR, 2-4-1 tanh/sigmoid: all-zero vs random initial weights")
         ax.legend()
-        save(fig, "zero_init.png")
+        save(fig, "zero_init.png", "xor")
     return {"curves": curves, "hidden_weights": w1, "identical": identical}
 
 

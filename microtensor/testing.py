@@ -1,6 +1,7 @@
 """Testing helpers for users: Hypothesis strategies and a one-line gradient check.
 
-Import it explicitly (it needs `hypothesis`, which `import microtensor` never loads):
+Import it explicitly (it needs `hypothesis`, which `import microtensor` never loads;
+`pip install 'microtensor[testing]'` installs it):
 
     import microtensor as mt
     from hypothesis import given
@@ -26,8 +27,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as e:  # an optional extra: say which one instead of a bare "No module named"
+    raise ImportError(
+        "microtensor.testing needs Hypothesis, which is not installed: "
+        "pip install 'microtensor[testing]' (or pip install hypothesis)"
+    ) from e
 
 from . import _dtypes, autograd
 from .tensor import Tensor

@@ -43,7 +43,13 @@ from microtensor.data import (
 mnist_module = importlib.import_module("microtensor.data.mnist")
 digits_module = importlib.import_module("microtensor.data.digits")
 
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+# The development copy of MNIST, found (as users' copies are) through the environment:
+# .ci/run and `make test` set MICROTENSOR_DATA / MICROTENSOR_MNIST_DIR.
+SHARED_MNIST = (
+    Path(os.environ["MICROTENSOR_MNIST_DIR"])
+    if os.environ.get("MICROTENSOR_MNIST_DIR")
+    else Path(os.environ.get("MICROTENSOR_DATA") or "/nonexistent") / "mnist"
+)
 
 
 def xy(n=10, features=3):
@@ -501,18 +507,65 @@ def test_mnist_missing_files_name_what_was_searched(tmp_path):
         mnist(tmp_path)
 
 
-def test_default_mnist_dirs_order(tmp_path, monkeypatch):
-    monkeypatch.setenv("MICROTENSOR_MNIST_DIR", str(tmp_path / "env"))
-    dirs = default_mnist_dirs(tmp_path / "explicit")
-    assert dirs[0] == tmp_path / "explicit" and dirs[1] == tmp_path / "env"
-    assert dirs[-1] == Path.home() / ".microtensor" / "mnist"
-    if SHARED_MNIST.is_dir():
-        assert SHARED_MNIST.resolve() in [d.resolve() for d in dirs[2:-1]]
-    make_mnist(tmp_path / "env")
-    assert find_mnist_dir(tmp_path / "explicit") == tmp_path / "env"
-    assert mnist().root == tmp_path / "env"  # root=None searches the candidates
-    make_mnist(tmp_path / "explicit")
-    assert find_mnist_dir(tmp_path / "explicit") == tmp_path / "explicit"
+@pytest.fixture
+def clean_env(tmp_path, monkeypatch):
+    """No data variables set and the per-user cache under tmp_path/'cache'; returns that cache."""
+    for var in (
+        "MICROTENSOR_DATA",
+        "MICROTENSOR_MNIST_DIR",
+        "MICROTENSOR_MNIST_MIRRORS",
+        "MICROTENSOR_MNIST_MIRROR",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "microtensor"
+
+
+def test_default_mnist_dirs_order(tmp_path, monkeypatch, clean_env):
+    cache = clean_env
+    assert default_mnist_dirs() == [cache / "mnist"]
+    assert mt.data.cache_dir() == cache and mt.data.data_root() == cache
+    monkeypatch.setenv("MICROTENSOR_MNIST_DIR", str(tmp_path / "alias"))
+    monkeypatch.setenv("MICROTENSOR_DATA", str(tmp_path / "root"))
+    assert mt.data.data_root() == tmp_path / "root"
+    assert default_mnist_dirs() == [tmp_path / "root" / "mnist", tmp_path / "alias", cache / "mnist"]
+    assert mnist_module.default_download_dir() == tmp_path / "root" / "mnist"
+    # An explicit directory is the only place searched (itself, or a data root's mnist/ folder).
+    assert default_mnist_dirs(tmp_path / "explicit") == [
+        tmp_path / "explicit",
+        tmp_path / "explicit" / "mnist",
+    ]
+    make_mnist(cache / "mnist")
+    assert find_mnist_dir() == cache / "mnist" and mnist().root == cache / "mnist"
+    make_mnist(tmp_path / "alias")
+    assert find_mnist_dir() == tmp_path / "alias"
+    make_mnist(tmp_path / "root" / "mnist")
+    assert find_mnist_dir() == tmp_path / "root" / "mnist"
+    assert mnist(tmp_path / "root").root == tmp_path / "root" / "mnist"  # a data root as root
+    assert find_mnist_dir(tmp_path / "explicit") is None  # never falls through to the others
+    with pytest.raises(FileNotFoundError, match="explicit"):
+        mnist(tmp_path / "explicit")
+
+
+def test_cache_dir_without_xdg_is_under_home(monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert mt.data.cache_dir() == Path.home() / ".cache" / "microtensor"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # the XDG spec says to ignore relative paths
+    assert mt.data.cache_dir() == Path.home() / ".cache" / "microtensor"
+
+
+def test_library_code_names_no_workspace_path():
+    root = Path(mt.__file__).parent
+    offenders = [p for p in root.rglob("*.py") if "shared/data" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+def test_missing_mnist_files(tmp_path):
+    assert len(mt.data.missing_mnist_files(tmp_path)) == 4
+    make_mnist(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    assert mt.data.missing_mnist_files(tmp_path) == ["t10k-labels-idx1-ubyte[.gz]"]
+    assert mt.data.missing_mnist_files(tmp_path, train=True) == []
 
 
 # ---------------------------------------------------------------------------- MNIST (real files)
@@ -653,6 +706,100 @@ def test_download_missing_file_is_a_clear_error(tmp_path, mirror):
     assert not [p for p in target.iterdir() if p.name.startswith(".")]
 
 
+def dead_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (a port bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/mnist"
+
+
+def test_download_skips_a_dead_mirror(tmp_path, mirror, capsys):
+    served, url, requested = mirror
+    _, sums = served_files(served)
+    written = download_mnist(tmp_path / "data", mirror=[dead_url(), url], checksums=sums)
+    assert len(written) == 4 and len(requested) == 4
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(sums)
+
+
+def test_download_all_mirrors_dead_names_each(tmp_path, clean_env):
+    first, second = dead_url(), dead_url() + "2"
+    with pytest.raises(RuntimeError, match="(?s)could not download train-images.*" + first + ".*" + second):
+        download_mnist(tmp_path / "data", mirror=[first, second], checksums={"x": "0"} | mnist_module.SHA256)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_download_mirror_list_from_environment(tmp_path, mirror, monkeypatch, clean_env):
+    served, url, requested = mirror
+    _, sums = served_files(served)
+    monkeypatch.setenv("MICROTENSOR_MNIST_MIRRORS", f"{dead_url()}, {url}")
+    assert len(download_mnist(tmp_path / "data", checksums=sums)) == 4
+
+
+@pytest.fixture
+def truncating_server(tmp_path, monkeypatch):
+    """An HTTP server on 127.0.0.1 that announces N bytes and sends N // 2, then closes."""
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    payload = b"\x1f\x8b" + bytes(range(256)) * 40
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/mnist", payload
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_download_truncated_transfer_is_reported_and_leaves_nothing(tmp_path, truncating_server):
+    url, payload = truncating_server
+    sums = {stem + ".gz": hashlib.sha256(payload).hexdigest() for stem in mnist_module.FILES.values()}
+    target = tmp_path / "data"
+    with pytest.raises(RuntimeError, match=r"(?s)train-images-idx3-ubyte.gz.*truncated transfer"):
+        download_mnist(target, mirror=url, checksums=sums, progress=False)
+    assert list(target.iterdir()) == []
+
+
+def test_download_progress_off_a_terminal_is_one_line_per_file(tmp_path, mirror, capsys):
+    served, url, _ = mirror
+    _, sums = served_files(served)
+    download_mnist(tmp_path / "data", mirror=url, checksums=sums)  # stderr is captured: not a tty
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert len(lines) == 4 and all(
+        line.startswith("downloading ") and line.endswith("done") for line in lines
+    )
+    download_mnist(tmp_path / "quiet", mirror=url, checksums=sums, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_download_progress_on_a_terminal_redraws_a_bar(tmp_path, mirror, monkeypatch, capsys):
+    served, url, _ = mirror
+    _, sums = served_files(served)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    download_mnist(tmp_path / "data", mirror=url, checksums=sums)
+    err = capsys.readouterr().err
+    assert err.count("\r") >= 8 and "100%" in err and err.count("\n") == 4
+
+
 # ------------------------------------------------------------------------------------------ digits
 
 
@@ -680,13 +827,9 @@ def test_digits_without_sklearn_says_how_to_install(monkeypatch):
 
 
 @pytest.fixture
-def no_mnist_anywhere(tmp_path, monkeypatch):
-    """Point the MNIST search at an empty directory only."""
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setattr(mnist_module, "default_mnist_dirs", lambda data_dir=None: [Path(data_dir or empty)])
-    monkeypatch.setattr(digits_module, "default_mnist_dirs", mnist_module.default_mnist_dirs)
-    return empty
+def no_mnist_anywhere(clean_env):
+    """No data variables and an empty per-user cache: MNIST cannot be found."""
+    return clean_env / "mnist"
 
 
 def test_load_mnist_or_digits_falls_back_to_digits(no_mnist_anywhere, capsys):
@@ -697,13 +840,40 @@ def test_load_mnist_or_digits_falls_back_to_digits(no_mnist_anywhere, capsys):
     xb, yb = next(iter(DataLoader(data.train, batch_size=32, shuffle=True, seed=0)))
     assert xb.shape == (32, 64) and yb.dtype == np.int64
     out = capsys.readouterr().out
-    assert "using scikit-learn's 8x8 digits" in out and str(no_mnist_anywhere) in out
+    assert "Using scikit-learn's 8x8 digits instead" in out and str(no_mnist_anywhere) in out
+    assert "download=True" in out and "MICROTENSOR_DATA" in out  # says how to get MNIST
     assert data.message in out
+
+
+def test_load_mnist_or_digits_explicit_dir_never_falls_back(tmp_path, no_mnist_anywhere):
+    with pytest.raises(FileNotFoundError, match=r"(?s)train-images-idx3-ubyte\[\.gz\].*no such directory"):
+        load_mnist_or_digits(tmp_path / "typo", verbose=False)
+    make_mnist(tmp_path / "partial")
+    (tmp_path / "partial" / "t10k-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(FileNotFoundError) as e:
+        load_mnist_or_digits(tmp_path / "partial", verbose=False)
+    assert "t10k-images-idx3-ubyte[.gz] not found" in str(e.value)
+    assert "train-images" not in str(e.value)  # names only what is missing
+
+
+def test_load_mnist_or_digits_mnist_required(no_mnist_anywhere):
+    with pytest.raises(FileNotFoundError, match="MNIST files not found.*download=True"):
+        load_mnist_or_digits(dataset="mnist", verbose=False)
+    with pytest.raises(ValueError, match="'auto', 'mnist' or 'digits'"):
+        load_mnist_or_digits(dataset="cifar", verbose=False)
+
+
+def test_load_mnist_or_digits_digits_on_request(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    make_mnist(tmp_path)
+    assert load_mnist_or_digits(dataset="digits").name == "digits"
+    with pytest.raises(ValueError, match="data_dir"):
+        load_mnist_or_digits(tmp_path, dataset="digits")
 
 
 def test_load_mnist_or_digits_without_either(no_mnist_anywhere, monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r"No MNIST files found.*pip install 'microtensor\[digits\]'"):
+    with pytest.raises(ImportError, match=r"MNIST files not found.*pip install 'microtensor\[digits\]'"):
         load_mnist_or_digits(verbose=False)
 
 
@@ -719,8 +889,21 @@ def test_load_mnist_or_digits_can_download(tmp_path, mirror, monkeypatch, no_mni
     served, url, _ = mirror
     _, sums = served_files(served)
     monkeypatch.setattr(mnist_module, "SHA256", sums)
-    monkeypatch.setenv("MICROTENSOR_MNIST_MIRROR", url)
-    target = tmp_path / "dl"
-    data = load_mnist_or_digits(target, download=True, verbose=False)
+    monkeypatch.setenv("MICROTENSOR_MNIST_MIRRORS", url)
+    data = load_mnist_or_digits(download=True, verbose=False)  # into the per-user cache
     assert data.name == "mnist" and len(data.train) == 5 and len(data.test) == 3
+    assert sorted(os.listdir(no_mnist_anywhere)) == sorted(sums)
+    target = tmp_path / "dl"
+    data = load_mnist_or_digits(target, download=True, verbose=False)  # into an explicit directory
     assert sorted(os.listdir(target)) == sorted(sums)
+
+
+def test_load_mnist_or_digits_failed_download_falls_back_and_says_why(no_mnist_anywhere, monkeypatch, capsys):
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("MICROTENSOR_MNIST_MIRRORS", dead_url())
+    data = load_mnist_or_digits(download=True)
+    assert data.name == "digits"
+    out = capsys.readouterr().out
+    assert f"could not download MNIST into {no_mnist_anywhere}" in out and "digits instead" in out
+    with pytest.raises(RuntimeError, match="could not download"):
+        load_mnist_or_digits(download=True, dataset="mnist", verbose=False)

@@ -6,8 +6,12 @@ X, y = xor()                                   # the XOR truth table, (4, 2) and
 loader = DataLoader(TensorDataset(X, y), batch_size=2, shuffle=True, seed=0)
 for xb, yb in loader: ...
 
-train = mnist("../shared/data/mnist")          # 60,000 x 784 float32 in [0, 1], int64 labels
+train = mnist(download=True)                   # 60,000 x 784 float32 in [0, 1], int64 labels
 data = load_mnist_or_digits()                  # MNIST if found, else scikit-learn's 8x8 digits
+
+Data sets are found through the `root` argument, then the environment variable
+MICROTENSOR_DATA (a data root with one folder per data set), then the per-user cache
+~/.cache/microtensor (see `data_root`, `cache_dir`); `download=True` fetches into it.
 """
 
 from .dataset import Dataset, Subset, TensorDataset, random_split
@@ -16,10 +20,13 @@ from .loader import DataLoader, default_collate
 from .logic import GATES, TRUTH_TABLES, and_, logic_dataset, logic_gate, nand, or_, xor
 from .mnist import (
     MNIST,
+    cache_dir,
+    data_root,
     default_download_dir,
     default_mnist_dirs,
     download_mnist,
     find_mnist_dir,
+    missing_mnist_files,
     mnist,
     read_idx,
 )
@@ -34,6 +41,8 @@ __all__ = [
     "Subset",
     "TensorDataset",
     "and_",
+    "cache_dir",
+    "data_root",
     "default_collate",
     "default_download_dir",
     "default_mnist_dirs",
@@ -43,6 +52,7 @@ __all__ = [
     "load_mnist_or_digits",
     "logic_dataset",
     "logic_gate",
+    "missing_mnist_files",
     "mnist",
     "nand",
     "or_",

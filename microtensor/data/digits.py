@@ -16,7 +16,15 @@ import numpy as np
 
 from ..tensor import Tensor
 from .dataset import TensorDataset
-from .mnist import DIR_ENV, MNIST, default_download_dir, default_mnist_dirs, download_mnist, find_mnist_dir
+from .mnist import (
+    DATA_ENV,
+    MNIST,
+    default_download_dir,
+    default_mnist_dirs,
+    download_mnist,
+    find_mnist_dir,
+    missing_mnist_files,
+)
 
 INSTALL_HINT = "pip install 'microtensor[digits]'"
 
@@ -72,27 +80,91 @@ class LoadedData:
     message: str  # one line saying which data set is used and why
 
 
+#: How to get MNIST, for the messages that fall back to digits.
+MNIST_HINT = (
+    f"to use MNIST, pass download=True (the examples' --download), pass the directory holding the "
+    f"four IDX files (--data DIR), or set {DATA_ENV} to a data root with an mnist/ folder"
+)
+
+
+def _digits_data(flatten: bool, test_fraction: float, seed: int, message: str) -> LoadedData:
+    Xtr, ytr = digits(True, test_fraction=test_fraction, seed=seed, flatten=flatten)
+    Xte, yte = digits(False, test_fraction=test_fraction, seed=seed, flatten=flatten)
+    message = f"{message}{len(ytr)} training and {len(yte)} test images (8x8)"
+    return LoadedData(
+        "digits", TensorDataset(Xtr, ytr), TensorDataset(Xte, yte), 64, 10, (8, 8), "scikit-learn", message
+    )
+
+
 def load_mnist_or_digits(
     data_dir: str | os.PathLike | None = None,
     *,
     download: bool = False,
+    dataset: str = "auto",
     flatten: bool = True,
     test_fraction: float = 0.2,
     seed: int = 0,
     verbose: bool = True,
 ) -> LoadedData:
-    """MNIST when its four files are found in any of `default_mnist_dirs(data_dir)`, else
-    scikit-learn's 8x8 digits (split by `digits(train=..., test_fraction, seed)`).
+    """MNIST (both splits) when it can be found or downloaded, else scikit-learn's 8x8 digits.
 
-    With `download=True` missing MNIST files are downloaded (into `data_dir`, or the
-    default download directory) instead of falling back. MNIST files that are found
-    but corrupt raise an error rather than being silently replaced by digits. The
+    - `data_dir` given: MNIST must be there (or in its `mnist/` folder; with `download=True`
+      missing files are fetched into it). Missing files raise FileNotFoundError naming
+      them: an explicit path never falls back silently.
+    - `data_dir` None: the directories of `default_mnist_dirs()` are searched
+      (MICROTENSOR_DATA, then the per-user cache). With `download=True` MNIST is
+      downloaded into `default_download_dir()` when not found. When it is still
+      unavailable (`dataset="auto"`), the digits set is used and the message says why and
+      how to get MNIST; with `dataset="mnist"` that is an error instead.
+    - `dataset="digits"` uses the digits set without looking for MNIST.
+
+    The digits set is split by `digits(train=..., test_fraction, seed)`. MNIST files that
+    are found but corrupt raise an error rather than being replaced by digits. The
     returned `message` (printed when `verbose`) says which data set is used.
+
+    Example:
+        >>> data = load_mnist_or_digits(verbose=False)      # doctest: +SKIP
+        >>> data.name, data.num_features, len(data.test)
+        ('digits', 64, 359)
     """
+    if dataset not in ("auto", "mnist", "digits"):
+        raise ValueError(
+            f"load_mnist_or_digits: dataset must be 'auto', 'mnist' or 'digits', got {dataset!r}"
+        )
+    if dataset == "digits" and data_dir is not None:
+        raise ValueError(
+            "load_mnist_or_digits: data_dir names MNIST files; it cannot be used with dataset='digits'"
+        )
+    if dataset == "digits":
+        result = _digits_data(flatten, test_fraction, seed, "Using scikit-learn's 8x8 digits: ")
+        if verbose:
+            print(result.message)
+        return result
+
     root = find_mnist_dir(data_dir)
-    if root is None and download:
-        root = Path(data_dir).expanduser() if data_dir is not None else default_download_dir()
-        download_mnist(root)
+    reason = None
+    if root is None and data_dir is not None:
+        explicit = Path(data_dir).expanduser()
+        if download:
+            download_mnist(explicit)
+            root = explicit
+        else:
+            missing = ", ".join(missing_mnist_files(explicit))
+            where = explicit if explicit.is_dir() else f"{explicit} (no such directory)"
+            raise FileNotFoundError(
+                f"MNIST: {missing} not found in {where} (nor in its mnist/ folder); "
+                "pass the directory holding the four IDX files, or use download=True "
+                "(the examples' --download) to fetch them there"
+            )
+    elif root is None and download:
+        target = default_download_dir()
+        try:
+            download_mnist(target)
+            root = target
+        except (RuntimeError, ValueError, OSError) as e:
+            if dataset == "mnist":
+                raise
+            reason = f"could not download MNIST into {target} ({str(e).splitlines()[-1].strip()})"
     if root is not None:
         train = MNIST(root, train=True, flatten=flatten)
         test = MNIST(root, train=False, flatten=flatten)
@@ -101,28 +173,21 @@ def load_mnist_or_digits(
         result = LoadedData("mnist", train, test, h * w, 10, (h, w), str(root), message)
     else:
         searched = ", ".join(str(d) for d in default_mnist_dirs(data_dir))
+        if reason is None:
+            reason = f"MNIST files not found (searched {searched})"
+        if dataset == "mnist":
+            raise FileNotFoundError(f"MNIST: {reason}; {MNIST_HINT}")
         try:
-            Xtr, ytr = digits(True, test_fraction=test_fraction, seed=seed, flatten=flatten)
-            Xte, yte = digits(False, test_fraction=test_fraction, seed=seed, flatten=flatten)
+            result = _digits_data(
+                flatten,
+                test_fraction,
+                seed,
+                f"{reason}; {MNIST_HINT}.\nUsing scikit-learn's 8x8 digits instead: ",
+            )
         except ImportError as e:
             raise ImportError(
-                f"No MNIST files found (searched {searched}; set {DIR_ENV} or pass data_dir), and the "
-                f"fallback 8x8 digits set needs scikit-learn: {INSTALL_HINT}"
+                f"{reason}, and the fallback 8x8 digits set needs scikit-learn: {INSTALL_HINT}; {MNIST_HINT}"
             ) from e
-        message = (
-            f"MNIST files not found (searched {searched}); using scikit-learn's 8x8 digits instead: "
-            f"{len(ytr)} training and {len(yte)} test images"
-        )
-        result = LoadedData(
-            "digits",
-            TensorDataset(Xtr, ytr),
-            TensorDataset(Xte, yte),
-            64,
-            10,
-            (8, 8),
-            "scikit-learn",
-            message,
-        )
     if verbose:
         print(result.message)
     return result

@@ -1,16 +1,26 @@
 """MNIST from the original IDX files: a verifying IDX reader, the data set, and a checked download.
 
-    ds = mnist("../shared/data/mnist", train=True)   # a TensorDataset
+    ds = mnist(train=True)       # a TensorDataset; see "Where the files are found" below
     x, y = ds[0]                 # x: float32 (784,) in [0, 1]; y: int64 label 0-9
     images, labels = ds.tensors  # (60000, 784) float32, (60000,) int64
+
+Where the files are found, in this order (the first directory holding them wins):
+
+1. the `root` argument: the directory holding the files, or a data root whose `mnist/`
+   subdirectory holds them; an explicit root is the only place searched;
+2. `$MICROTENSOR_DATA/mnist` when the environment variable MICROTENSOR_DATA (a data root)
+   is set, then `$MICROTENSOR_MNIST_DIR` (the MNIST directory itself; the older name);
+3. the per-user cache `~/.cache/microtensor/mnist` (`$XDG_CACHE_HOME/microtensor/mnist`
+   when XDG_CACHE_HOME is set).
 
 Files are looked up as `<name>` or `<name>.gz` (gzip is detected by its magic bytes,
 not by the file name). Every file is checked before use: magic number, number of
 dimensions, and that the header's sizes match the payload exactly.
 
-`download=True` fetches missing files from a mirror (the `mirror` argument, else the
-environment variable MICROTENSOR_MNIST_MIRROR, else the public mirrors in MIRRORS),
-checks each against its published SHA-256 and only then moves it into place, so an
+`download=True` fetches missing files (into `root`, else the first directory of step 2,
+else the cache) from a mirror (the `mirror` argument, else the environment variable
+MICROTENSOR_MNIST_MIRRORS, else the public mirrors in MIRRORS, tried in order), checks
+each against its published SHA-256 and only then moves it into place, so an
 interrupted or corrupt download never leaves a file behind.
 """
 
@@ -23,7 +33,9 @@ import http.client
 import math
 import os
 import struct
+import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -35,8 +47,10 @@ import numpy as np
 from ..tensor import Tensor
 from .dataset import TensorDataset
 
-DIR_ENV = "MICROTENSOR_MNIST_DIR"
-MIRROR_ENV = "MICROTENSOR_MNIST_MIRROR"
+DATA_ENV = "MICROTENSOR_DATA"  # a data root: MNIST is read from (and downloaded to) its mnist/ folder
+DIR_ENV = "MICROTENSOR_MNIST_DIR"  # the MNIST folder itself (older name, still honoured)
+MIRROR_ENV = "MICROTENSOR_MNIST_MIRRORS"  # mirror URLs separated by commas or spaces
+LEGACY_MIRROR_ENV = "MICROTENSOR_MNIST_MIRROR"
 
 #: Public mirrors of the original files (the first is torchvision's), tried in order.
 MIRRORS = (
@@ -52,7 +66,7 @@ FILES = {
     ("test", "labels"): "t10k-labels-idx1-ubyte",
 }
 
-#: Published SHA-256 sums of the four original gzip files (as in ../shared/data/mnist/SHA256SUMS).
+#: Published SHA-256 sums of the four original gzip files.
 SHA256 = {
     "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
     "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
@@ -171,26 +185,51 @@ def _read_idx(f, path: str, magic: int | None, file_size: int | None) -> np.ndar
 # ------------------------------------------------------------------------------------ locating
 
 
+def cache_dir() -> Path:
+    """The per-user cache directory of microtensor: `$XDG_CACHE_HOME/microtensor`, else
+    `~/.cache/microtensor`. Downloads land in its subdirectories (`mnist/`, ...)."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = (
+        Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".cache"
+    )
+    return base / "microtensor"
+
+
+def data_root() -> Path:
+    """The data root: the environment variable MICROTENSOR_DATA when set, else `cache_dir()`.
+
+    Each data set lives in a subdirectory named after it, e.g. `data_root() / "mnist"`.
+    """
+    env = os.environ.get(DATA_ENV)
+    return Path(env).expanduser() if env else cache_dir()
+
+
+def _explicit_dirs(root: Path) -> list[Path]:
+    # An explicit root may hold the files or be a data root with an mnist/ subdirectory.
+    return [root, root / "mnist"]
+
+
 def default_mnist_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     """Directories searched for the MNIST files, in order, without duplicates.
 
-    1. `data_dir`, when given;
-    2. the environment variable MICROTENSOR_MNIST_DIR, when set;
-    3. `../shared/data/mnist` next to the microtensor checkout, then next to the
-       current directory, when they exist;
-    4. `~/.microtensor/mnist` (also where `download=True` saves by default).
+    1. `data_dir` (and `data_dir/mnist`), when given; nothing else is searched then;
+    2. `$MICROTENSOR_DATA/mnist`, when MICROTENSOR_DATA is set;
+    3. `$MICROTENSOR_MNIST_DIR` (the directory of the files itself), when set;
+    4. `cache_dir()/mnist` (`~/.cache/microtensor/mnist`), where `download=True` saves by default.
+
+    Example:
+        >>> default_mnist_dirs("~/data")[0]          # doctest: +SKIP
+        PosixPath('/home/me/data')
     """
-    candidates: list[Path] = []
     if data_dir is not None:
-        candidates.append(Path(data_dir).expanduser())
-    if os.environ.get(DIR_ENV):
-        candidates.append(Path(os.environ[DIR_ENV]).expanduser())
-    repo = Path(__file__).resolve().parents[2]
-    for base in (repo, Path.cwd()):
-        shared = base.parent / "shared" / "data" / "mnist"
-        if shared.is_dir():
-            candidates.append(shared)
-    candidates.append(Path.home() / ".microtensor" / "mnist")
+        candidates = _explicit_dirs(Path(data_dir).expanduser())
+    else:
+        candidates = []
+        if os.environ.get(DATA_ENV):
+            candidates.append(Path(os.environ[DATA_ENV]).expanduser() / "mnist")
+        if os.environ.get(DIR_ENV):
+            candidates.append(Path(os.environ[DIR_ENV]).expanduser())
+        candidates.append(cache_dir() / "mnist")
     out, seen = [], set()
     for c in candidates:
         key = os.path.normcase(os.path.abspath(c))
@@ -201,9 +240,9 @@ def default_mnist_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
 
 
 def default_download_dir() -> Path:
-    """Where `download=True` saves without a root: $MICROTENSOR_MNIST_DIR, else ~/.microtensor/mnist."""
-    env = os.environ.get(DIR_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".microtensor" / "mnist"
+    """Where `download=True` saves without a root: the first of `default_mnist_dirs()`
+    ($MICROTENSOR_DATA/mnist, else $MICROTENSOR_MNIST_DIR, else ~/.cache/microtensor/mnist)."""
+    return default_mnist_dirs()[0]
 
 
 def _split(train: bool) -> str:
@@ -217,9 +256,21 @@ def _locate(root: Path, stem: str) -> Path | None:
     return None
 
 
-def _has_files(root: Path, train: bool | None) -> bool:
+def missing_mnist_files(root: str | os.PathLike, train: bool | None = None) -> list[str]:
+    """The MNIST file names (`<stem>[.gz]`) absent from `root`: both splits when `train`
+    is None, else that split's images and labels. Empty when everything is there."""
+    root = Path(root).expanduser()
     splits = ("train", "test") if train is None else (_split(train),)
-    return all(_locate(root, FILES[s, kind]) is not None for s in splits for kind in ("images", "labels"))
+    return [
+        f"{FILES[s, kind]}[.gz]"
+        for s in splits
+        for kind in ("images", "labels")
+        if _locate(root, FILES[s, kind]) is None
+    ]
+
+
+def _has_files(root: Path, train: bool | None) -> bool:
+    return not missing_mnist_files(root, train)
 
 
 def find_mnist_dir(data_dir: str | os.PathLike | None = None, train: bool | None = None) -> Path | None:
@@ -240,10 +291,44 @@ class _ChecksumError(ValueError):
 
 def _mirrors(mirror: str | Sequence[str] | None) -> list[str]:
     if mirror is None:
-        mirror = os.environ.get(MIRROR_ENV) or MIRRORS
+        env = os.environ.get(MIRROR_ENV) or os.environ.get(LEGACY_MIRROR_ENV)
+        # The variable holds one URL or several separated by commas or whitespace.
+        mirror = env.replace(",", " ").split() if env else MIRRORS
     if isinstance(mirror, str):
         mirror = [mirror]
     return [m if m.endswith("/") else m + "/" for m in mirror]
+
+
+class _Progress:
+    """Download progress on stderr: a redrawn bar on a terminal, one line per file otherwise
+    (so logs and CI output get no carriage-return updates)."""
+
+    def __init__(self, name: str, total: int | None, enabled: bool | None):
+        self.name, self.total, self.done = name, total, 0
+        self.enabled = enabled if enabled is not None else True
+        self.tty = self.enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+        self.start = time.perf_counter()
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.tty:
+            if self.total:
+                filled = int(30 * self.done / self.total)
+                bar = f"[{'#' * filled}{'.' * (30 - filled)}] {self.done / self.total:4.0%}"
+            else:
+                bar = f"{self.done / 1e6:.1f} MB"
+            sys.stderr.write(f"\rdownloading {self.name} {bar}")
+            sys.stderr.flush()
+
+    def close(self, ok: bool) -> None:
+        if not self.enabled:
+            return
+        seconds = time.perf_counter() - self.start
+        status = "done" if ok else "failed"
+        line = f"downloading {self.name}: {self.done / 1e6:.1f} MB in {seconds:.1f} s, {status}"
+        # On a terminal the summary overwrites the bar (padded to erase its tail).
+        sys.stderr.write(("\r" + line.ljust(72) if self.tty else line) + "\n")
+        sys.stderr.flush()
 
 
 def download_mnist(
@@ -252,17 +337,30 @@ def download_mnist(
     mirror: str | Sequence[str] | None = None,
     checksums: Mapping[str, str] | None = None,
     timeout: float = 30.0,
+    progress: bool | None = None,
 ) -> list[Path]:
     """Fetch the MNIST files missing from `root` (default `default_download_dir()`).
 
-    Each file is streamed to a temporary file in `root`, its SHA-256 compared with
-    `checksums` (default: the published sums, SHA256), and only then renamed into
-    place. On any failure the temporary file is removed and an error names the file
-    (and, for a corrupt download, both hashes). Files already present (plain or .gz)
-    are left alone. Returns the paths written.
+    Mirrors are tried in order for each file: `mirror` (a URL or a list of URLs), else the
+    environment variable MICROTENSOR_MNIST_MIRRORS (URLs separated by commas or spaces),
+    else `MIRRORS`. Each file is streamed to a temporary file in `root`, checked against
+    the size the server announced and its SHA-256 against `checksums` (default: the
+    published sums, SHA256), and only then renamed into place. On any failure the
+    temporary file is removed, the next mirror is tried, and if all fail an error names
+    the file and every mirror's reason (both hashes for a corrupt download). Files
+    already present (plain or .gz) are left alone. `progress` draws a bar on stderr when
+    it is a terminal and writes one line per file otherwise (False: silent). Returns the
+    paths written.
+
+    Example:
+        >>> download_mnist()                 # doctest: +SKIP
+        [PosixPath('/home/me/.cache/microtensor/mnist/train-images-idx3-ubyte.gz'), ...]
     """
     root = Path(root).expanduser() if root is not None else default_download_dir()
     sums = dict(SHA256 if checksums is None else checksums)
+    mirrors = _mirrors(mirror)
+    if not mirrors:
+        raise ValueError("download_mnist: no mirror given (an empty list)")
     written = []
     for stem in FILES.values():
         if _locate(root, stem) is not None:
@@ -271,9 +369,9 @@ def download_mnist(
         if name not in sums:
             raise ValueError(f"download_mnist: no SHA-256 sum given for {name}")
         failures, corrupt = [], False
-        for base in _mirrors(mirror):
+        for base in mirrors:
             try:
-                written.append(_fetch(base + name, root / name, sums[name].lower(), timeout))
+                written.append(_fetch(base + name, root / name, sums[name].lower(), timeout, progress))
                 break
             except _ChecksumError as e:
                 failures.append(str(e))
@@ -287,14 +385,18 @@ def download_mnist(
     return written
 
 
-def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> Path:
+def _fetch(url: str, dest: Path, sha256: str, timeout: float, progress: bool | None) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    bar = None
     try:
         digest, size = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as out:
             request = urllib.request.Request(url, headers={"User-Agent": "microtensor"})
             with urllib.request.urlopen(request, timeout=timeout) as response:
+                length = response.headers.get("Content-Length")
+                expected = int(length) if length and length.isdigit() else None
+                bar = _Progress(dest.name, expected, progress)
                 while chunk := response.read(_CHUNK):
                     size += len(chunk)
                     if size > _MAX_DOWNLOAD:
@@ -303,6 +405,10 @@ def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> Path:
                         )
                     digest.update(chunk)
                     out.write(chunk)
+                    bar.update(len(chunk))
+            if expected is not None and size != expected:
+                # A connection cut short: say so rather than report a checksum mismatch.
+                raise http.client.IncompleteRead(b"", expected - size)
             out.flush()
             os.fsync(out.fileno())
         got = digest.hexdigest()
@@ -313,10 +419,21 @@ def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> Path:
             )
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
+    except http.client.IncompleteRead as e:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if bar is not None:
+            bar.close(False)
+        raise http.client.HTTPException(
+            f"truncated transfer: received {size} bytes, {e.expected} fewer than announced"
+        ) from e
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if bar is not None:
+            bar.close(False)
         raise
+    bar.close(True)
     with contextlib.suppress(OSError):  # make the rename durable where directories can be fsynced
         dir_fd = os.open(dest.parent, os.O_RDONLY)
         try:
@@ -340,9 +457,15 @@ class MNIST(TensorDataset):
     training or the 10,000 test images. `data` (uint8, (N, 28, 28)) and `targets` are
     kept under torchvision's names.
 
-    `root` is the directory holding the files; when None, `default_mnist_dirs()` are
-    searched. With `download=True` missing files are fetched into `root` (default
+    `root` is the directory holding the files (or a data root with an `mnist/` folder);
+    when None, `default_mnist_dirs()` are searched (MICROTENSOR_DATA, then the per-user
+    cache). With `download=True` files not found are fetched into `root` (default
     `default_download_dir()`) and checked; see `download_mnist`.
+
+    Example:
+        >>> train = MNIST(download=True)            # doctest: +SKIP
+        >>> train.images.shape, train.labels[:3].tolist()
+        ((60000, 784), [5, 0, 4])
     """
 
     classes = [
@@ -370,20 +493,26 @@ class MNIST(TensorDataset):
     ):
         split = _split(train)
         if root is not None:
-            root = Path(root).expanduser()
+            explicit = Path(root).expanduser()
+            found = find_mnist_dir(explicit, train)
+            if found is None and download:
+                download_mnist(explicit, mirror=mirror, checksums=checksums)
+                found = explicit
+            searched = _explicit_dirs(explicit)
         else:
-            root = find_mnist_dir(None, train)
-            if root is None and download:
-                root = default_download_dir()
-        if download:
-            download_mnist(root, mirror=mirror, checksums=checksums)
-        if root is None or not _has_files(root, train):
-            searched = [root] if root is not None else default_mnist_dirs()
+            found = find_mnist_dir(None, train)
+            if found is None and download:
+                found = default_download_dir()
+                download_mnist(found, mirror=mirror, checksums=checksums)
+            searched = default_mnist_dirs()
+        if found is None or not _has_files(found, train):
             names = ", ".join(f"{FILES[split, k]}[.gz]" for k in ("images", "labels"))
             raise FileNotFoundError(
                 f"MNIST: {names} not found in {', '.join(str(d) for d in searched)}; pass the directory "
-                f"holding them, set {DIR_ENV}, or use download=True"
+                f"holding them as root, set {DATA_ENV} to a data root with an mnist/ folder, "
+                "or use download=True"
             )
+        root = found
         images_path = _locate(root, FILES[split, "images"])
         labels_path = _locate(root, FILES[split, "labels"])
         images = read_idx(images_path, magic=IMAGES_MAGIC)

@@ -331,8 +331,11 @@ def cross_entropy(
     dim = 0 if input.ndim == 1 else 1
     if target.is_floating_point():
         if target.shape != input.shape:
+            # The common mistake is float class labels (y.float()): name both accepted forms.
             raise ValueError(
-                f"{op}: probability targets must have the input's shape {input.shape}, got {target.shape}"
+                f"{op}: target must be integer class indices of shape {_target_shape(input)} (int64, "
+                f"e.g. target.long()) or probability targets of the input's shape {input.shape}; got a "
+                f"{target.dtype} target of shape {target.shape}"
             )
         target = _ew.cast(target, input.dtype)
         if label_smoothing:
