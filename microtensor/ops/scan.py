@@ -1,0 +1,144 @@
+"""Products and scans: prod, cumsum, cumprod (issue 12, step 2.3).
+
+The derivatives stay correct where inputs are 0: they never divide by an element that is 0
+(the product of the others is formed instead), as PyTorch's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtypes
+from ..tensor import Tensor
+from . import _xp
+from .base import Op, as_tensor, helper, norm_dim
+
+
+def _acc_dtype(x: Tensor, dtype) -> np.dtype:
+    """PyTorch's result dtype of sum-like ops: integers and bools accumulate in int64."""
+    if dtype is not None:
+        return np.dtype(dtype)
+    return np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+
+
+class Prod(Op):
+    """The product over all elements or along one dim."""
+
+    role = "reduction"
+    __slots__ = ("axis", "keepdim")
+    derivatives = {"x": "prod_grad(grad, x, out, self.axis, self.keepdim)"}
+
+    def __init__(self, axis, keepdim):
+        self.axis, self.keepdim = axis, keepdim
+
+    def forward(self, x):
+        return np.multiply.reduce(x, axis=self.axis, keepdims=self.keepdim)
+
+
+@helper
+def prod_grad(grad, x, out, axis, keepdim):
+    """∂prod/∂x_i · grad = the product of the others: out / x_i where no factor is 0; at a single 0,
+    the product of the rest; with two or more 0s, 0."""
+    axes = None if axis is None else (axis,)
+    g, o = _xp.kept(grad, x.shape, axes, keepdim), _xp.kept(out, x.shape, axes, keepdim)
+    zero = _xp.constant(x) == 0
+    if not zero.any():
+        return g * o / x
+    zeros = np.sum(zero, axis=axis, keepdims=True)
+    safe = _xp.where(zero, 1.0, x)
+    others = (
+        safe.prod(axis, keepdim=True) if isinstance(safe, Tensor) else np.prod(safe, axis=axis, keepdims=True)
+    )
+    return _xp.where(zeros == 0, g * o / safe, _xp.where(zero & (zeros == 1), g * others, 0.0))
+
+
+class Cumsum(Op):
+    """Running sums along dim."""
+
+    role = "reduction"
+    __slots__ = ("dim",)
+    derivatives = {"x": "revcumsum(grad, self.dim)"}
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return np.cumsum(x, axis=self.dim)
+
+
+@helper
+def revcumsum(a, dim: int):
+    """Sums from each position to the end along dim (the adjoint of cumsum)."""
+    if isinstance(a, Tensor):
+        return a.flip(dim).cumsum(dim).flip(dim)
+    return np.flip(np.cumsum(np.flip(a, dim), axis=dim), dim)
+
+
+class Cumprod(Op):
+    """Running products along dim."""
+
+    role = "reduction"
+    __slots__ = ("dim",)
+    derivatives = {"x": "cumprod_grad(grad, x, out, self.dim)"}
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return np.cumprod(x, axis=self.dim)
+
+
+@helper
+def cumprod_grad(grad, x, out, dim: int):
+    """Σ_{j≥i} grad_j · Π_{k≤j, k≠i} x_k. Before the first 0 along dim that is revcumsum(grad·out)/x;
+    at the first 0 it is revcumsum(grad·out') with that 0 replaced by 1 in out'; after it, 0."""
+    zero = _xp.constant(x) == 0
+    if not zero.any():
+        return revcumsum(grad * out, dim) / x
+    seen = np.cumsum(zero, axis=dim)
+    before, first = seen == 0, zero & (seen == 1)
+    safe = _xp.where(zero, 1.0, x)
+    part = revcumsum(grad * out, dim) / safe
+    x1 = _xp.where(first, 1.0, x)
+    out1 = x1.cumprod(dim) if isinstance(x1, Tensor) else np.cumprod(x1, axis=dim)
+    at_zero = revcumsum(grad * out1, dim)
+    return _xp.where(before, part, _xp.where(first, at_zero, 0.0))
+
+
+def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The product of all elements, or along dim (integers give int64, as PyTorch).
+
+    >>> mt.tensor([[1., 2.], [3., 4.]]).prod(1)
+    tensor([ 2., 12.])
+    """
+    from .elementwise import cast
+
+    x = as_tensor(x, "prod")
+    x = cast(x, _acc_dtype(x, dtype))
+    axis = None if dim is None else (norm_dim(dim, x.ndim, "prod") if x.ndim else None)
+    return Prod(axis, keepdim if axis is not None else False)(x)
+
+
+def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running sums along dim: out[i] = x[0] + ... + x[i]."""
+    from .elementwise import cast
+
+    x = as_tensor(x, "cumsum")
+    x = cast(x, _acc_dtype(x, dtype))
+    d = norm_dim(dim, x.ndim, "cumsum")
+    return Cumsum(d)(x) if x.ndim else x.clone()
+
+
+def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running products along dim: out[i] = x[0] · ... · x[i] (gradient exact at zeros)."""
+    from .elementwise import cast
+
+    x = as_tensor(x, "cumprod")
+    x = cast(x, _acc_dtype(x, dtype))
+    d = norm_dim(dim, x.ndim, "cumprod")
+    return Cumprod(d)(x) if x.ndim else x.clone()
+
+
+def _check_float(x, op):
+    if not _dtypes.is_floating(x.dtype):
+        raise RuntimeError(f"{op}(): expected a floating point input, got {x.dtype}")
