@@ -44,6 +44,8 @@ def prod_grad(grad, x, out, axis, keepdim):
     zero = _xp.constant(x) == 0
     if not zero.any():
         return g * o / x
+    if isinstance(x, Tensor):  # create_graph: a polynomial form, differentiable again at the zeros
+        return g * _others_product(x, axis)
     zeros = np.sum(zero, axis=axis, keepdims=True)
     safe = _xp.where(zero, 1.0, x)
     others = (
@@ -95,6 +97,8 @@ def cumprod_grad(grad, x, out, dim: int):
     zero = _xp.constant(x) == 0
     if not zero.any():
         return revcumsum(grad * out, dim) / x
+    if isinstance(x, Tensor):  # create_graph: a polynomial form, differentiable again at the zeros
+        return _cumprod_grad_poly(grad, x, dim)
     seen = np.cumsum(zero, axis=dim)
     before, first = seen == 0, zero & (seen == 1)
     safe = _xp.where(zero, 1.0, x)
@@ -103,6 +107,33 @@ def cumprod_grad(grad, x, out, dim: int):
     out1 = x1.cumprod(dim) if isinstance(x1, Tensor) else np.cumprod(x1, axis=dim)
     at_zero = revcumsum(grad * out1, dim)
     return _xp.where(before, part, _xp.where(first, at_zero, 0.0))
+
+
+def _exclusive_cumprod(xm: Tensor) -> Tensor:
+    """Along the last dim: Π_{k<i} x_k (1 at i = 0), without division (exact with zeros)."""
+    from .shape import cat
+
+    n = xm.shape[-1]
+    ones = Tensor._wrap(np.ones((*xm.shape[:-1], 1), xm.dtype))
+    return cat([ones, xm[..., : n - 1]], -1).cumprod(-1)
+
+
+def _others_product(x: Tensor, axis) -> Tensor:
+    """Π_{k≠i} x_k over axis (None: all elements), as (left product) · (right product)."""
+    xm = x.reshape(-1) if axis is None else x.movedim(axis, -1)
+    both = _exclusive_cumprod(xm) * _exclusive_cumprod(xm.flip(-1)).flip(-1)
+    return both.reshape(x.shape) if axis is None else both.movedim(-1, axis)
+
+
+def _cumprod_grad_poly(grad: Tensor, x: Tensor, dim: int) -> Tensor:
+    """Σ_{j≥i} grad_j · (Π_{k<i} x_k) · (Π_{i<k≤j} x_k), with the last factor as the running product
+    of an (n, n) table per slice: O(n²), used only when differentiating through zeros."""
+    xm, gm = x.movedim(dim, -1), grad.movedim(dim, -1)
+    n = xm.shape[-1]
+    i, k = np.arange(n)[:, None], np.arange(n)[None, :]
+    table = _xp.where(k > i, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n), 1.0).cumprod(-1)
+    s = _xp.where(k >= i, gm.unsqueeze(-2) * table, 0.0).sum(-1)
+    return (_exclusive_cumprod(xm) * s).movedim(-1, dim)
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
