@@ -1307,3 +1307,21 @@ def scatter_only(draw, kind):
 
 case("scatter", "Scatter", _scatter_fn, _np_scatter, scatter_only("scatter"))
 case("scatter_add", "ScatterAdd", _scatter_fn, _np_scatter, scatter_only("scatter_add"))
+
+
+@st.composite
+def median_all_strategy(draw):
+    x = draw_array(draw, draw(small_shapes(0)), "real", GAP)  # distinct: a tie is a kink
+    return (x,), {
+        "name": draw(st.sampled_from(["median", "nanmedian"])),
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+case(
+    "median_all",
+    "MedianAll",
+    lambda x, name, how: getattr(mt, name)(x) if how == "function" else getattr(x, name)(),
+    lambda x, name, how: np.sort(x.reshape(-1))[(x.size - 1) // 2],
+    median_all_strategy(),
+)

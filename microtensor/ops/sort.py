@@ -14,7 +14,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import _xp
 from .base import Op, as_tensor, helper, norm_dim, norm_dims
-from .reduce import TakeAlongDim
+from .reduce import TakeAlongDim, ties  # noqa: F401 - ties: MedianAll's rule
 
 
 def _return_type(name: str, fields: str):
@@ -52,7 +52,7 @@ def _argsort_stable(a: np.ndarray, d: int, descending: bool) -> np.ndarray:
     return np.flip(n - 1 - rev, d)
 
 
-def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
     """(values, indices) of x sorted along dim (stable; NaN sorts as the largest value).
 
     >>> mt.tensor([3., 1., 2.]).sort(descending=True).indices
@@ -66,9 +66,9 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = Fals
     return sort_t(_pick(x, idx, d), Tensor._wrap(idx))
 
 
-def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The indices that sort x along dim."""
-    return sort(x, dim, descending, stable).indices
+    return sort(x, dim, descending, stable=stable).indices
 
 
 def msort(x: Tensor) -> Tensor:
@@ -94,11 +94,9 @@ def _order_stat(x, dim, keepdim, op, pick_fn, rtype):
     """(values, indices) of the element pick_fn chooses from each slice along dim."""
     x = as_tensor(x, op)
     if dim is None:
-        flat = x.reshape(-1)
-        if flat.numel() == 0:
+        if x.numel() == 0:
             raise RuntimeError(f"{op}(): cannot compute on an empty tensor of shape {x.shape}")
-        i = pick_fn(flat._data[None], 1)[0]
-        return _pick(flat, np.asarray([i]), 0, False)
+        return MedianAll(pick_fn)(x)
     d = norm_dim(dim, x.ndim, op)
     if x.ndim == 0:
         return rtype(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
@@ -108,6 +106,23 @@ def _order_stat(x, dim, keepdim, op, pick_fn, rtype):
     i = np.expand_dims(np.moveaxis(pick_fn(a.reshape(-1, a.shape[-1]), 1).reshape(a.shape[:-1]), -1, -1), d)
     i = i.astype(np.int64)
     return rtype(_pick(x, i, d, keepdim), Tensor._wrap(i if keepdim else np.squeeze(i, d)))
+
+
+class MedianAll(Op):
+    """The median of all elements (nanmedian: of those not NaN); the elements equal to it share the
+    gradient equally, as PyTorch's median() without a dim."""
+
+    role = "reduction"
+    public_name = "median"
+    __slots__ = ("pick",)
+    derivatives = {"x": "grad * ties(x, out)"}
+
+    def __init__(self, pick):
+        self.pick = pick
+
+    def forward(self, x):
+        flat = x.reshape(1, -1)
+        return flat[0, self.pick(flat, 1)[0]]
 
 
 def _lower_median(rows: np.ndarray, _axis) -> np.ndarray:
