@@ -348,7 +348,8 @@ def scatter_reduce(
         return Tensor._wrap(np.floor_divide(out._data, count).astype(x.dtype))
     # prod / amax / amin: one column per index slot, then reduce those columns with the input
     # (a dense formulation, so each piece is a differentiable op with PyTorch's tie rule for max/min)
-    from .reduce import amax, amin, prod
+    from .scan import prod
+    from .sort import amax, amin
 
     flat_pos = np.ravel_multi_index(tuple(np.broadcast_to(i, vals.shape) for i in full), x.shape)
     slots = np.zeros(vals.shape, np.int64)
@@ -371,7 +372,7 @@ def scatter_reduce(
     fp, sl = flat_pos.reshape(-1), slots.reshape(-1)
     for s in range(k):
         pick = sl == s
-        col = Tensor._wrap(np.full(x.size, ident, x.dtype))
+        col = Tensor._wrap(np.full(x.numel(), ident, x.dtype))
         col = Scatter((fp[pick],), (np.nonzero(pick)[0],))(col, flat_vals)
         cols.append(col)
     table = stack(cols, 1)
