@@ -2,6 +2,8 @@
 
 `x.shape` and `x.size()` return it. It is a plain tuple subclass, so it compares equal to tuples
 and unpacks like one; slicing it or adding a tuple to it gives a Size again (as PyTorch).
+print() and repr() show PyTorch's text, `torch.Size([2, 3])`; inside f-strings and str.format it
+reads as the tuple `(2, 3)`, the form every microtensor message uses (unlike PyTorch).
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ class Size(tuple):
         return f"torch.Size([{', '.join(str(n) for n in self)}])"
 
     __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        # f-strings and str.format show the plain tuple: microtensor's messages name shapes as
+        # (2, 3) throughout (print() and repr() give PyTorch's text)
+        return format(tuple.__repr__(self), spec)
 
     def __reduce__(self):
         return (Size, (tuple(self),))
