@@ -1325,3 +1325,10 @@ case(
     lambda x, name, how: np.sort(x.reshape(-1))[(x.size - 1) // 2],
     median_all_strategy(),
 )
+case(
+    "logcumsumexp",
+    "LogCumSumExp",
+    lambda x, dim, how: mt.logcumsumexp(x, dim) if how == "function" else x.logcumsumexp(dim),
+    lambda x, dim, how: np.log(np.cumsum(np.exp(x), axis=dim)),
+    scan_strategy(),
+)

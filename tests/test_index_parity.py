@@ -89,6 +89,14 @@ PROGRAMS = {
     "masked_select": (lambda t, x: (t.masked_select(x, t.tensor(M)), x.masked_select(t.tensor(M[1]))), X),
     "masked_scatter": (lambda t, x, s: x.masked_scatter(t.tensor(M), s), X, S),
     "take": (lambda t, x: (t.take(x, idx(t, [[0, 11], [5, -1]])), x.take(idx(t, [3]))), X),
+    "put": (
+        lambda t, x, s: (
+            x.put(idx(t, [0, 5, -1]), s[0, :3]),
+            t.put(x, idx(t, [1, 1]), s[1, :2], accumulate=True),
+        ),
+        X,
+        S,
+    ),
     "causal_attention": (
         lambda t, q: t.softmax((q @ q.T).masked_fill(t.tril(t.ones(3, 3)) == 0, float("-inf")), dim=-1),
         X,

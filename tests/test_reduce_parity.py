@@ -65,6 +65,7 @@ PROGRAMS = {
     ),
     "argmax_axis": (lambda t, x: (x.argmax(axis=1), t.argmin(x, axis=0), x.argmax(1, keepdim=True)), X),
     "aminmax": (lambda t, x: (t.aminmax(x), t.aminmax(x, dim=1)), T),
+    "logcumsumexp": (lambda t, x: (t.logcumsumexp(x, 1), (x * 300).logcumsumexp(0)), X),
     "diff": (lambda t, x: (x.diff(), t.diff(x, 2, 0), t.diff(x, dim=1, prepend=x[:, :1], append=x)), X),
 }
 

@@ -71,6 +71,21 @@ PROGRAMS = {
     ),
     "diag_embed": (lambda t, x: (t.diag_embed(x), t.diag_embed(x, 1, 0, 2)), X),
     "trace": (lambda t, x: x.trace(), X),
+    "cross": (
+        lambda t, a, b: (t.cross(a, b, dim=1), a.cross(b, 1), t.cross(a, b[:1], dim=-1)),
+        X3[0, :, :3],
+        X[:, :3],
+    ),
+    "cdist": (lambda t, a, b: [t.cdist(a, b, p=p) for p in (1.0, 2.0, 3.0, float("inf"))], X, X[:2] + 0.5),
+    "cdist_zero_distance": (lambda t, a: t.cdist(a, a), X),
+    "combinations": (
+        lambda t, v: (
+            t.combinations(v),
+            t.combinations(v[:3], 3),
+            t.combinations(v[:3], with_replacement=True),
+        ),
+        V,
+    ),
     "block_diag": (lambda t, x, v: t.block_diag(x, v[:2], v[0]), X, V),
 }
 
@@ -121,6 +136,16 @@ def test_tensor_facts_match_torch():
     x = mt.ones(2)
     assert x.type(mt.float64).dtype == mt.float64
     assert x.type("torch.LongTensor").dtype == mt.int64
+
+
+def test_like_factories_take_dtype():
+    x = mt.ones(2, 3)
+    for name in ("zeros_like", "ones_like", "empty_like"):
+        y = getattr(mt, name)(x, dtype=mt.int64)
+        assert y.shape == (2, 3) and y.dtype == mt.int64
+        assert getattr(mt, name)(x).dtype == mt.float32
+    assert mt.full_like(x, 7, dtype=mt.float64).dtype == mt.float64
+    assert mt.empty_like(x, requires_grad=True).requires_grad
 
 
 def test_new_factories_keep_dtype_unless_given():

@@ -528,3 +528,18 @@ def take(x: Tensor, index) -> Tensor:
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError(f"take(): index out of range for a tensor of {n} elements")
     return getitem(reshape(x, (-1,)), idx % max(n, 1))
+
+
+def put(x: Tensor, index, source, accumulate: bool = False) -> Tensor:
+    """x with source written (accumulate: added) at `index` of x flattened (out of place; put_ in place)."""
+    from .shape import reshape
+
+    x = _as(x, "put")
+    idx = _int_index(index, "put").reshape(-1)
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"put(): index out of range for a tensor of {n} elements")
+    flat = reshape(x, (-1,))
+    src = reshape(_as(source, "put"), (-1,))
+    out = index_put(flat, (idx % max(n, 1),), src, accumulate)
+    return reshape(out, x.shape)

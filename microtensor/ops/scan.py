@@ -173,3 +173,49 @@ def cumprod(x: Tensor, dim: int, *, dtype=None) -> Tensor:
 def _check_float(x, op):
     if not _dtypes.is_floating(x.dtype):
         raise RuntimeError(f"{op}(): expected a floating point input, got {x.dtype}")
+
+
+class LogCumSumExp(Op):
+    """log Σ_{k≤i} exp(x_k) along dim."""
+
+    role = "reduction"
+    public_name = "logcumsumexp"
+    __slots__ = ("dim",)
+    # ∂out_j/∂x_i = exp(x_i − out_j) for i ≤ j
+    derivatives = {"x": "logcumsumexp_grad(grad, x, out, self.dim)"}
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return np.logaddexp.accumulate(x, axis=self.dim)  # a running log-sum: stable at any scale
+
+
+@helper
+def logcumsumexp_grad(grad, x, out, dim: int):
+    """Σ_{j≥i} grad_j · exp(x_i − out_j). On arrays it is summed in log space, the positive and the
+    negative parts of grad apart (as PyTorch), so no exponential overflows at any scale; on Tensors
+    (create_graph) it is shifted by each slice's last (largest) out."""
+    if not isinstance(x, Tensor):
+        total = np.zeros_like(x)
+        with np.errstate(divide="ignore"):
+            for sign in (1, -1):
+                part = np.where(sign * grad > 0, np.log(np.abs(grad)), -np.inf) - out
+                rev = np.flip(np.logaddexp.accumulate(np.flip(part, dim), axis=dim), dim)
+                total += sign * np.exp(x + rev)
+        return total
+    last = _xp.constant(out)
+    last = np.take(last, [last.shape[dim] - 1], axis=dim)
+    return exp(x - last) * revcumsum(grad * exp(last - out), dim)
+
+
+def exp(a):
+    return _xp.exp(a)
+
+
+def logcumsumexp(x: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(x), dim)), computed without overflow."""
+    x = as_tensor(x, "logcumsumexp")
+    _check_float(x, "logcumsumexp")
+    d = norm_dim(dim, x.ndim, "logcumsumexp")
+    return LogCumSumExp(d)(x) if x.ndim else x.clone()

@@ -708,3 +708,64 @@ def block_diag(*tensors) -> Tensor:
         out = part if out is None else out + part
         i, j = i + m.shape[0], j + m.shape[1]
     return out
+
+
+def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along dim (None: the first dim of size 3, as torch.cross)."""
+    from .index import getitem
+
+    a, b = as_tensor(a, "cross"), as_tensor(b, "cross")
+    a, b = (expand(t, *np.broadcast_shapes(a.shape, b.shape)) for t in (a, b))
+    if dim is None:
+        dim = next((i for i, n in enumerate(a.shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in input of shape {a.shape}")
+    d = norm_dim(dim, a.ndim, "cross")
+    if a.shape[d] != 3:
+        raise RuntimeError(f"cross: dimension {dim} does not have size 3 (shape {a.shape})")
+
+    def c(t, i):
+        return getitem(t, (slice(None),) * d + (slice(i, i + 1),))
+
+    parts = [c(a, (i + 1) % 3) * c(b, (i + 2) % 3) - c(a, (i + 2) % 3) * c(b, (i + 1) % 3) for i in range(3)]
+    return cat(parts, d)
+
+
+def combinations(x: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-r combinations of a 1-d tensor's elements, one per row (as itertools)."""
+    from .index import getitem
+
+    x = as_tensor(x, "combinations")
+    if x.ndim != 1:
+        raise RuntimeError(f"combinations: expects a 1-d tensor, got shape {x.shape}")
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = np.array(list(pick(range(x.shape[0]), r)), np.int64).reshape(-1, r)
+    return getitem(x, rows)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
+    """The p-norm distances between the rows of x1 (…, P, M) and of x2 (…, R, M): shape (…, P, R)."""
+    from . import reduce as _r
+    from .elementwise import abs as _abs
+
+    x1, x2 = as_tensor(x1, "cdist"), as_tensor(x2, "cdist")
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: expected (…, P, M) and (…, R, M) inputs, got {x1.shape} and {x2.shape}")
+    diff = _abs(unsqueeze(x1, -2) - unsqueeze(x2, -3))
+    if p == 0:
+        return _r.sum((diff != 0).to(x1.dtype), -1)
+    if p == float("inf"):
+        # as PyTorch: every coordinate tied for the largest gets the full gradient (not a share);
+        # the value is the constant maximum plus terms that are 0 but carry that gradient
+        from .elementwise import Where
+
+        top = np.max(diff._data, axis=-1, keepdims=True)
+        hit = diff._data == top
+        moved = Where()(hit, diff - Tensor._wrap(diff._data), np.zeros((), diff.dtype))
+        return _r.sum(moved, -1) + Tensor._wrap(top[..., 0])
+    if p == 2:
+        # the gradient at a zero distance is 0, as PyTorch's (not 0/0)
+        from .elementwise import Std
+
+        return Std()(_r.sum(diff * diff, -1))
+    return _r.sum(diff**p, -1) ** (1.0 / p)

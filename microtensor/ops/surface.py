@@ -115,6 +115,16 @@ for _mod, _names in (
         FUNCTIONS[_n] = getattr(_mod, _n)
 
 METHODS: dict = {n: FUNCTIONS[n] for n in _SHAPE + _INDEX + _SCAN + _SORT}
+for _mod, _names, _method in (
+    (_scan, ["logcumsumexp"], True),
+    (_shape, ["cross"], True),
+    (_shape, ["combinations", "cdist"], False),
+    (_index, ["put"], True),
+):
+    for _n in _names:
+        FUNCTIONS[_n] = getattr(_mod, _n)
+        if _method:
+            METHODS[_n] = FUNCTIONS[_n]
 METHODS["repeat"] = _shape.repeat
 del METHODS["histc"]
 METHODS["histc"] = _sort.histc
@@ -161,6 +171,7 @@ def _inplace(fn):
 INPLACE = {
     n + "_": METHODS[n]
     for n in [
+        "put",
         "tril",
         "triu",
         "scatter",
@@ -176,6 +187,17 @@ INPLACE = {
         "cumprod",
     ]
 }
+
+
+def empty_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
+    """A tensor of x's shape and dtype (unless dtype is given); its values are unspecified (here 0)."""
+    t = Tensor._wrap(np.zeros(x.shape, x.dtype if dtype is None else np.dtype(dtype)))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+FUNCTIONS["empty_like"] = empty_like
 
 
 # ------------------------------------------------------------ Tensor facts and new_* factories
