@@ -89,6 +89,8 @@ def test_named_tuples_have_fields_unpack_and_torch_repr():
         (x.sort(1), torch.tensor(x.numpy()).sort(1)),
         (x.topk(1), torch.tensor(x.numpy()).topk(1)),
         (x.median(1), torch.tensor(x.numpy()).median(1)),
+        (x.max(1), torch.tensor(x.numpy()).max(1)),
+        (mt.min(x, 0, True), torch.min(torch.tensor(x.numpy()), 0, True)),
     ):
         values, indices = res
         assert values is res.values and indices is res.indices

@@ -206,11 +206,7 @@ def logcumsumexp_grad(grad, x, out, dim: int):
         return total
     last = _xp.constant(out)
     last = np.take(last, [last.shape[dim] - 1], axis=dim)
-    return exp(x - last) * revcumsum(grad * exp(last - out), dim)
-
-
-def exp(a):
-    return _xp.exp(a)
+    return _xp.exp(x - last) * revcumsum(grad * _xp.exp(last - out), dim)
 
 
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import _xp
 from .base import Op, as_tensor, helper, norm_dim, norm_dims
-from .reduce import TakeAlongDim, ties  # noqa: F401 - ties: MedianAll's rule
+from .reduce import _RETURN_TYPES, TakeAlongDim, ties  # noqa: F401 - ties: MedianAll's rule
 
 
 def _return_type(name: str, fields: str):
@@ -402,3 +402,5 @@ class return_types:  # noqa: N801 - PyTorch's name (torch.return_types)
     cummax = cummax_t
     cummin = cummin_t
     aminmax = aminmax_t
+    max = _RETURN_TYPES["max"]  # noqa: A003
+    min = _RETURN_TYPES["min"]  # noqa: A003
