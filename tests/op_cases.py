@@ -1332,3 +1332,143 @@ case(
     lambda x, dim, how: np.log(np.cumsum(np.exp(x), axis=dim)),
     scan_strategy(),
 )
+
+
+# ------------------------------- shape and index functions built from other ops (issue 12, 2.4)
+@st.composite
+def matrix_strategy(draw, min_dims=2):
+    shape = draw(small_shapes(min_dims))
+    return (draw_array(draw, shape),), {
+        "diagonal": draw(st.integers(-2, 2)),
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+for _name, _npf in (("tril", np.tril), ("triu", np.triu)):
+    case(
+        _name,
+        "Where",
+        lambda x, diagonal, how, _n=_name: (
+            getattr(mt, _n)(x, diagonal) if how == "function" else getattr(x, _n)(diagonal=diagonal)
+        ),
+        lambda x, diagonal, how, _npf=_npf: _npf(x, diagonal),
+        matrix_strategy(),
+    )
+
+
+@st.composite
+def masked_fill_strategy(draw):
+    shape = draw(small_shapes(1))
+    mshape = tuple(n if draw(st.booleans()) else 1 for n in shape)[draw(st.integers(0, len(shape))) :]
+    mask = draw(hnp.arrays(np.bool_, mshape))
+    value = draw(st.sampled_from([0.0, -1.5, 2]))  # -inf (the causal mask): tests/test_index_parity.py
+    return (draw_array(draw, shape),), {"mask": mask, "value": value}
+
+
+case(
+    "masked_fill",
+    "Where",
+    lambda x, mask, value: x.masked_fill(mt.tensor(mask), value),
+    lambda x, mask, value: np.where(mask, value, x),
+    masked_fill_strategy(),
+)
+
+
+@st.composite
+def gather_strategy(draw):
+    shape = draw(small_shapes(1))
+    d = draw(st.integers(0, len(shape) - 1))
+    ishape = tuple(
+        draw(st.integers(1, 3)) if a == d else draw(st.integers(1, n)) for a, n in enumerate(shape)
+    )
+    idx = draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, shape[d] - 1)))
+    dim = d - len(shape) if draw(st.booleans()) else d
+    return (draw_array(draw, shape),), {"dim": dim, "index": idx}
+
+
+def _np_gather(x, dim, index):
+    d = dim % x.ndim
+    corner = x[tuple(slice(None) if a == d else slice(0, n) for a, n in enumerate(index.shape))]
+    return np.take_along_axis(corner, index, axis=d)
+
+
+case(
+    "gather",
+    ("TakeAlongDim", "GetItem"),
+    lambda x, dim, index: mt.gather(x, dim, mt.tensor(index)),
+    _np_gather,
+    gather_strategy(),
+)
+
+
+@st.composite
+def along_dim_strategy(draw):
+    shape = draw(small_shapes(1))
+    d = draw(st.integers(0, len(shape) - 1))
+    return (draw_array(draw, shape),), {
+        "dim": d,
+        "k": draw(st.integers(-3, 3)),
+        "index": draw(hnp.arrays(np.int64, draw(st.integers(0, 4)), elements=st.integers(0, shape[d] - 1))),
+    }
+
+
+case(
+    "flip",
+    "GetItem",
+    lambda x, dim, k, index: x.flip(dim),
+    lambda x, dim, k, index: np.flip(x, dim),
+    along_dim_strategy(),
+)
+case(
+    "roll",
+    "GetItem",
+    lambda x, dim, k, index: mt.roll(x, k, dim),
+    lambda x, dim, k, index: np.roll(x, k, dim),
+    along_dim_strategy(),
+)
+case(
+    "index_select",
+    "GetItem",
+    lambda x, dim, k, index: x.index_select(dim, mt.tensor(index)),
+    lambda x, dim, k, index: np.take(x, index, axis=dim),
+    along_dim_strategy(),
+)
+case(
+    "split",
+    "GetItem",
+    lambda x, dim, k, index: x.split(abs(k) + 1, dim),
+    lambda x, dim, k, index: tuple(np.split(x, range(abs(k) + 1, x.shape[dim], abs(k) + 1), axis=dim)),
+    along_dim_strategy(),
+)
+
+
+@st.composite
+def repeat_strategy(draw):
+    shape = draw(small_shapes(0, 2))
+    reps = tuple(draw(st.integers(0, 2)) for _ in range(len(shape) + draw(st.integers(0, 1))))
+    return (draw_array(draw, shape),), {"reps": reps}
+
+
+case(
+    "repeat",
+    ("Reshape", "Expand"),
+    lambda x, reps: x.repeat(*reps),
+    lambda x, reps: np.tile(x, reps),
+    repeat_strategy(),
+)
+
+
+@st.composite
+def diagonal_strategy(draw):
+    shape = draw(small_shapes(2))
+    d1, d2 = draw(st.permutations(range(len(shape))))[:2]
+    return (draw_array(draw, shape),), {"offset": draw(st.integers(-2, 2)), "d1": d1, "d2": d2}
+
+
+case(
+    "diagonal",
+    ("Permute", "GetItem"),
+    lambda x, offset, d1, d2: mt.diagonal(x, offset, d1, d2),
+    lambda x, offset, d1, d2: np.diagonal(x, offset, d1, d2),
+    diagonal_strategy(),
+)
