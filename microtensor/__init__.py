@@ -110,4 +110,5 @@ from .ops.sort import return_types  # noqa: E402
 from .size import Size  # noqa: E402
 
 globals().update(_surface.FUNCTIONS)
+globals().update({n: _surface.with_numpy_names(globals()[n]) for n in _surface.ALIASED if n in globals()})
 __all__ += [*_surface.FUNCTIONS, "Size", "return_types"]

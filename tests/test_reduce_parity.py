@@ -158,3 +158,19 @@ def test_errors_name_the_function():
         mt.zeros(0).amax()
     with pytest.raises(RuntimeError, match=r"bincount\(\)"):
         mt.bincount(mt.tensor([-1, 2]))
+
+
+def test_axis_and_keepdims_aliases_as_torch():
+    def fn(t, x):
+        return (
+            x.sum(axis=1, keepdims=True), t.mean(x, axis=0), x.max(axis=1), t.min(x, axis=0, keepdims=True),
+            x.std(axis=1), t.cat([x, x], axis=1), t.stack([x, x], axis=2), x.cumsum(axis=1),
+            x.softmax(axis=1), x.argmax(axis=1), t.argmin(x, axis=0), x.amax(axis=1, keepdims=True),
+            x.prod(axis=0), x.sort(axis=0), x.topk(2, axis=1), x.unsqueeze(axis=0), t.logsumexp(x, axis=1),
+            x.gather(axis=1, index=t.tensor([[0], [3], [1]])), x.median(axis=0),
+            x.index_select(axis=1, index=t.tensor([2])),
+        )  # fmt: skip
+
+    check(torch, mt, fn, X)
+    with pytest.raises(TypeError, match="both dim and its alias axis"):
+        mt.ones(2).sum(dim=0, axis=0)

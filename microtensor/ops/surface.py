@@ -288,12 +288,52 @@ def _clone(self, *, memory_format=None):
     return clone(self)
 
 
+def with_numpy_names(fn):
+    """fn also accepting NumPy's `axis=` for `dim=` and `keepdims=` for `keepdim=`, as PyTorch does
+    for every dim argument (fn unchanged when it has no `dim` parameter)."""
+    import functools
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    if "dim" not in params or getattr(fn, "_numpy_names", False):
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            if "axis" in kwargs:
+                if "dim" in kwargs:
+                    raise TypeError(f"{fn.__name__}(): got both dim and its alias axis")
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    wrapper._numpy_names = True
+    return wrapper
+
+
+# functions and methods defined elsewhere whose dim argument takes the same aliases
+ALIASED = [
+    "sum", "mean", "max", "min", "std", "var", "logsumexp", "softmax", "log_softmax", "squeeze", "unsqueeze",
+    "cat", "concat", "stack", "all", "any", "flatten",
+]  # fmt: skip
+
+
 def install() -> None:
-    """Attach METHODS, INPLACE and the Tensor facts to Tensor."""
+    """Attach METHODS, INPLACE and the Tensor facts to Tensor; give every dim argument its aliases."""
+    for name in list(FUNCTIONS):
+        FUNCTIONS[name] = with_numpy_names(FUNCTIONS[name])
     for name, fn in METHODS.items():
-        setattr(Tensor, name, fn)
+        setattr(Tensor, name, with_numpy_names(fn))
     for name, fn in INPLACE.items():
         setattr(Tensor, name, _inplace(fn))
+    for name in ALIASED:
+        if hasattr(Tensor, name):
+            setattr(Tensor, name, with_numpy_names(getattr(Tensor, name)))
     for fn in (type, nelement, element_size, is_complex, ndimension, new_zeros, new_ones, new_empty, new_full,
                new_tensor):  # fmt: skip
         setattr(Tensor, fn.__name__, fn)
