@@ -77,3 +77,13 @@ globals().update(_functions())  # add, exp, sum, reshape, ...: the table in ops/
 __version__ = "0.1.0"
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+# the shape, index, reduction and scan surface (issue 12, step 2.3-2.4): the binding table
+# in ops/surface.py attaches the Tensor methods and lists the functions exported here
+from .ops import surface as _surface  # noqa: E402
+from .ops.sort import return_types  # noqa: E402
+from .size import Size  # noqa: E402
+
+globals().update(_surface.FUNCTIONS)
+globals().update({n: _surface.with_numpy_names(globals()[n]) for n in _surface.ALIASED if n in globals()})
+__all__ += [*_surface.FUNCTIONS, "Size", "return_types"]

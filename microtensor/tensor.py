@@ -18,6 +18,7 @@ import numpy as np
 from . import _dtypes
 from ._grad_mode import _EPOCH
 from ._grad_mode import mode as _mode
+from .size import Size
 
 _SCALARS = (bool, int, float)
 
@@ -123,8 +124,8 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -138,8 +139,9 @@ class Tensor:
         return self._data.ndim
 
     def size(self, dim: int | None = None):
+        """The shape as a Size, or the size of one dim."""
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         from .ops.base import norm_dim
 
         return self._data.shape[norm_dim(dim, self.ndim, "size")]

@@ -1145,3 +1145,330 @@ case(
 
 CASES_BY_NAME: dict[str, OpCase] = {c.name: c for c in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
+
+
+# ------------------------------------------- products, scans, amax/amin, scatter (issue 12, 2.3-2.4)
+@st.composite
+def prod_strategy(draw, zeros=False):
+    shape = draw(small_shapes().filter(lambda s: math.prod(s) <= 16))
+    x = draw_array(draw, shape, "nonzero")
+    if zeros and x.size:  # zeros: one or two of them, where out / x would be 0 / 0
+        flat = x.reshape(-1)
+        flat[draw(st.integers(0, x.size - 1))] = 0.0
+        if draw(st.booleans()):
+            flat[draw(st.integers(0, x.size - 1))] = 0.0
+    dim = None if draw(st.booleans()) else draw_dim(draw, len(shape))
+    return (x,), {
+        "dim": dim,
+        "keepdim": draw(st.booleans()),
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+def _prod_fn(x, dim, keepdim, how):
+    if dim is None:
+        return mt.prod(x) if how == "function" else x.prod()
+    return mt.prod(x, dim, keepdim=keepdim) if how == "function" else x.prod(dim=dim, keepdim=keepdim)
+
+
+case(
+    "prod",
+    "Prod",
+    _prod_fn,
+    lambda x, dim, keepdim, how: (
+        np.prod(x) if dim is None else np.prod(x, axis=np_axes(dim, x.ndim), keepdims=keepdim and x.ndim > 0)
+    ),
+    prod_strategy(),
+)
+# with zeros: the product of the others, never 0 / 0; under create_graph a division-free form
+case(
+    "prod_zeros",
+    "Prod",
+    _prod_fn,
+    lambda x, dim, keepdim, how: (
+        np.prod(x) if dim is None else np.prod(x, axis=np_axes(dim, x.ndim), keepdims=keepdim and x.ndim > 0)
+    ),
+    prod_strategy(zeros=True),
+)
+
+
+@st.composite
+def scan_strategy(draw, zeros=False):
+    shape = draw(small_shapes(1).filter(lambda s: math.prod(s) <= 16))
+    x = draw_array(draw, shape, "nonzero")
+    if zeros:
+        flat = x.reshape(-1)
+        for _ in range(draw(st.integers(1, 2))):
+            flat[draw(st.integers(0, x.size - 1))] = 0.0
+    return (x,), {"dim": draw_dim(draw, len(shape)), "how": draw(st.sampled_from(["function", "method"]))}
+
+
+case(
+    "cumsum",
+    "Cumsum",
+    lambda x, dim, how: mt.cumsum(x, dim) if how == "function" else x.cumsum(dim=dim),
+    lambda x, dim, how: np.cumsum(x, axis=dim),
+    scan_strategy(),
+)
+case(
+    "cumprod",
+    "Cumprod",
+    lambda x, dim, how: mt.cumprod(x, dim) if how == "function" else x.cumprod(dim),
+    lambda x, dim, how: np.cumprod(x, axis=dim),
+    scan_strategy(),
+)
+case(  # with zeros, as prod_zeros
+    "cumprod_zeros",
+    "Cumprod",
+    lambda x, dim, how: mt.cumprod(x, dim) if how == "function" else x.cumprod(dim),
+    lambda x, dim, how: np.cumprod(x, axis=dim),
+    scan_strategy(zeros=True),
+)
+
+
+@st.composite
+def amax_strategy(draw):
+    shape = draw(small_shapes(1))
+    # distinct values (a tie is a kink finite differences cannot see; tie sharing is checked
+    # against PyTorch in tests/test_reduce_parity.py)
+    x = draw_array(draw, shape, "real", GAP)
+    return (x,), {
+        "dim": draw_dims(draw, len(shape)),
+        "keepdim": draw(st.booleans()),
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+for _name, _npf in (("amax", np.max), ("amin", np.min)):
+    case(
+        _name,
+        "AmaxDim",
+        lambda x, dim, keepdim, how, _n=_name: (
+            getattr(mt, _n)(x, dim, keepdim)
+            if how == "function"
+            else getattr(x, _n)(dim=dim, keepdim=keepdim)
+        ),
+        lambda x, dim, keepdim, how, _npf=_npf: _npf(x, axis=dim, keepdims=keepdim),
+        amax_strategy(),
+        second_order=True,
+    )
+
+
+@st.composite
+def scatter_strategy(draw):
+    shape = draw(small_shapes(1).filter(lambda s: math.prod(s) <= 16))
+    dim = draw_dim(draw, len(shape))
+    d = dim % len(shape)
+    ishape = tuple(
+        draw(st.integers(1, n)) if a != d else draw(st.integers(1, 3)) for a, n in enumerate(shape)
+    )
+    if draw(st.booleans()):  # unique positions along dim, so the written value is well defined
+        ishape = tuple(min(n, shape[d]) if a == d else n for a, n in enumerate(ishape))
+        perm = np.stack(
+            [draw(st.permutations(range(shape[d]))) for _ in range(math.prod(ishape) // ishape[d])]
+        )
+        idx = perm[:, : ishape[d]].reshape(ishape[:d] + ishape[d + 1 :] + (ishape[d],))
+        idx = np.moveaxis(idx, -1, d).copy()
+        kind = "scatter"
+    else:
+        idx = draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, shape[d] - 1)))
+        kind = "scatter_add"
+    sshape = tuple(n + draw(st.integers(0, 1)) for n in ishape)
+    x, src = draw_array(draw, shape), draw_array(draw, sshape)
+    return (x, src), {
+        "dim": dim,
+        "index": idx,
+        "kind": kind,
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+def _np_scatter(x, src, dim, index, kind, how):
+    out = x.copy()
+    full = tuple(index if a == dim % x.ndim else np.indices(index.shape)[a] for a in range(x.ndim))
+    region = src[tuple(slice(0, n) for n in index.shape)]
+    if kind == "scatter":
+        out[full] = region
+    else:
+        np.add.at(out, full, region)
+    return out
+
+
+def _scatter_fn(x, src, dim, index, kind, how):
+    if how == "function":
+        return getattr(mt, kind)(x, dim, mt.tensor(index), src)
+    return getattr(x, kind)(dim, mt.tensor(index), src)
+
+
+@st.composite
+def scatter_only(draw, kind):
+    return draw(scatter_strategy().filter(lambda s: s[1]["kind"] == kind))
+
+
+case("scatter", "Scatter", _scatter_fn, _np_scatter, scatter_only("scatter"))
+case("scatter_add", "ScatterAdd", _scatter_fn, _np_scatter, scatter_only("scatter_add"))
+
+
+@st.composite
+def median_all_strategy(draw):
+    x = draw_array(draw, draw(small_shapes(0)), "real", GAP)  # distinct: a tie is a kink
+    return (x,), {
+        "name": draw(st.sampled_from(["median", "nanmedian"])),
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+case(
+    "median_all",
+    "MedianAll",
+    lambda x, name, how: getattr(mt, name)(x) if how == "function" else getattr(x, name)(),
+    lambda x, name, how: np.sort(x.reshape(-1))[(x.size - 1) // 2],
+    median_all_strategy(),
+)
+case(
+    "logcumsumexp",
+    "LogCumSumExp",
+    lambda x, dim, how: mt.logcumsumexp(x, dim) if how == "function" else x.logcumsumexp(dim),
+    lambda x, dim, how: np.log(np.cumsum(np.exp(x), axis=dim)),
+    scan_strategy(),
+)
+
+
+# ------------------------------- shape and index functions built from other ops (issue 12, 2.4)
+@st.composite
+def matrix_strategy(draw, min_dims=2):
+    shape = draw(small_shapes(min_dims))
+    return (draw_array(draw, shape),), {
+        "diagonal": draw(st.integers(-2, 2)),
+        "how": draw(st.sampled_from(["function", "method"])),
+    }
+
+
+for _name, _npf in (("tril", np.tril), ("triu", np.triu)):
+    case(
+        _name,
+        "Where",
+        lambda x, diagonal, how, _n=_name: (
+            getattr(mt, _n)(x, diagonal) if how == "function" else getattr(x, _n)(diagonal=diagonal)
+        ),
+        lambda x, diagonal, how, _npf=_npf: _npf(x, diagonal),
+        matrix_strategy(),
+    )
+
+
+@st.composite
+def masked_fill_strategy(draw):
+    shape = draw(small_shapes(1))
+    mshape = tuple(n if draw(st.booleans()) else 1 for n in shape)[draw(st.integers(0, len(shape))) :]
+    mask = draw(hnp.arrays(np.bool_, mshape))
+    value = draw(st.sampled_from([0.0, -1.5, 2]))  # -inf (the causal mask): tests/test_index_parity.py
+    return (draw_array(draw, shape),), {"mask": mask, "value": value}
+
+
+case(
+    "masked_fill",
+    "Where",
+    lambda x, mask, value: x.masked_fill(mt.tensor(mask), value),
+    lambda x, mask, value: np.where(mask, value, x),
+    masked_fill_strategy(),
+)
+
+
+@st.composite
+def gather_strategy(draw):
+    shape = draw(small_shapes(1))
+    d = draw(st.integers(0, len(shape) - 1))
+    ishape = tuple(
+        draw(st.integers(1, 3)) if a == d else draw(st.integers(1, n)) for a, n in enumerate(shape)
+    )
+    idx = draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, shape[d] - 1)))
+    dim = d - len(shape) if draw(st.booleans()) else d
+    return (draw_array(draw, shape),), {"dim": dim, "index": idx}
+
+
+def _np_gather(x, dim, index):
+    d = dim % x.ndim
+    corner = x[tuple(slice(None) if a == d else slice(0, n) for a, n in enumerate(index.shape))]
+    return np.take_along_axis(corner, index, axis=d)
+
+
+case(
+    "gather",
+    ("TakeAlongDim", "GetItem"),
+    lambda x, dim, index: mt.gather(x, dim, mt.tensor(index)),
+    _np_gather,
+    gather_strategy(),
+)
+
+
+@st.composite
+def along_dim_strategy(draw):
+    shape = draw(small_shapes(1))
+    d = draw(st.integers(0, len(shape) - 1))
+    return (draw_array(draw, shape),), {
+        "dim": d,
+        "k": draw(st.integers(-3, 3)),
+        "index": draw(hnp.arrays(np.int64, draw(st.integers(0, 4)), elements=st.integers(0, shape[d] - 1))),
+    }
+
+
+case(
+    "flip",
+    "GetItem",
+    lambda x, dim, k, index: x.flip(dim),
+    lambda x, dim, k, index: np.flip(x, dim),
+    along_dim_strategy(),
+)
+case(
+    "roll",
+    "GetItem",
+    lambda x, dim, k, index: mt.roll(x, k, dim),
+    lambda x, dim, k, index: np.roll(x, k, dim),
+    along_dim_strategy(),
+)
+case(
+    "index_select",
+    "GetItem",
+    lambda x, dim, k, index: x.index_select(dim, mt.tensor(index)),
+    lambda x, dim, k, index: np.take(x, index, axis=dim),
+    along_dim_strategy(),
+)
+case(
+    "split",
+    "GetItem",
+    lambda x, dim, k, index: x.split(abs(k) + 1, dim),
+    lambda x, dim, k, index: tuple(np.split(x, range(abs(k) + 1, x.shape[dim], abs(k) + 1), axis=dim)),
+    along_dim_strategy(),
+)
+
+
+@st.composite
+def repeat_strategy(draw):
+    shape = draw(small_shapes(0, 2))
+    reps = tuple(draw(st.integers(0, 2)) for _ in range(len(shape) + draw(st.integers(0, 1))))
+    return (draw_array(draw, shape),), {"reps": reps}
+
+
+case(
+    "repeat",
+    ("Reshape", "Expand"),
+    lambda x, reps: x.repeat(*reps),
+    lambda x, reps: np.tile(x, reps),
+    repeat_strategy(),
+)
+
+
+@st.composite
+def diagonal_strategy(draw):
+    shape = draw(small_shapes(2))
+    d1, d2 = draw(st.permutations(range(len(shape))))[:2]
+    return (draw_array(draw, shape),), {"offset": draw(st.integers(-2, 2)), "d1": d1, "d2": d2}
+
+
+case(
+    "diagonal",
+    ("Permute", "GetItem"),
+    lambda x, offset, d1, d2: mt.diagonal(x, offset, d1, d2),
+    lambda x, offset, d1, d2: np.diagonal(x, offset, d1, d2),
+    diagonal_strategy(),
+)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import _xp
-from .base import Op, _ViewOp, helper
+from .base import Op, _ViewOp, helper, norm_dim
 
 
 class GetItem(_ViewOp):
@@ -170,3 +170,379 @@ def setitem(x: Tensor, index, value, op: str = "setitem") -> Tensor:
         raise _setitem_error(x.shape, index, value, op, e) from e
     except RuntimeError as e:  # Op.__call__ wraps NumPy's ValueError
         raise RuntimeError(f"{op}: {e} (tensor of shape {x.shape})") from e
+
+
+# ------------------------------------------ gather / scatter / index_* / masked_* (issue 12, 2.4)
+def _full_index(index: np.ndarray, dim: int) -> tuple:
+    """The NumPy index of the positions `index` names along dim (all other dims: their position)."""
+    nd = index.ndim
+    return tuple(
+        index if a == dim else np.arange(n).reshape((-1,) + (1,) * (nd - 1 - a))
+        for a, n in enumerate(index.shape)
+    )
+
+
+def _int_index(index, op: str, ndim: int | None = None) -> np.ndarray:
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu" and not (idx.size == 0 and idx.dtype.kind == "f"):
+        raise RuntimeError(f"{op}(): expected an integer (int64) index, got dtype {idx.dtype}")
+    if ndim is not None and idx.ndim != ndim and not (idx.ndim == 0 and ndim == 0):
+        raise RuntimeError(
+            f"{op}(): index must have the same number of dims as the input ({ndim}), got shape {idx.shape}"
+        )
+    return idx.astype(np.int64, copy=False)
+
+
+def _check_scatter(op: str, x_shape, idx: np.ndarray, dim: int, src_shape=None) -> None:
+    for a, n in enumerate(idx.shape):
+        if (a != dim and n > x_shape[a]) or (src_shape is not None and n > src_shape[a]):
+            raise RuntimeError(
+                f"{op}(): index of shape {idx.shape} must not be larger than the input {x_shape}"
+                + (f" or src {src_shape}" if src_shape is not None else "")
+                + f" in any dim (dim {dim} excepted for the input)"
+            )
+    n = x_shape[dim] if x_shape else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(
+            f"{op}(): index out of range: values must be in [{-n}, {n}) for dim {dim} of size {n}"
+        )
+
+
+def gather(x: Tensor, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
+    """out[i][j][k] = x[i][index[i][j][k]][k] (dim=1): values picked along dim; out has index's shape.
+
+    >>> mt.gather(mt.tensor([[1., 2.], [3., 4.]]), 1, mt.tensor([[0, 0], [1, 0]]))
+    tensor([[1., 1.],
+            [4., 3.]])
+    """
+    from .reduce import TakeAlongDim
+
+    x = _as(x, "gather")
+    d = norm_dim(dim, x.ndim, "gather")
+    idx = _int_index(index, "gather", x.ndim)
+    if x.ndim == 0:
+        return getitem(x, ...) if idx.size else x
+    _check_scatter("gather", x.shape, idx, d)
+    part = x
+    if any(n != x.shape[a] for a, n in enumerate(idx.shape) if a != d):  # gather may use a corner
+        part = getitem(x, tuple(slice(None) if a == d else slice(0, n) for a, n in enumerate(idx.shape)))
+    return TakeAlongDim(idx % x.shape[d], d)(part)
+
+
+def _as(x, op: str) -> Tensor:
+    from .base import as_tensor
+
+    return as_tensor(x, op)
+
+
+class Scatter(Op):
+    """x with src written at the positions `index` names along dim (src may be a number)."""
+
+    role = "index"
+    __slots__ = ("index", "region")
+    derivatives = {
+        "x": "zero_at(grad, self.index)",
+        "src": "index_add(grad[self.index], self.region, src.shape)",
+    }
+
+    def __init__(self, index, region):
+        self.index, self.region = index, region
+
+    def forward(self, x, src):
+        out = x.copy()
+        out[self.index] = src[self.region] if np.ndim(src) else src
+        return out
+
+
+class ScatterAdd(Op):
+    """x with src added at the positions `index` names along dim (repeated positions accumulate)."""
+
+    role = "index"
+    __slots__ = ("index", "region")
+    derivatives = {"x": "grad", "src": "index_add(grad[self.index], self.region, src.shape)"}
+
+    def __init__(self, index, region):
+        self.index, self.region = index, region
+
+    def forward(self, x, src):
+        out = x.copy()
+        np.add.at(out, self.index, src[self.region])
+        return out
+
+
+def _scatter_args(x, dim, index, src, op):
+    from .elementwise import cast
+
+    x = _as(x, op)
+    d = norm_dim(dim, x.ndim, op)
+    idx = _int_index(index, op, x.ndim)
+    if x.ndim == 0:
+        idx = idx.reshape(1)
+    src_shape = src.shape if isinstance(src, Tensor) else None
+    _check_scatter(op, x.shape or (1,), idx, d, src_shape if src_shape else None)
+    full = _full_index(idx % (x.shape[d] if x.ndim else 1), d)
+    if x.ndim == 0:
+        full = (0,) if idx.size else (slice(0, 0),)
+    region = tuple(slice(0, n) for n in idx.shape) if x.ndim else (slice(0, idx.size),)
+    if isinstance(src, Tensor) and src.dtype != x.dtype:
+        src = cast(src, x.dtype)
+    return x, full, region, src
+
+
+def scatter(x: Tensor, dim: int, index, src=None, *, value=None, reduce: str | None = None) -> Tensor:
+    """x with src (a tensor, or the number `value`) written at the positions index names along dim:
+    out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' / 'multiply' combine instead of writing."""
+    if src is None:
+        src = value
+    if isinstance(src, bool | int | float) and reduce is None:
+        src = float(src) if _as(x, "scatter").dtype.kind == "f" else src
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"scatter(): reduce must be 'add' or 'multiply', got {reduce!r}")
+        if reduce == "add":
+            if not isinstance(src, Tensor):
+                src = Tensor._wrap(
+                    np.full(np.shape(_int_index(index, "scatter")), src, _as(x, "scatter").dtype)
+                )
+            return scatter_add(x, dim, index, src)
+        return scatter_reduce(
+            x,
+            dim,
+            index,
+            src
+            if isinstance(src, Tensor)
+            else Tensor._wrap(np.full(np.shape(_int_index(index, "scatter")), src, _as(x, "scatter").dtype)),
+            "prod",
+        )
+    x, full, region, src = _scatter_args(x, dim, index, src, "scatter")
+    return Scatter(full, region)(x, src)
+
+
+def scatter_add(x: Tensor, dim: int, index, src: Tensor) -> Tensor:
+    """x with src added at the positions index names along dim: out[i][index[i][j]] += src[i][j]."""
+    x, full, region, src = _scatter_args(x, dim, index, _as(src, "scatter_add"), "scatter_add")
+    return ScatterAdd(full, region)(x, src)
+
+
+def scatter_reduce(
+    x: Tensor, dim: int, index, src: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """Combine src into x at the positions index names along dim with reduce: 'sum', 'prod', 'mean',
+    'amax' or 'amin' (include_self=False: the written positions start from src alone)."""
+    from .elementwise import where
+
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"scatter_reduce(): reduce must be sum, prod, mean, amax or amin, got {reduce!r}")
+    x, full, region, src = _scatter_args(x, dim, index, _as(src, "scatter_reduce"), "scatter_reduce")
+    hit = np.zeros(x.shape, bool)
+    hit[full] = True
+    vals = getitem(src, region)  # the src values that take part, shaped like index
+    if reduce in ("sum", "mean"):
+        base = x if include_self else where(Tensor._wrap(hit), 0.0 if x.dtype.kind == "f" else 0, x)
+        out = ScatterAdd(full, tuple(slice(None) for _ in region))(base, vals)
+        if reduce == "sum":
+            return out
+        count = np.zeros(x.shape, np.int64)
+        np.add.at(count, full, 1)
+        count = count + (1 if include_self else 0)
+        count = np.where(hit, count, 1)
+        if x.dtype.kind == "f":
+            return out / Tensor._wrap(count.astype(x.dtype))
+        return Tensor._wrap(np.floor_divide(out._data, count).astype(x.dtype))
+    # prod / amax / amin: one column per index slot, then reduce those columns with the input
+    # (a dense formulation, so each piece is a differentiable op with PyTorch's tie rule for max/min)
+    from .scan import prod
+    from .sort import amax, amin
+
+    flat_pos = np.ravel_multi_index(tuple(np.broadcast_to(i, vals.shape) for i in full), x.shape)
+    slots = np.zeros(vals.shape, np.int64)
+    order = np.argsort(flat_pos.reshape(-1), kind="stable")
+    sorted_pos = flat_pos.reshape(-1)[order]
+    first = np.r_[True, sorted_pos[1:] != sorted_pos[:-1]]
+    run = np.arange(sorted_pos.size) - np.maximum.accumulate(np.where(first, np.arange(sorted_pos.size), 0))
+    slots.reshape(-1)[order] = run
+    k = int(slots.max()) + 1 if slots.size else 0
+    ident = {"prod": 1.0, "amax": -np.inf, "amin": np.inf}[reduce]
+    if x.dtype.kind != "f":
+        info = np.iinfo(x.dtype) if x.dtype.kind in "iu" else None
+        ident = {"prod": 1, "amax": info.min if info else False, "amin": info.max if info else True}[reduce]
+    filler = Tensor._wrap(np.full((), ident, x.dtype))
+    from .shape import reshape, stack
+
+    flat_x = reshape(x, (-1,))
+    cols = [flat_x if include_self else where(Tensor._wrap(hit.reshape(-1)), filler, flat_x)]
+    flat_vals = reshape(vals, (-1,))
+    fp, sl = flat_pos.reshape(-1), slots.reshape(-1)
+    for s in range(k):
+        pick = sl == s
+        col = Tensor._wrap(np.full(x.numel(), ident, x.dtype))
+        col = Scatter((fp[pick],), (np.nonzero(pick)[0],))(col, flat_vals)
+        cols.append(col)
+    table = stack(cols, 1)
+    red = {"prod": prod, "amax": amax, "amin": amin}[reduce](table, 1)
+    return reshape(red, x.shape)
+
+
+def index_select(x: Tensor, dim: int, index) -> Tensor:
+    """The entries of x at `index` (a 1-d integer tensor) along dim."""
+    x = _as(x, "index_select")
+    d = norm_dim(dim, x.ndim, "index_select")
+    idx = _int_index(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError(f"index_select(): index must be 0-d or 1-d, got shape {idx.shape}")
+    return getitem(x, (slice(None),) * d + (idx.reshape(-1),)) if x.ndim else getitem(x, idx.reshape(-1) * 0)
+
+
+def _dim_index(x, dim, index, op):
+    d = norm_dim(dim, x.ndim, op)
+    idx = _int_index(index, op).reshape(-1)
+    n = x.shape[d] if x.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"{op}(): index out of range for dim {dim} of size {n}: {idx.tolist()}")
+    return (slice(None),) * d + (idx % n,) if x.ndim else (idx * 0,)
+
+
+def index_add(x: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:
+    """x with alpha * source added at `index` along dim (repeated indices accumulate)."""
+    from .elementwise import cast
+
+    x = _as(x, "index_add")
+    full = _dim_index(x, dim, index, "index_add")
+    source = _as(source, "index_add")
+    if source.dtype != x.dtype:
+        source = cast(source, x.dtype)
+    if alpha != 1:
+        source = source * alpha
+    try:
+        return x + IndexAdd(full, tuple(x.shape))(source)
+    except RuntimeError as e:
+        raise RuntimeError(
+            f"index_add(): source of shape {source.shape} does not fit input {x.shape}: {e}"
+        ) from e
+
+
+def index_copy(x: Tensor, dim: int, index, source) -> Tensor:
+    """x with the slices of source written at `index` along dim."""
+    x = _as(x, "index_copy")
+    return setitem(x, _dim_index(x, dim, index, "index_copy"), source, "index_copy")
+
+
+def index_fill(x: Tensor, dim: int, index, value) -> Tensor:
+    """x with the slices at `index` along dim set to value (a number or a 0-d tensor)."""
+    x = _as(x, "index_fill")
+    return setitem(x, _dim_index(x, dim, index, "index_fill"), value, "index_fill")
+
+
+def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """x with values written (or, accumulate=True, added) at the tuple of index tensors `indices`."""
+    x = _as(x, "index_put")
+    idx = _normalize(tuple(indices))
+    if not accumulate:
+        return setitem(x, tuple(indices), values, "index_put")
+    from .elementwise import cast
+
+    values = _as(values, "index_put")
+    if values.dtype != x.dtype:
+        values = cast(values, x.dtype)
+    target = np.broadcast_to(np.zeros((), np.int8), x.shape)[idx].shape
+    from .shape import expand
+
+    return x + IndexAdd(idx, tuple(x.shape))(expand(values, target) if values.shape != target else values)
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """x with value (a number or a 0-d tensor) where the bool mask (broadcast to x) is True.
+
+    >>> scores.masked_fill(mask == 0, float('-inf'))  # the causal-attention idiom
+    """
+    from .elementwise import Where, cast
+
+    x = _as(x, "masked_fill")
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill(): expected a bool mask, got dtype {m.dtype}")
+    try:
+        np.broadcast_shapes(m.shape, x.shape)
+    except ValueError as e:
+        raise RuntimeError(f"masked_fill(): mask of shape {m.shape} does not broadcast to {x.shape}") from e
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill(): value must be a 0-d tensor, got shape {value.shape}")
+        value = cast(value, x.dtype) if value.dtype != x.dtype else value
+    else:
+        value = np.asarray(value).astype(x.dtype)
+    out = Where()(m, value, x)
+    if out.shape != x.shape:
+        raise RuntimeError(
+            f"masked_fill(): mask of shape {m.shape} would broadcast x {x.shape} to {out.shape}"
+        )
+    return out
+
+
+def masked_select(x: Tensor, mask) -> Tensor:
+    """The elements of x (broadcast with mask) where mask is True, as a 1-d tensor."""
+    from .shape import expand
+
+    x = _as(x, "masked_select")
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select(): expected a bool mask, got dtype {m.dtype}")
+    shape = np.broadcast_shapes(m.shape, x.shape)
+    return getitem(expand(x, *shape) if x.shape != shape else x, np.nonzero(np.broadcast_to(m, shape)))
+
+
+def masked_scatter(x: Tensor, mask, source) -> Tensor:
+    """x with the first elements of source (in order) written where mask is True."""
+    from .shape import reshape
+
+    x = _as(x, "masked_scatter")
+    m = np.broadcast_to(mask._data if isinstance(mask, Tensor) else np.asarray(mask), x.shape)
+    pos = np.nonzero(m)
+    n = pos[0].size if pos else 0
+    source = _as(source, "masked_scatter")
+    if source.numel() < n:
+        raise RuntimeError(
+            f"masked_scatter(): mask has {n} True elements but source has only {source.numel()}"
+        )
+    vals = getitem(reshape(source, (-1,)), slice(0, n))
+    return setitem(x, pos if x.ndim else m, vals, "masked_scatter")
+
+
+def nonzero(x: Tensor, *, as_tuple: bool = False):
+    """The indices of the non-zero elements: an (N, ndim) tensor, or one 1-d tensor per dim."""
+    a = _as(x, "nonzero")._data
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(a)))
+    return Tensor._wrap(np.argwhere(a).astype(np.int64))
+
+
+def argwhere(x: Tensor) -> Tensor:
+    """nonzero(x): the (N, ndim) indices of the non-zero elements."""
+    return nonzero(x)
+
+
+def take(x: Tensor, index) -> Tensor:
+    """The elements of x at `index` in x flattened; the result has index's shape."""
+    from .shape import reshape
+
+    x = _as(x, "take")
+    idx = _int_index(index, "take")
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"take(): index out of range for a tensor of {n} elements")
+    return getitem(reshape(x, (-1,)), idx % max(n, 1))
+
+
+def put(x: Tensor, index, source, accumulate: bool = False) -> Tensor:
+    """x with source written (accumulate: added) at `index` of x flattened (out of place; put_ in place)."""
+    from .shape import reshape
+
+    x = _as(x, "put")
+    idx = _int_index(index, "put").reshape(-1)
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"put(): index out of range for a tensor of {n} elements")
+    flat = reshape(x, (-1,))
+    src = reshape(_as(source, "put"), (-1,))
+    out = index_put(flat, (idx % max(n, 1),), src, accumulate)
+    return reshape(out, x.shape)

@@ -24,6 +24,20 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
+def _printed_as(name: str) -> type:
+    """A ValuesIndices printed as PyTorch prints torch.return_types.<name>."""
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    return type(
+        name, (ValuesIndices,), {"__slots__": (), "__repr__": __repr__, "__doc__": f"What {name} returns."}
+    )
+
+
+_RETURN_TYPES = {"max": _printed_as("max"), "min": _printed_as("min")}
+
+
 class Sum(Op):
     role = "reduction"
     __slots__ = ("axes", "keepdim")
@@ -213,9 +227,9 @@ def _extreme(x, dim, keepdim, ufunc, arg, op):
     data = x._data if x.ndim else x._data.reshape(1)
     idx = np.expand_dims(arg(data, axis=axis), axis)
     if x.ndim == 0:
-        return ValuesIndices(x, Tensor._wrap(np.zeros((), np.int64)))
+        return _RETURN_TYPES[op](x, Tensor._wrap(np.zeros((), np.int64)))
     values = TakeAlongDim(idx, axis, keepdim)(x)
-    return ValuesIndices(values, Tensor._wrap(idx if keepdim else np.squeeze(idx, axis)))
+    return _RETURN_TYPES[op](values, Tensor._wrap(idx if keepdim else np.squeeze(idx, axis)))
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):
