@@ -32,6 +32,7 @@ from .creation import (
     arange,
     as_tensor,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
@@ -54,7 +55,9 @@ from .creation import (
 )
 from .device import device, get_default_device, set_default_device
 from .explain import explain
+from .ops import surface as _surface  # noqa: F401 - in-place variants, Tensor facts, new_*
 from .ops.bindings import functions as _functions
+from .ops.sort import return_types
 from .random import (
     Generator,
     bernoulli,
@@ -69,6 +72,7 @@ from .random import (
     set_rng_state,
 )
 from .serialization import load, save
+from .size import Size
 from .tensor import Tensor
 from .utils.dlpack import from_dlpack
 
@@ -77,13 +81,3 @@ globals().update(_functions())  # add, exp, sum, reshape, ...: the table in ops/
 __version__ = "0.1.0"
 
 __all__ = [name for name in dir() if not name.startswith("_")]
-
-# the shape, index, reduction and scan surface (issue 12, step 2.3-2.4): the binding table
-# in ops/surface.py attaches the Tensor methods and lists the functions exported here
-from .ops import surface as _surface  # noqa: E402
-from .ops.sort import return_types  # noqa: E402
-from .size import Size  # noqa: E402
-
-globals().update(_surface.FUNCTIONS)
-globals().update({n: _surface.with_numpy_names(globals()[n]) for n in _surface.ALIASED if n in globals()})
-__all__ += [*_surface.FUNCTIONS, "Size", "return_types"]

@@ -1,6 +1,6 @@
 """microtensor.accelerator: no accelerator is available; the current device is the CPU.
 
-    dev = mt.accelerator.current_accelerator() if mt.accelerator.is_available() else mt.device("cpu")
+dev = mt.accelerator.current_accelerator() if mt.accelerator.is_available() else mt.device("cpu")
 """
 
 from __future__ import annotations

@@ -134,6 +134,14 @@ def _fill(shape: tuple[int, ...], value, dtype, op: str) -> np.ndarray:
     return np.full(shape, value, dtype=dt)
 
 
+def empty_like(
+    t: Tensor, dtype=None, requires_grad: bool = False, device=None, layout=None, memory_format=None
+) -> Tensor:
+    """A tensor of `t`'s shape and dtype (or `dtype`); its values are unspecified (here zeros)."""
+    _check_device(device, "empty_like")
+    return _new(np.zeros(t.shape, t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
+
+
 def full(
     size, fill_value, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
 ) -> Tensor:

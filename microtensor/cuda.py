@@ -1,6 +1,6 @@
 """microtensor.cuda: there is no GPU here; device-agnostic PyTorch code sees "not available".
 
-    device = "cuda" if mt.cuda.is_available() else "cpu"    # "cpu"
+device = "cuda" if mt.cuda.is_available() else "cpu"    # "cpu"
 """
 
 from __future__ import annotations

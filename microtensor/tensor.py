@@ -1194,7 +1194,6 @@ from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops.base import Op as _Op  # noqa: E402
-from .ops.base import _ViewOp  # noqa: E402
 from .ops.bindings import install_methods  # noqa: E402
 
 install_methods(Tensor)

@@ -93,7 +93,8 @@ def test_zeros_ones(fn):
 
 @pytest.mark.parametrize(
     # a NumPy float scalar counts as a Python float (default dtype), as in PyTorch
-    ("value", "dtype"), [(3, mt.int64), (2.5, mt.float32), (True, mt.bool), (np.float64(1.0), mt.float32)]
+    ("value", "dtype"),
+    [(3, mt.int64), (2.5, mt.float32), (True, mt.bool), (np.float64(1.0), mt.float32)],
 )
 def test_full_infers_dtype_from_fill_value(value, dtype):
     t = mt.full((2, 2), value)
@@ -667,8 +668,16 @@ def test_int64_extremes_are_exact():
 
 @pytest.mark.parametrize(
     ("data", "dtype"),
-    [([300], mt.uint8), ([-256], mt.uint8), (128, mt.int8), ([-129], mt.int8), ([2.0**31], mt.int32),
-     ([float("nan")], mt.int64), (1e300, mt.int64), ([255.5], mt.uint8)],
+    [
+        ([300], mt.uint8),
+        ([-256], mt.uint8),
+        (128, mt.int8),
+        ([-129], mt.int8),
+        ([2.0**31], mt.int32),
+        ([float("nan")], mt.int64),
+        (1e300, mt.int64),
+        ([255.5], mt.uint8),
+    ],
 )
 def test_values_outside_a_requested_integer_dtype_raise(data, dtype):
     with pytest.raises(RuntimeError, match=f"cannot be converted to type {dtype} without overflow"):
@@ -717,8 +726,14 @@ def test_arange_with_numpy_float_start_keeps_fractions():
     assert mt.arange(0, 1, 0.3, dtype=mt.float64).tolist() == [0.0, 0.3, 0.6, 0.8999999999999999]
 
 
-@pytest.mark.parametrize("make", [lambda: mt.full((1,), 300, dtype=mt.uint8), lambda: mt.full((1,), 2**63),
-                                  lambda: mt.full_like(mt.tensor([1], dtype=mt.uint8), 300)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: mt.full((1,), 300, dtype=mt.uint8),
+        lambda: mt.full((1,), 2**63),
+        lambda: mt.full_like(mt.tensor([1], dtype=mt.uint8), 300),
+    ],
+)
 def test_full_value_outside_integer_dtype_raises(make):
     with pytest.raises(RuntimeError, match="without overflow"):
         make()
@@ -727,8 +742,17 @@ def test_full_value_outside_integer_dtype_raises(make):
 def test_creation_dtypes_match_pytorch():
     torch = pytest.importorskip("torch")
     cases = [
-        0.7, 1e300, [np.float64(0.7)], [np.float32(0.5), 2], [np.int16(1), np.int8(2)], [np.uint8(1), 2],
-        [[True], [False]], [np.float16(1), 2], [1, 2.5], np.float64(0.25), np.array([1, 2], dtype=np.int16),
+        0.7,
+        1e300,
+        [np.float64(0.7)],
+        [np.float32(0.5), 2],
+        [np.int16(1), np.int8(2)],
+        [np.uint8(1), 2],
+        [[True], [False]],
+        [np.float16(1), 2],
+        [1, 2.5],
+        np.float64(0.25),
+        np.array([1, 2], dtype=np.int16),
     ]
     for data in cases:
         for dtype in (None, "float64", "float32", "int64"):

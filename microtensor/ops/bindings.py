@@ -12,11 +12,13 @@ Adding an op: its class (ops/<family>.py), a row here, and one case in tests/op_
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
 from . import elementwise as ew
-from . import index, linalg, reduce, shape
+from . import index, linalg, reduce, scan, shape, sort
 
 
 class Binding(NamedTuple):
@@ -25,7 +27,15 @@ class Binding(NamedTuple):
     name: str  # the public name, as in torch
     fn: Callable  # fn(tensor, *args, **kwargs)
     method: bool  # also Tensor.name
-    ops: tuple[str, ...]  # the registered Op classes it records
+    ops: tuple[str, ...]  # the registered Op classes it adds (beyond those of the rows it calls)
+    function: bool = True  # also microtensor.name (False: a method PyTorch has only on Tensor)
+
+
+def _where(condition, input=None, other=None):  # noqa: A002
+    """where(cond, input, other) elementwise; where(cond) alone: nonzero(cond, as_tuple=True)."""
+    if input is None and other is None:
+        return index.nonzero(condition, as_tuple=True)
+    return ew.where(condition, input, other)
 
 
 def _where_method(self, condition, other):
@@ -55,8 +65,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("clip", ew.clamp, True, ("Clamp", "Where")),
     Binding("maximum", ew.maximum, True, ("Maximum",)),
     Binding("minimum", ew.minimum, True, ("Minimum",)),
-    Binding("where", ew.where, False, ("Where",)),
-    Binding("where", _where_method, True, ("Where",)),
+    Binding("where", _where, False, ("Where",)),
+    Binding("where", _where_method, True, ("Where",), function=False),
     Binding("clone", ew.clone, False, ("Clone",)),  # Tensor.clone is tensor.py's (a copy of the storage)
     # linear algebra
     Binding("matmul", linalg.matmul, True, ("MatMul",)),
@@ -73,6 +83,37 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("softmax", reduce.softmax, True, ("Softmax",)),
     Binding("log_softmax", reduce.log_softmax, True, ("LogSoftmax",)),
     Binding("take_along_dim", reduce.take_along_dim, True, ("TakeAlongDim",)),
+    # scans, sorts and order statistics
+    Binding("prod", scan.prod, True, ("Prod",)),
+    Binding("cumsum", scan.cumsum, True, ("Cumsum",)),
+    Binding("cumprod", scan.cumprod, True, ("Cumprod",)),
+    Binding("logcumsumexp", scan.logcumsumexp, True, ("LogCumSumExp",)),
+    Binding("sort", sort.sort, True, ()),
+    Binding("argsort", sort.argsort, True, ()),
+    Binding("msort", sort.msort, True, ()),
+    Binding("topk", sort.topk, True, ()),
+    Binding("median", sort.median, True, ("MedianAll", "TakeAlongDim")),
+    Binding("nanmedian", sort.nanmedian, True, ("MedianAll", "TakeAlongDim")),
+    Binding("kthvalue", sort.kthvalue, True, ()),
+    Binding("mode", sort.mode, True, ()),
+    Binding("cummax", sort.cummax, True, ()),
+    Binding("cummin", sort.cummin, True, ()),
+    Binding("amax", sort.amax, True, ("AmaxDim",)),
+    Binding("amin", sort.amin, True, ("AmaxDim",)),
+    Binding("aminmax", sort.aminmax, True, ()),
+    Binding("count_nonzero", sort.count_nonzero, True, ()),
+    Binding("nansum", sort.nansum, True, ()),
+    Binding("nanmean", sort.nanmean, True, ()),
+    Binding("diff", sort.diff, True, ()),
+    Binding("unique", sort.unique, True, ()),
+    Binding("bincount", sort.bincount, True, ()),
+    Binding("histc", sort.histc, True, ()),
+    Binding("var_mean", sort.var_mean, False, ()),
+    Binding("std_mean", sort.std_mean, False, ()),
+    Binding("searchsorted", sort.searchsorted, False, ()),
+    Binding("bucketize", sort.bucketize, False, ()),
+    Binding("all", sort.all, False, ()),
+    Binding("any", sort.any, False, ()),
     # shape
     Binding("reshape", shape.reshape, True, ("Reshape",)),
     Binding("permute", shape.permute, True, ("Permute",)),
@@ -84,8 +125,70 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("cat", shape.cat, False, ("Cat",)),
     Binding("concat", shape.cat, False, ("Cat",)),
     Binding("stack", shape.stack, False, ("Stack",)),
+    Binding("split", shape.split, True, ()),
+    Binding("tensor_split", shape.tensor_split, True, ()),
+    Binding("chunk", shape.chunk, True, ()),
+    Binding("unbind", shape.unbind, True, ()),
+    Binding("flip", shape.flip, True, ()),
+    Binding("fliplr", shape.fliplr, True, ()),
+    Binding("flipud", shape.flipud, True, ()),
+    Binding("roll", shape.roll, True, ()),
+    Binding("rot90", shape.rot90, True, ()),
+    Binding("tile", shape.tile, True, ()),
+    Binding("repeat_interleave", shape.repeat_interleave, True, ()),
+    Binding("narrow", shape.narrow, True, ()),
+    Binding("select", shape.select, True, ()),
+    Binding("movedim", shape.movedim, True, ()),
+    Binding("moveaxis", shape.movedim, True, ()),
+    Binding("swapaxes", shape.swapaxes, True, ()),
+    Binding("swapdims", shape.swapaxes, True, ()),
+    Binding("unflatten", shape.unflatten, True, ()),
+    Binding("ravel", shape.ravel, True, ()),
+    Binding("broadcast_to", shape.broadcast_to, True, ()),
+    Binding("tril", shape.tril, True, ()),
+    Binding("triu", shape.triu, True, ()),
+    Binding("diagonal", shape.diagonal, True, ()),
+    Binding("diag", shape.diag, True, ()),
+    Binding("diagflat", shape.diagflat, True, ()),
+    Binding("diag_embed", shape.diag_embed, True, ()),
+    Binding("trace", shape.trace, True, ()),
+    Binding("broadcast_tensors", shape.broadcast_tensors, False, ()),
+    Binding("broadcast_shapes", shape.broadcast_shapes, False, ()),
+    Binding("atleast_1d", shape.atleast_1d, False, ()),
+    Binding("atleast_2d", shape.atleast_2d, False, ()),
+    Binding("atleast_3d", shape.atleast_3d, False, ()),
+    Binding("hstack", shape.hstack, False, ()),
+    Binding("vstack", shape.vstack, False, ()),
+    Binding("dstack", shape.dstack, False, ()),
+    Binding("column_stack", shape.column_stack, False, ()),
+    Binding("row_stack", shape.vstack, False, ()),
+    Binding("meshgrid", shape.meshgrid, False, ()),
+    Binding("cartesian_prod", shape.cartesian_prod, False, ()),
+    Binding("tril_indices", shape.tril_indices, False, ()),
+    Binding("triu_indices", shape.triu_indices, False, ()),
+    Binding("block_diag", shape.block_diag, False, ()),
+    Binding("cross", shape.cross, True, ()),
+    Binding("combinations", shape.combinations, False, ()),
+    Binding("cdist", shape.cdist, False, ()),
+    Binding("repeat", shape.repeat, True, (), function=False),  # torch.repeat does not exist
     # indexing
     Binding("getitem", index.getitem, False, ("GetItem",)),
+    Binding("gather", index.gather, True, ()),
+    Binding("scatter", index.scatter, True, ("Scatter", "ScatterAdd")),
+    Binding("scatter_add", index.scatter_add, True, ("ScatterAdd",)),
+    Binding("scatter_reduce", index.scatter_reduce, True, ()),
+    Binding("index_select", index.index_select, True, ()),
+    Binding("index_add", index.index_add, True, ()),
+    Binding("index_copy", index.index_copy, True, ()),
+    Binding("index_fill", index.index_fill, True, ()),
+    Binding("index_put", index.index_put, True, ()),
+    Binding("masked_fill", index.masked_fill, True, ()),
+    Binding("masked_scatter", index.masked_scatter, True, ()),
+    Binding("masked_select", index.masked_select, True, ()),
+    Binding("nonzero", index.nonzero, True, ()),
+    Binding("argwhere", index.argwhere, True, ()),
+    Binding("take", index.take, True, ()),
+    Binding("put", index.put, True, ()),
 )
 
 # Registered ops reached other than through a row above: op -> how users reach it.
@@ -102,14 +205,40 @@ REACHED: dict[str, str] = {
 }
 
 
+@functools.cache  # one wrapper per function, so mt.X and Tensor.X stay the table's very objects
+def with_numpy_names(fn):
+    """fn also accepting NumPy's `axis=` for `dim=` and `keepdims=` for `keepdim=`, as PyTorch does
+    for every dim argument (fn unchanged when it has no `dim` parameter)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    if "dim" not in params or getattr(fn, "_numpy_names", False):
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            if "axis" in kwargs:
+                if "dim" in kwargs:
+                    raise TypeError(f"{fn.__name__}(): got both dim and its alias axis")
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    wrapper._numpy_names = True
+    return wrapper
+
+
 def functions() -> dict[str, Callable]:
     """The public functions, by name (what `microtensor/__init__.py` exports)."""
-    return {b.name: b.fn for b in BINDINGS if not b.method or b.fn is not _where_method}
+    return {b.name: with_numpy_names(b.fn) for b in BINDINGS if b.function}
 
 
 def methods() -> dict[str, Callable]:
     """The Tensor methods, by name (what tensor.py installs)."""
-    return {b.name: b.fn for b in BINDINGS if b.method}
+    return {b.name: with_numpy_names(b.fn) for b in BINDINGS if b.method}
 
 
 def install_methods(cls) -> None:

@@ -484,8 +484,10 @@ def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     d = norm_dim(dim, x.ndim, "unflatten")
     sizes = tuple(int(s) for s in sizes)
     known = int(np.prod([s for s in sizes if s != -1]))
-    if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[d]) or (
-        -1 in sizes and (known == 0 or x.shape[d] % known)
+    if (
+        sizes.count(-1) > 1
+        or (-1 not in sizes and known != x.shape[d])
+        or (-1 in sizes and (known == 0 or x.shape[d] % known))
     ):
         raise RuntimeError(
             f"unflatten: provided sizes {sizes} don't multiply up to the size of dim {dim} ({x.shape[d]}) "

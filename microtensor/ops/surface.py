@@ -1,8 +1,7 @@
-"""The binding table of the shape, index, reduction and scan surface (issue 12, step 2.3-2.4):
-each public function and the Tensor method of the same name, in one place.
-
-`FUNCTIONS` lists what microtensor exports (`mt.X`); `METHODS` maps Tensor method names to the
-function they call with the tensor first. `install()` attaches the methods once, on import.
+"""Tensor methods that are not ops: the in-place variants of the shape/index/scan surface
+(`masked_fill_`, `tril_`, `cumsum_`, ...), the facts a tensor reports about itself (`type()`,
+`nelement()`, `element_size()`, ...) and the `new_*` factories. The ops themselves, as
+`microtensor.X` and `Tensor.X`, are bound in one place: ops/bindings.py.
 """
 
 from __future__ import annotations
@@ -10,150 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from . import index as _index
-from . import reduce as _reduce
-from . import scan as _scan
 from . import shape as _shape
-from . import sort as _sort
-
-_SHAPE = [
-    "split",
-    "tensor_split",
-    "chunk",
-    "unbind",
-    "flip",
-    "fliplr",
-    "flipud",
-    "roll",
-    "rot90",
-    "tile",
-    "repeat_interleave",
-    "narrow",
-    "select",
-    "movedim",
-    "moveaxis",
-    "swapaxes",
-    "swapdims",
-    "unflatten",
-    "ravel",
-    "broadcast_to",
-    "tril",
-    "triu",
-    "diagonal",
-    "diag",
-    "diagflat",
-    "diag_embed",
-    "trace",
-]
-_SHAPE_FN_ONLY = [
-    "broadcast_tensors",
-    "broadcast_shapes",
-    "atleast_1d",
-    "atleast_2d",
-    "atleast_3d",
-    "hstack",
-    "vstack",
-    "dstack",
-    "column_stack",
-    "row_stack",
-    "meshgrid",
-    "cartesian_prod",
-    "tril_indices",
-    "triu_indices",
-    "block_diag",
-]
-_INDEX = [
-    "gather",
-    "scatter",
-    "scatter_add",
-    "scatter_reduce",
-    "index_select",
-    "index_add",
-    "index_copy",
-    "index_fill",
-    "index_put",
-    "masked_fill",
-    "masked_scatter",
-    "masked_select",
-    "nonzero",
-    "argwhere",
-    "take",
-]
-_SCAN = ["prod", "cumsum", "cumprod"]
-_SORT = [
-    "sort",
-    "argsort",
-    "msort",
-    "topk",
-    "median",
-    "nanmedian",
-    "kthvalue",
-    "mode",
-    "cummax",
-    "cummin",
-    "amax",
-    "amin",
-    "aminmax",
-    "count_nonzero",
-    "nansum",
-    "nanmean",
-    "diff",
-    "unique",
-    "bincount",
-    "histc",
-]
-_SORT_FN_ONLY = ["var_mean", "std_mean", "searchsorted", "bucketize", "all", "any"]
-
-FUNCTIONS: dict = {}
-for _mod, _names in (
-    (_shape, _SHAPE + _SHAPE_FN_ONLY),
-    (_index, _INDEX),
-    (_scan, _SCAN),
-    (_sort, _SORT + _SORT_FN_ONLY),
-):
-    for _n in _names:
-        FUNCTIONS[_n] = getattr(_mod, _n)
-
-METHODS: dict = {n: FUNCTIONS[n] for n in _SHAPE + _INDEX + _SCAN + _SORT}
-for _mod, _names, _method in (
-    (_scan, ["logcumsumexp"], True),
-    (_shape, ["cross"], True),
-    (_shape, ["combinations", "cdist"], False),
-    (_index, ["put"], True),
-):
-    for _n in _names:
-        FUNCTIONS[_n] = getattr(_mod, _n)
-        if _method:
-            METHODS[_n] = FUNCTIONS[_n]
-METHODS["repeat"] = _shape.repeat
-del METHODS["histc"]
-METHODS["histc"] = _sort.histc
-
-
-def _argmax(self_or_x, dim=None, keepdim: bool = False, *, axis=None):
-    """argmax with PyTorch's `axis=` alias for dim."""
-    return _reduce.argmax(self_or_x, dim if axis is None else axis, keepdim)
-
-
-def _argmin(self_or_x, dim=None, keepdim: bool = False, *, axis=None):
-    """argmin with PyTorch's `axis=` alias for dim."""
-    return _reduce.argmin(self_or_x, dim if axis is None else axis, keepdim)
-
-
-FUNCTIONS["argmax"], FUNCTIONS["argmin"] = _argmax, _argmin
-METHODS["argmax"], METHODS["argmin"] = _argmax, _argmin
-
-
-def _where(condition, input=None, other=None):  # noqa: A002
-    """where(cond, input, other) elementwise; where(cond) alone: nonzero(cond, as_tuple=True)."""
-    from .elementwise import where
-
-    if input is None and other is None:
-        return _index.nonzero(condition, as_tuple=True)
-    return where(condition, input, other)
-
-
-FUNCTIONS["where"] = _where
+from .bindings import methods as _methods
+from .bindings import with_numpy_names
 
 
 def _inplace(fn):
@@ -168,8 +26,9 @@ def _inplace(fn):
     return method
 
 
+_METHODS = _methods()
 INPLACE = {
-    n + "_": METHODS[n]
+    n + "_": _METHODS[n]
     for n in [
         "put",
         "tril",
@@ -187,17 +46,6 @@ INPLACE = {
         "cumprod",
     ]
 }
-
-
-def empty_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
-    """A tensor of x's shape and dtype (unless dtype is given); its values are unspecified (here 0)."""
-    t = Tensor._wrap(np.zeros(x.shape, x.dtype if dtype is None else np.dtype(dtype)))
-    if requires_grad:
-        t.requires_grad = True
-    return t
-
-
-FUNCTIONS["empty_like"] = empty_like
 
 
 # ------------------------------------------------------------ Tensor facts and new_* factories
@@ -288,35 +136,7 @@ def _clone(self, *, memory_format=None):
     return clone(self)
 
 
-def with_numpy_names(fn):
-    """fn also accepting NumPy's `axis=` for `dim=` and `keepdims=` for `keepdim=`, as PyTorch does
-    for every dim argument (fn unchanged when it has no `dim` parameter)."""
-    import functools
-    import inspect
-
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return fn
-    if "dim" not in params or getattr(fn, "_numpy_names", False):
-        return fn
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
-            if "axis" in kwargs:
-                if "dim" in kwargs:
-                    raise TypeError(f"{fn.__name__}(): got both dim and its alias axis")
-                kwargs["dim"] = kwargs.pop("axis")
-            if "keepdims" in kwargs:
-                kwargs["keepdim"] = kwargs.pop("keepdims")
-        return fn(*args, **kwargs)
-
-    wrapper._numpy_names = True
-    return wrapper
-
-
-# functions and methods defined elsewhere whose dim argument takes the same aliases
+# Tensor methods written in tensor.py whose dim argument takes the same aliases
 ALIASED = [
     "sum", "mean", "max", "min", "std", "var", "logsumexp", "softmax", "log_softmax", "squeeze", "unsqueeze",
     "cat", "concat", "stack", "all", "any", "flatten",
@@ -324,11 +144,7 @@ ALIASED = [
 
 
 def install() -> None:
-    """Attach METHODS, INPLACE and the Tensor facts to Tensor; give every dim argument its aliases."""
-    for name in list(FUNCTIONS):
-        FUNCTIONS[name] = with_numpy_names(FUNCTIONS[name])
-    for name, fn in METHODS.items():
-        setattr(Tensor, name, with_numpy_names(fn))
+    """Attach INPLACE and the Tensor facts to Tensor; give tensor.py's dim arguments their aliases."""
     for name, fn in INPLACE.items():
         setattr(Tensor, name, _inplace(fn))
     for name in ALIASED:

@@ -1,7 +1,7 @@
 """DLPack: exchange tensors with PyTorch, NumPy, JAX, CuPy, ... without copying (as torch.utils.dlpack).
 
-    t = mt.from_dlpack(torch_tensor)      # shares torch_tensor's memory
-    u = torch.from_dlpack(mt.ones(3))     # shares the microtensor tensor's memory
+t = mt.from_dlpack(torch_tensor)      # shares torch_tensor's memory
+u = torch.from_dlpack(mt.ones(3))     # shares the microtensor tensor's memory
 """
 
 from __future__ import annotations
