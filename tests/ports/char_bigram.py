@@ -34,7 +34,7 @@ for w in words:
 print(f"nll {-log_likelihood / n:.6f}")
 xs = torch.tensor([stoi[c] for c in ".emma"])
 W = torch.randn((V, V), generator=g, requires_grad=True)
-for k in range(20):
+for _ in range(20):
     logits = F.one_hot(xs, num_classes=V).float() @ W
     loss = F.cross_entropy(logits, torch.tensor([stoi[c] for c in "emma."])) + 0.01 * (W**2).mean()
     W.grad = None
