@@ -120,18 +120,38 @@ class Neg(Op):
 
 
 def add(a, b) -> Tensor:
+    """Elementwise sum a + b, broadcasting the two shapes; Python numbers adopt the tensor's dtype.
+
+        >>> mt.add(mt.tensor([1., 2.]), 10).tolist()
+        [11.0, 12.0]
+    """
     return Add()(*_operands(a, b, "add"))
 
 
 def sub(a, b) -> Tensor:
+    """Elementwise difference a - b, broadcasting the two shapes (`subtract` is the same function).
+
+        >>> mt.sub(mt.tensor([[1.], [2.]]), mt.tensor([1., 2.])).tolist()
+        [[0.0, -1.0], [1.0, 0.0]]
+    """
     return Sub()(*_operands(a, b, "sub"))
 
 
 def mul(a, b) -> Tensor:
+    """Elementwise product a * b, broadcasting the two shapes (`multiply` is the same function).
+
+        >>> mt.mul(mt.tensor([1., 2., 3.]), 2).tolist()
+        [2.0, 4.0, 6.0]
+    """
     return Mul()(*_operands(a, b, "mul"))
 
 
 def div(a, b) -> Tensor:
+    """Elementwise true division a / b, broadcasting; integer inputs give a floating result.
+
+        >>> mt.div(mt.tensor([1, 2]), 4).tolist()
+        [0.25, 0.5]
+    """
     a, b = _operands(a, b, "div")
     if isinstance(a, Tensor) and a._data.dtype.kind != "f":
         a = _floating(a)  # true division of integers gives floats, as in PyTorch
@@ -143,10 +163,20 @@ def div(a, b) -> Tensor:
 
 
 def pow(a, b) -> Tensor:
+    """Elementwise power a ** b, broadcasting; differentiable in the base and in a tensor exponent.
+
+        >>> mt.pow(mt.tensor([1., 2., 3.]), 2).tolist()
+        [1.0, 4.0, 9.0]
+    """
     return Pow()(*_operands(a, b, "pow"))
 
 
 def neg(a: Tensor) -> Tensor:
+    """Elementwise negation -a, same shape and dtype.
+
+        >>> mt.neg(mt.tensor([1., -2.])).tolist()
+        [-1.0, 2.0]
+    """
     if a._data.dtype.kind == "b":
         raise TypeError("neg: negation of a bool tensor is not supported; use ~x (logical not)")
     return Neg()(a)
@@ -306,10 +336,20 @@ sigmoid = _unary(Sigmoid)
 
 
 def abs(x: Tensor) -> Tensor:
+    """Elementwise absolute value |x|, same shape and dtype (gradient sign(x), 0 at 0).
+
+        >>> mt.abs(mt.tensor([-1.5, 2.0])).tolist()
+        [1.5, 2.0]
+    """
     return Abs()(as_tensor(x, "abs"))
 
 
 def relu(x: Tensor) -> Tensor:
+    """Elementwise max(x, 0), same shape and dtype; the gradient is 1 where x > 0, else 0.
+
+        >>> mt.relu(mt.tensor([-1., 0., 2.])).tolist()
+        [0.0, 0.0, 2.0]
+    """
     return Relu()(as_tensor(x, "relu"))
 
 
@@ -340,10 +380,20 @@ def _isnan(v):
 
 
 def maximum(a, b) -> Tensor:
+    """Elementwise larger of a and b, broadcasting; a tie sends half the gradient to each.
+
+        >>> mt.maximum(mt.tensor([1., 5.]), mt.tensor([3., 2.])).tolist()
+        [3.0, 5.0]
+    """
     return Maximum()(*_operands(a, b, "maximum"))
 
 
 def minimum(a, b) -> Tensor:
+    """Elementwise smaller of a and b, broadcasting; a tie sends half the gradient to each.
+
+        >>> mt.minimum(mt.tensor([1., 5.]), mt.tensor([3., 2.])).tolist()
+        [1.0, 2.0]
+    """
     return Minimum()(*_operands(a, b, "minimum"))
 
 
@@ -367,6 +417,11 @@ def cast(x: Tensor, dtype) -> Tensor:
 
 
 def clone(x: Tensor) -> Tensor:
+    """A copy of x with its own storage, recorded in the graph (the gradient passes through).
+
+        >>> x = mt.tensor([1., 2.]); y = mt.clone(x); y.tolist() == x.tolist()
+        True
+    """
     return Clone()(x)
 
 

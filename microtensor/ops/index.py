@@ -90,6 +90,12 @@ def _check_masks(shape: tuple[int, ...], index) -> None:
 
 
 def getitem(x: Tensor, index) -> Tensor:
+    """x[index] (what `Tensor.__getitem__` does): basic slicing gives a view, integer/bool tensor
+    indices a copy; differentiable in x.
+
+        >>> mt.getitem(mt.arange(6).reshape(2, 3), (slice(None), 1)).tolist()
+        [1, 4]
+    """
     idx = _normalize(index)
     if _is_basic(idx) and not any(i is Ellipsis for i in idx):
         # as PyTorch, x[i, j] is a 0-d view of x, not a copy (NumPy returns a scalar without the `...`)

@@ -94,6 +94,12 @@ def _shape_arg(shape, op: str) -> tuple[int, ...]:
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
+    """The same elements in a new shape (one dim may be -1: inferred); a view when the
+    strides allow it, else a copy. The shape may be given as ints or as one tuple.
+
+        >>> mt.reshape(mt.arange(6), (2, -1)).shape
+        torch.Size([2, 3])
+    """
     shape = _shape_arg(shape, "reshape")
     if shape == x.shape:
         return x
@@ -133,6 +139,11 @@ def view(x: Tensor, *shape) -> Tensor:
 
 
 def permute(x: Tensor, *dims) -> Tensor:
+    """A view with the dims reordered: result dim i is input dim `dims[i]`.
+
+        >>> mt.permute(mt.zeros(2, 3, 4), (2, 0, 1)).shape
+        torch.Size([4, 2, 3])
+    """
     dims = _shape_arg(dims, "permute")
     axes = tuple(norm_dim(d, x.ndim, "permute") for d in dims) if x.ndim else ()
     if sorted(axes) != list(range(x.ndim)) or len(dims) != x.ndim:
@@ -145,6 +156,11 @@ def permute(x: Tensor, *dims) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A view with dims `dim0` and `dim1` swapped.
+
+        >>> mt.transpose(mt.zeros(2, 3, 4), 0, 2).shape
+        torch.Size([4, 3, 2])
+    """
     if x.ndim == 0:
         return x
     axes = list(range(x.ndim))
@@ -154,6 +170,11 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
+    """A view without size-1 dims: all of them, or only `dim` (an int or a tuple) when it has size 1.
+
+        >>> mt.squeeze(mt.zeros(2, 1, 3, 1)).shape, mt.squeeze(mt.zeros(2, 1, 3, 1), 1).shape
+        (torch.Size([2, 3]), torch.Size([2, 3, 1]))
+    """
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
@@ -164,11 +185,21 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """A view with a new size-1 dim inserted at `dim` (negative counts from the end of the result).
+
+        >>> mt.unsqueeze(mt.zeros(2, 3), 0).shape, mt.unsqueeze(mt.zeros(2, 3), -1).shape
+        (torch.Size([1, 2, 3]), torch.Size([2, 3, 1]))
+    """
     d = norm_dim(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims `start_dim` through `end_dim` merged into one (all dims by default).
+
+        >>> mt.flatten(mt.zeros(2, 3, 4), start_dim=1).shape
+        torch.Size([2, 12])
+    """
     if x.ndim == 0:
         return reshape(x, (1,))
     s, e = norm_dim(start_dim, x.ndim, "flatten"), norm_dim(end_dim, x.ndim, "flatten")
@@ -214,6 +245,11 @@ def _same_dtype(tensors, op: str) -> list[Tensor]:
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
+    """Tensors joined along an existing `dim`; all other dims must agree (`concat` is the same).
+
+        >>> mt.cat([mt.zeros(2, 3), mt.ones(1, 3)]).shape
+        torch.Size([3, 3])
+    """
     ts = _same_dtype(tensors, "cat")
     axis = norm_dim(dim, ts[0].ndim, "cat")
     for i, t in enumerate(ts):
@@ -229,6 +265,11 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
+    """Tensors of one shape joined along a new `dim`.
+
+        >>> mt.stack([mt.zeros(2, 3), mt.ones(2, 3)], dim=1).shape
+        torch.Size([2, 2, 3])
+    """
     ts = _same_dtype(tensors, "stack")
     for i, t in enumerate(ts):
         if t.shape != ts[0].shape:
