@@ -449,10 +449,12 @@ class FunctionCtx:
     """What `Function.forward` gets as `ctx`: save tensors and attributes for backward."""
 
     def save_for_backward(self, *tensors: Tensor) -> None:
+        """Keep tensors for backward (read them back as `ctx.saved_tensors`)."""
         self._to_save = tensors
 
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
+        """The tensors given to `save_for_backward`, in order; raises once backward has freed them."""
         saved = getattr(self, "_to_save", None)
         if saved is None:
             raise RuntimeError(_FREED)
@@ -489,6 +491,9 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        """Run the Function on `args` and record it in the graph: call `MyFunction.apply(x, ...)`,
+        never `forward` directly.
+        """
         from .ops.function_node import _UserFunction
 
         return _UserFunction(cls)(*args)

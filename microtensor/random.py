@@ -78,7 +78,14 @@ class Generator:
         g.set_state(state)                    # replay: the next draw equals b
     """
 
-    __slots__ = ("_bg", "_seed", "_fresh", "_next_double", "_next_float", "device")
+    __slots__ = {  # a dict: its values are the public attributes' docstrings
+        "_bg": None,
+        "_seed": None,
+        "_fresh": None,
+        "_next_double": None,
+        "_next_float": None,
+        "device": "The device the generator draws for: always device('cpu').",
+    }
 
     def __init__(self, device: Any = "cpu"):
         from .device import device as _device

@@ -58,14 +58,17 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """Elementwise x for x > 0, else negative_slope * x; any shape (see nn.LeakyReLU)."""
     return _ew.where(input > 0, input, input * negative_slope)
 
 
 def tanh(input: Tensor) -> Tensor:
+    """Elementwise tanh(x), any shape (see nn.Tanh)."""
     return _ew.tanh(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """Elementwise 1 / (1 + exp(-x)), any shape (see nn.Sigmoid)."""
     return _ew.sigmoid(input)
 
 
@@ -80,6 +83,11 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """Softmax along `dim` (probabilities summing to 1 along it); `dtype` casts the input first.
+
+            >>> F.softmax(mt.zeros(2, 2), dim=1).tolist()
+            [[0.5, 0.5], [0.5, 0.5]]
+    """
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
@@ -88,6 +96,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log(softmax(x)) along `dim`, computed stably; `dtype` casts the input first."""
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:

@@ -55,6 +55,13 @@ class Identity(Module):
 
 
 class Flatten(Module):
+    """Flattens dims `start_dim`..`end_dim` of its input (by default all but the batch dim).
+
+        (N, *dims) -> (N, prod(dims)):
+
+            >>> nn.Flatten()(mt.zeros(4, 2, 3)).shape == (4, 6)
+            True
+    """
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -67,11 +74,21 @@ class Flatten(Module):
 
 
 class Tanh(Module):
+    """Elementwise tanh(x); output in (-1, 1), any shape.
+
+            >>> nn.Tanh()(mt.zeros(2)).tolist()
+            [0.0, 0.0]
+    """
     def forward(self, input: Tensor) -> Tensor:
         return input.tanh()
 
 
 class Sigmoid(Module):
+    """Elementwise logistic sigmoid 1 / (1 + exp(-x)); output in (0, 1), any shape.
+
+            >>> nn.Sigmoid()(mt.zeros(2)).tolist()
+            [0.5, 0.5]
+    """
     def forward(self, input: Tensor) -> Tensor:
         return input.sigmoid()
 
@@ -91,6 +108,11 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """Elementwise x for x > 0, else negative_slope * x (default 0.01); any shape.
+
+            >>> nn.LeakyReLU(0.1)(mt.tensor([-2., 3.])).tolist()
+            [-0.20000000298023224, 3.0]
+    """
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -103,6 +125,11 @@ class LeakyReLU(Module):
 
 
 class Softmax(Module):
+    """Softmax along `dim`: each slice along dim becomes probabilities summing to 1.
+
+            >>> nn.Softmax(dim=1)(mt.zeros(2, 4)).tolist()[0]
+            [0.25, 0.25, 0.25, 0.25]
+    """
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
@@ -115,6 +142,11 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """log(softmax(x)) along `dim`, computed stably; pairs with NLLLoss.
+
+            >>> nn.LogSoftmax(dim=1)(mt.zeros(1, 2)).exp().tolist()
+            [[0.5, 0.5]]
+    """
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
 

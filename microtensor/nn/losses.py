@@ -25,16 +25,33 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
+    """Mean squared error between input and target (same shape); reduction 'mean', 'sum' or 'none'.
+
+            >>> nn.MSELoss()(mt.tensor([1., 2.]), mt.tensor([1., 4.])).item()
+            2.0
+    """
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class BCELoss(_WeightedLoss):
+    """Binary cross-entropy between probabilities `input` (in [0, 1]) and targets of the same
+    shape, optionally weighted per element; log terms are clamped at -100 as in PyTorch.
+
+            >>> round(nn.BCELoss()(mt.tensor([0.5]), mt.tensor([1.])).item(), 4)
+            0.6931
+    """
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross-entropy in one numerically stable step, on raw scores (logits);
+    `pos_weight` weights the positive term per class.
+
+            >>> round(nn.BCEWithLogitsLoss()(mt.tensor([0.]), mt.tensor([1.])).item(), 4)
+            0.6931
+    """
     def __init__(
         self,
         weight: Tensor | None = None,
@@ -55,6 +72,14 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of integer class targets given log-probabilities.
+
+        input (N, C) or (N, C, d1, ...), target (N,) or (N, d1, ...) of int64 class indices;
+        targets equal to `ignore_index` are skipped; `weight` (C,) rescales classes.
+
+            >>> nn.NLLLoss()(mt.tensor([[-1., -2.]]), mt.tensor([1])).item()
+            2.0
+    """
     def __init__(
         self,
         weight: Tensor | None = None,
@@ -73,6 +98,14 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy of raw scores (logits) against class targets: log_softmax + NLLLoss.
+
+        input (N, C) or (N, C, d1, ...); target int64 class indices (N,) / (N, d1, ...), or class
+        probabilities of the input's shape. Supports `weight`, `ignore_index`, `label_smoothing`.
+
+            >>> round(nn.CrossEntropyLoss()(mt.zeros(1, 4), mt.tensor([2])).item(), 4)
+            1.3863
+    """
     def __init__(
         self,
         weight: Tensor | None = None,
