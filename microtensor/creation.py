@@ -85,6 +85,8 @@ def zeros(
 ) -> Tensor:
     """A tensor of zeros; `size` as ints or one tuple; float32 unless `dtype` says otherwise.
 
+    Example:
+
         >>> mt.zeros(2, 3).shape, mt.zeros((2,), dtype=mt.int64).tolist()
         (torch.Size([2, 3]), [0, 0])
     """
@@ -97,6 +99,8 @@ def ones(
 ) -> Tensor:
     """A tensor of ones; `size` as ints or one tuple; float32 unless `dtype` says otherwise.
 
+    Example:
+
         >>> mt.ones(3).tolist()
         [1.0, 1.0, 1.0]
     """
@@ -108,6 +112,8 @@ def empty(
     *size, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
 ) -> Tensor:
     """An uninitialised tensor of the given size (its values are whatever memory held: fill it).
+
+    Example:
 
         >>> mt.empty(2, 3).shape
         torch.Size([2, 3])
@@ -229,6 +235,8 @@ def linspace(
 ) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included; float32 by default.
 
+    Example:
+
         >>> mt.linspace(0, 1, 5).tolist()
         [0.0, 0.25, 0.5, 0.75, 1.0]
     """
@@ -248,6 +256,8 @@ def eye(
 ) -> Tensor:
     """The n x m identity matrix (m defaults to n); float32 by default.
 
+    Example:
+
         >>> mt.eye(2, 3).tolist()
         [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     """
@@ -259,6 +269,8 @@ def eye(
 def is_tensor(obj: Any) -> bool:
     """True if `obj` is a microtensor Tensor (a NumPy array is not).
 
+    Example:
+
         >>> mt.is_tensor(mt.zeros(1)), mt.is_tensor([0.0])
         (True, False)
     """
@@ -267,6 +279,8 @@ def is_tensor(obj: Any) -> bool:
 
 def numel(t: Tensor) -> int:
     """The number of elements of a tensor (the product of its shape).
+
+    Example:
 
         >>> mt.numel(mt.zeros(2, 3))
         6

@@ -108,6 +108,8 @@ class Tensor:
     def requires_grad(self) -> bool:
         """Whether autograd records operations on this tensor (settable on leaves; floating dtypes only).
 
+        Example:
+
             >>> w = mt.zeros(3); w.requires_grad = True; (w * 2).requires_grad
             True
         """
@@ -132,6 +134,8 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place and return self (for chaining).
 
+        Example:
+
             >>> mt.ones(2).requires_grad_().requires_grad
             True
         """
@@ -152,6 +156,8 @@ class Tensor:
     def shape(self) -> Size:
         """The dimensions as a Size (a tuple subclass), e.g. torch.Size([2, 3]); same as `size()`.
 
+        Example:
+
             >>> mt.zeros(2, 3).shape == (2, 3)
             True
         """
@@ -160,6 +166,8 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         """The element type, a NumPy dtype (`mt.float32`, `mt.int64`, ...).
+
+        Example:
 
             >>> mt.tensor([1.0]).dtype == mt.float32, mt.tensor([1]).dtype == mt.int64
             (True, True)
@@ -173,6 +181,8 @@ class Tensor:
 
     def dim(self) -> int:
         """The number of dimensions (0 for a scalar tensor).
+
+        Example:
 
             >>> mt.zeros(2, 3).dim()
             2
@@ -189,6 +199,8 @@ class Tensor:
 
     def numel(self) -> int:
         """The number of elements, the product of the shape.
+
+        Example:
 
             >>> mt.zeros(2, 3).numel()
             6
@@ -259,6 +271,8 @@ class Tensor:
     def item(self) -> bool | int | float:
         """The value of a one-element tensor as a Python number (bool, int or float).
 
+        Example:
+
             >>> mt.tensor([[2.5]]).item()
             2.5
         """
@@ -271,6 +285,8 @@ class Tensor:
 
     def tolist(self):
         """The values as (nested) Python lists of numbers; a 0-d tensor gives a number.
+
+        Example:
 
             >>> mt.tensor([[1, 2], [3, 4]]).tolist()
             [[1, 2], [3, 4]]
@@ -440,6 +456,8 @@ class Tensor:
 
     def type_as(self, other: Tensor) -> Tensor:
         """self converted to `other`'s dtype (self when it already has it).
+
+        Example:
 
             >>> mt.tensor([1, 2]).type_as(mt.zeros(1)).dtype == mt.float32
             True
@@ -910,6 +928,8 @@ class Tensor:
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """True where all elements are nonzero: over the whole tensor, or along `dim` (bool tensor).
 
+        Example:
+
             >>> mt.tensor([[1, 0], [1, 1]]).all(dim=1).tolist()
             [False, True]
         """
@@ -917,6 +937,8 @@ class Tensor:
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
         """True where any element is nonzero: over the whole tensor, or along `dim` (bool tensor).
+
+        Example:
 
             >>> mt.tensor([[0, 0], [1, 0]]).any(dim=1).tolist()
             [False, True]
@@ -949,6 +971,8 @@ class Tensor:
     def t(self):
         """The transpose of a tensor with at most 2 dims (0-D and 1-D are returned as they are).
 
+        Example:
+
             >>> mt.zeros(2, 3).t().shape == (3, 2)
             True
         """
@@ -964,6 +988,8 @@ class Tensor:
     @property
     def mT(self):
         """A view with the last two dims swapped (the batched matrix transpose).
+
+        Example:
 
             >>> mt.zeros(5, 2, 3).mT.shape == (5, 3, 2)
             True

@@ -238,6 +238,8 @@ def test_docs_site_builds_strict(tmp_path):
     assert run.returncode == 0, run.stderr
     api = (tmp_path / "site" / "api" / "index.html").read_text(encoding="utf-8")
     assert "load_mnist_or_digits" in api and "assert_gradients_match" in api
+    for name in ("ops.elementwise.add", "ops.index.gather", "Tensor.shape", "nn.Linear", "optim.Adam"):
+        assert f'id="microtensor.{name}"' in api, f"the API reference lost microtensor.{name}"
     coverage = (tmp_path / "site" / "api_coverage" / "index.html").read_text(encoding="utf-8")
     assert "torch.nn.functional" in coverage
     assert 'href="../api_coverage/"' in (tmp_path / "site" / "porting" / "index.html").read_text()

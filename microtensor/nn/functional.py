@@ -85,6 +85,8 @@ def _softmax_dim(name: str, ndim: int) -> int:
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """Softmax along `dim` (probabilities summing to 1 along it); `dtype` casts the input first.
 
+    Example:
+
             >>> F.softmax(mt.zeros(2, 2), dim=1).tolist()
             [[0.5, 0.5], [0.5, 0.5]]
     """

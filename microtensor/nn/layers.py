@@ -76,6 +76,8 @@ class Flatten(Module):
 class Tanh(Module):
     """Elementwise tanh(x); output in (-1, 1), any shape.
 
+    Example:
+
             >>> nn.Tanh()(mt.zeros(2)).tolist()
             [0.0, 0.0]
     """
@@ -85,6 +87,8 @@ class Tanh(Module):
 
 class Sigmoid(Module):
     """Elementwise logistic sigmoid 1 / (1 + exp(-x)); output in (0, 1), any shape.
+
+    Example:
 
             >>> nn.Sigmoid()(mt.zeros(2)).tolist()
             [0.5, 0.5]
@@ -110,6 +114,8 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """Elementwise x for x > 0, else negative_slope * x (default 0.01); any shape.
 
+    Example:
+
             >>> nn.LeakyReLU(0.1)(mt.tensor([-2., 3.])).tolist()
             [-0.20000000298023224, 3.0]
     """
@@ -127,6 +133,8 @@ class LeakyReLU(Module):
 class Softmax(Module):
     """Softmax along `dim`: each slice along dim becomes probabilities summing to 1.
 
+    Example:
+
             >>> nn.Softmax(dim=1)(mt.zeros(2, 4)).tolist()[0]
             [0.25, 0.25, 0.25, 0.25]
     """
@@ -143,6 +151,8 @@ class Softmax(Module):
 
 class LogSoftmax(Softmax):
     """log(softmax(x)) along `dim`, computed stably; pairs with NLLLoss.
+
+    Example:
 
             >>> nn.LogSoftmax(dim=1)(mt.zeros(1, 2)).exp().tolist()
             [[0.5, 0.5]]

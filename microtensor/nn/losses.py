@@ -27,6 +27,8 @@ class _WeightedLoss(_Loss):
 class MSELoss(_Loss):
     """Mean squared error between input and target (same shape); reduction 'mean', 'sum' or 'none'.
 
+    Example:
+
             >>> nn.MSELoss()(mt.tensor([1., 2.]), mt.tensor([1., 4.])).item()
             2.0
     """

@@ -122,6 +122,8 @@ class Neg(Op):
 def add(a, b) -> Tensor:
     """Elementwise sum a + b, broadcasting the two shapes; Python numbers adopt the tensor's dtype.
 
+    Example:
+
         >>> mt.add(mt.tensor([1., 2.]), 10).tolist()
         [11.0, 12.0]
     """
@@ -130,6 +132,8 @@ def add(a, b) -> Tensor:
 
 def sub(a, b) -> Tensor:
     """Elementwise difference a - b, broadcasting the two shapes (`subtract` is the same function).
+
+    Example:
 
         >>> mt.sub(mt.tensor([[1.], [2.]]), mt.tensor([1., 2.])).tolist()
         [[0.0, -1.0], [1.0, 0.0]]
@@ -140,6 +144,8 @@ def sub(a, b) -> Tensor:
 def mul(a, b) -> Tensor:
     """Elementwise product a * b, broadcasting the two shapes (`multiply` is the same function).
 
+    Example:
+
         >>> mt.mul(mt.tensor([1., 2., 3.]), 2).tolist()
         [2.0, 4.0, 6.0]
     """
@@ -148,6 +154,8 @@ def mul(a, b) -> Tensor:
 
 def div(a, b) -> Tensor:
     """Elementwise true division a / b, broadcasting; integer inputs give a floating result.
+
+    Example:
 
         >>> mt.div(mt.tensor([1, 2]), 4).tolist()
         [0.25, 0.5]
@@ -165,6 +173,8 @@ def div(a, b) -> Tensor:
 def pow(a, b) -> Tensor:
     """Elementwise power a ** b, broadcasting; differentiable in the base and in a tensor exponent.
 
+    Example:
+
         >>> mt.pow(mt.tensor([1., 2., 3.]), 2).tolist()
         [1.0, 4.0, 9.0]
     """
@@ -173,6 +183,8 @@ def pow(a, b) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     """Elementwise negation -a, same shape and dtype.
+
+    Example:
 
         >>> mt.neg(mt.tensor([1., -2.])).tolist()
         [-1.0, 2.0]
@@ -338,6 +350,8 @@ sigmoid = _unary(Sigmoid)
 def abs(x: Tensor) -> Tensor:
     """Elementwise absolute value |x|, same shape and dtype (gradient sign(x), 0 at 0).
 
+    Example:
+
         >>> mt.abs(mt.tensor([-1.5, 2.0])).tolist()
         [1.5, 2.0]
     """
@@ -346,6 +360,8 @@ def abs(x: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     """Elementwise max(x, 0), same shape and dtype; the gradient is 1 where x > 0, else 0.
+
+    Example:
 
         >>> mt.relu(mt.tensor([-1., 0., 2.])).tolist()
         [0.0, 0.0, 2.0]
@@ -382,6 +398,8 @@ def _isnan(v):
 def maximum(a, b) -> Tensor:
     """Elementwise larger of a and b, broadcasting; a tie sends half the gradient to each.
 
+    Example:
+
         >>> mt.maximum(mt.tensor([1., 5.]), mt.tensor([3., 2.])).tolist()
         [3.0, 5.0]
     """
@@ -390,6 +408,8 @@ def maximum(a, b) -> Tensor:
 
 def minimum(a, b) -> Tensor:
     """Elementwise smaller of a and b, broadcasting; a tie sends half the gradient to each.
+
+    Example:
 
         >>> mt.minimum(mt.tensor([1., 5.]), mt.tensor([3., 2.])).tolist()
         [1.0, 2.0]
@@ -418,6 +438,8 @@ def cast(x: Tensor, dtype) -> Tensor:
 
 def clone(x: Tensor) -> Tensor:
     """A copy of x with its own storage, recorded in the graph (the gradient passes through).
+
+    Example:
 
         >>> x = mt.tensor([1., 2.]); y = mt.clone(x); y.tolist() == x.tolist()
         True

@@ -218,6 +218,8 @@ def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Mean of all elements, or over `dim` (an int or a tuple), `keepdim` as in sum; floating input only.
 
+    Example:
+
         >>> mt.mean(mt.tensor([[1., 2.], [3., 4.]]), dim=1).tolist()
         [1.5, 3.5]
     """
@@ -312,6 +314,8 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed stably (the maximum is subtracted first).
 
+    Example:
+
         >>> round(mt.logsumexp(mt.tensor([0., 0.]), dim=0).item(), 6)
         0.693147
     """
@@ -322,6 +326,8 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
 def softmax(x: Tensor, dim: int) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`: each slice along dim becomes probabilities summing to 1.
 
+    Example:
+
         >>> mt.softmax(mt.tensor([[0., 0.], [0., 1000.]]), dim=1).tolist()
         [[0.5, 0.5], [0.0, 1.0]]
     """
@@ -331,6 +337,8 @@ def softmax(x: Tensor, dim: int) -> Tensor:
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
     """log(softmax(x)) along `dim`, computed stably as x - logsumexp(x, dim).
+
+    Example:
 
         >>> [round(v, 4) for v in mt.log_softmax(mt.tensor([0., 0.]), dim=0).tolist()]
         [-0.6931, -0.6931]

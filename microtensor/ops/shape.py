@@ -141,6 +141,8 @@ def view(x: Tensor, *shape) -> Tensor:
 def permute(x: Tensor, *dims) -> Tensor:
     """A view with the dims reordered: result dim i is input dim `dims[i]`.
 
+    Example:
+
         >>> mt.permute(mt.zeros(2, 3, 4), (2, 0, 1)).shape
         torch.Size([4, 2, 3])
     """
@@ -158,6 +160,8 @@ def permute(x: Tensor, *dims) -> Tensor:
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """A view with dims `dim0` and `dim1` swapped.
 
+    Example:
+
         >>> mt.transpose(mt.zeros(2, 3, 4), 0, 2).shape
         torch.Size([4, 3, 2])
     """
@@ -171,6 +175,8 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
     """A view without size-1 dims: all of them, or only `dim` (an int or a tuple) when it has size 1.
+
+    Example:
 
         >>> mt.squeeze(mt.zeros(2, 1, 3, 1)).shape, mt.squeeze(mt.zeros(2, 1, 3, 1), 1).shape
         (torch.Size([2, 3]), torch.Size([2, 3, 1]))
@@ -187,6 +193,8 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """A view with a new size-1 dim inserted at `dim` (negative counts from the end of the result).
 
+    Example:
+
         >>> mt.unsqueeze(mt.zeros(2, 3), 0).shape, mt.unsqueeze(mt.zeros(2, 3), -1).shape
         (torch.Size([1, 2, 3]), torch.Size([2, 3, 1]))
     """
@@ -196,6 +204,8 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Dims `start_dim` through `end_dim` merged into one (all dims by default).
+
+    Example:
 
         >>> mt.flatten(mt.zeros(2, 3, 4), start_dim=1).shape
         torch.Size([2, 12])
@@ -247,6 +257,8 @@ def _same_dtype(tensors, op: str) -> list[Tensor]:
 def cat(tensors, dim: int = 0) -> Tensor:
     """Tensors joined along an existing `dim`; all other dims must agree (`concat` is the same).
 
+    Example:
+
         >>> mt.cat([mt.zeros(2, 3), mt.ones(1, 3)]).shape
         torch.Size([3, 3])
     """
@@ -266,6 +278,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Tensors of one shape joined along a new `dim`.
+
+    Example:
 
         >>> mt.stack([mt.zeros(2, 3), mt.ones(2, 3)], dim=1).shape
         torch.Size([2, 2, 3])
@@ -293,8 +307,10 @@ def _index_along(x: Tensor, dim: int, item) -> Tensor:
 def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of x along dim: of `split_size` each (the last may be smaller), or of the given sizes.
 
-    >>> [p.shape for p in mt.arange(5).split(2)]
-    [torch.Size([2]), torch.Size([2]), torch.Size([1])]
+    Example:
+
+        >>> [p.shape for p in mt.arange(5).split(2)]
+        [torch.Size([2]), torch.Size([2]), torch.Size([1])]
     """
     x = as_tensor(x, "split")
     d = norm_dim(dim, x.ndim, "split")
@@ -668,7 +684,9 @@ def _tri(x: Tensor, diagonal: int, lower: bool, op: str) -> Tensor:
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (at and below the `diagonal`-th diagonal); 0 elsewhere.
 
-    >>> mt.tril(mt.ones(3, 3))  # the causal mask
+    Example:
+
+        >>> mt.tril(mt.ones(3, 3))  # the causal mask
     """
     return _tri(x, diagonal, True, "tril")
 
