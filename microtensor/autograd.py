@@ -403,8 +403,9 @@ def backward(
             t.grad = _wrap(_owned(g, handed_out))
         elif t.grad._requires_grad:
             t.grad = _wrap(t.grad._data + g)
-        else:
-            t.grad._data += g
+        else:  # in place, through the write door: bumps the grad's version, as PyTorch's accumulation
+            acc = t.grad._data_for_write()
+            acc += g
 
 
 def grad(
