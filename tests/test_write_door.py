@@ -294,3 +294,73 @@ def test_random_out_resize_is_refused_before_any_change():
     x = mt.zeros(2)
     mt.randn(4, out=x)  # a plain tensor is resized (PyTorch too) and written through the door
     assert x.shape == (4,) and x._version >= 1
+
+
+# ------------------------------------------------------------------ issue 16 item 4: writes after a forward
+# Each writer changes a Linear's weight after the forward saved it; backward must refuse (as PyTorch)
+# instead of silently using the new weight (before the door, x.grad came out as the new weight's sum).
+def _sgd_step(lib, m):
+    m.weight.grad = lib.ones(2, 3)
+    lib.optim.SGD(m.parameters(), lr=0.1).step()
+
+
+def _adam_step(lib, m):
+    m.weight.grad = lib.ones(2, 3)
+    lib.optim.Adam(m.parameters(), lr=0.1).step()
+
+
+_WRITERS_AFTER_FORWARD = {
+    "init.zeros_": lambda lib, m: lib.nn.init.zeros_(m.weight),
+    "init.ones_": lambda lib, m: lib.nn.init.ones_(m.weight),
+    "init.constant_": lambda lib, m: lib.nn.init.constant_(m.weight, 0.5),
+    "init.normal_": lambda lib, m: lib.nn.init.normal_(m.weight),
+    "init.uniform_": lambda lib, m: lib.nn.init.uniform_(m.weight),
+    "init.xavier_uniform_": lambda lib, m: lib.nn.init.xavier_uniform_(m.weight),
+    "init.kaiming_normal_": lambda lib, m: lib.nn.init.kaiming_normal_(m.weight),
+    "init.trunc_normal_": lambda lib, m: lib.nn.init.trunc_normal_(m.weight),
+    "init.orthogonal_": lambda lib, m: lib.nn.init.orthogonal_(m.weight),
+    "init.eye_": lambda lib, m: lib.nn.init.eye_(m.weight),
+    "init.sparse_": lambda lib, m: lib.nn.init.sparse_(m.weight, 0.5),
+    "load_state_dict": lambda lib, m: m.load_state_dict({k: v * 0 + 3 for k, v in m.state_dict().items()}),
+    "SGD.step": _sgd_step,
+    "Adam.step": _adam_step,
+}
+
+
+def _write_after_forward(lib, name):
+    """Forward through a Linear, run the writer, then backward; returns (raised message, x.grad)."""
+    lib.manual_seed(0)
+    lin = lib.nn.Linear(3, 2)
+    x = lib.ones(1, 3, requires_grad=True)
+    loss = lin(x).sum()
+    _WRITERS_AFTER_FORWARD[name](lib, lin)
+    try:
+        loss.backward()
+    except RuntimeError as e:
+        return str(e), x.grad
+    return None, x.grad
+
+
+@pytest.mark.parametrize("name", sorted(_WRITERS_AFTER_FORWARD))
+def test_a_write_after_the_forward_makes_backward_refuse(name):
+    message, grad = _write_after_forward(mt, name)
+    assert message is not None, f"{name} after a forward: backward ran silently with the new weights"
+    assert "LinearBackward" in message and "modified by an inplace operation" in message
+    assert grad is None  # nothing accumulated from the refused backward
+
+
+@pytest.mark.parametrize("name", sorted(_WRITERS_AFTER_FORWARD))
+def test_a_write_after_the_forward_refuses_in_pytorch_too(name):
+    torch = pytest.importorskip("torch")
+    message, grad = _write_after_forward(torch, name)
+    assert message is not None and MODIFIED in message and grad is None
+
+
+def test_writes_before_the_forward_are_used_by_backward():
+    # the counterpart: the same writers before the forward are ordinary, and backward sees them
+    lin = mt.nn.Linear(3, 2)
+    mt.nn.init.constant_(lin.weight, 0.5)
+    lin.load_state_dict({"weight": mt.full((2, 3), 2.0), "bias": mt.zeros(2)})
+    x = mt.ones(1, 3, requires_grad=True)
+    lin(x).sum().backward()
+    assert x.grad.tolist() == [[4.0, 4.0, 4.0]]
