@@ -157,7 +157,7 @@ def div(a, b) -> Tensor:
 
 def pow(a, b) -> Tensor:
     if _is_bool(a) and _is_bool(b) and not (type(b) is bool and isinstance(a, Tensor)):
-        raise NotImplementedError(
+        raise RuntimeError(
             "pow: not implemented between a bool tensor and a bool (only bool_tensor ** True/False is); "
             "convert with .int() or .float()"
         )
@@ -360,10 +360,8 @@ sigmoid = _unary(Sigmoid)
 
 def abs(x: Tensor) -> Tensor:
     x = as_tensor(x, "abs")
-    if x._data.dtype.kind == "b":  # as PyTorch
-        raise NotImplementedError(
-            f"abs: not implemented for bool tensors (shape {x.shape}); convert with .int()"
-        )
+    if x._data.dtype.kind == "b":  # as PyTorch (which raises NotImplementedError, a RuntimeError)
+        raise RuntimeError(f"abs: not implemented for bool tensors (shape {x.shape}); convert with .int()")
     return Abs()(x)
 
 
