@@ -82,6 +82,8 @@ LAYERS = {
     ),
     "CrossEntropyLoss": (lambda nn, T: ((), {"weight": T(_W3)}), _loss_inputs("class")),
     "NLLLoss": (lambda nn, T: ((), {"weight": T(_W3)}), _loss_inputs("logprob")),
+    # activations (issue 13)
+    "Threshold": (lambda nn, T: ((0.1, -1.0), {}), _f32(4, 3)),
 }
 
 

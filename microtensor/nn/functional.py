@@ -7,10 +7,12 @@ import warnings
 import numpy as np
 
 from .. import creation
+from .. import random as _random
+from ..ops import activation as _act
 from ..ops import elementwise as _ew
 from ..ops import fused as _fused
 from ..ops import reduce as _reduce
-from ..ops.base import as_tensor
+from ..ops.base import as_tensor, norm_dim
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -53,12 +55,21 @@ def _linear_error(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0); `inplace` is accepted for PyTorch compatibility, the result is always new."""
-    return _ew.relu(input)
+    """max(x, 0), elementwise; with inplace=True x itself is overwritten and returned.
+
+        F.relu(mt.tensor([-1.0, 2.0]))  # tensor([0., 2.])
+    """
+    return _activation(input, inplace, "relu", _ew.relu, integers=True)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return _ew.where(input > 0, input, input * negative_slope)
+    """x where x > 0, else negative_slope·x; inplace=True overwrites x.
+
+        F.leaky_relu(mt.tensor([-1.0, 2.0]), 0.1)  # tensor([-0.1000,  2.0000])
+    """
+    return _activation(
+        input, inplace, "leaky_relu", lambda x: _ew.where(x > 0, x, x * negative_slope), integers=True
+    )
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -424,3 +435,291 @@ def _weighted(loss, t, weight, ignore_index, reduction, shape, op) -> Tensor:
     if reduction == "mean":
         return loss.sum() / float(w.sum())
     return _reduce_loss(loss, reduction, op)
+
+
+# ------------------------------------------------------- activations (issue 13)
+def _activation(input, inplace: bool, name: str, fn, integers: bool = False) -> Tensor:
+    """fn(input), or with inplace=True written into input (bumping its version) and returned,
+    as PyTorch's `inplace=` arguments do."""
+    input = as_tensor(input, name)
+    kind = input.dtype.kind
+    if kind != "f" and not (integers and kind in "iu"):
+        raise RuntimeError(f"{name}: expected a floating-point tensor, got {input.dtype}; use .float()")
+    if inplace:
+        return input._apply_inplace(f"{name}_", lambda s, _other: fn(s))
+    return fn(input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (Φ: the standard normal CDF); approximate='tanh' uses PyTorch's tanh formula.
+
+        F.gelu(mt.tensor([-1.0, 0.0, 1.0]))  # tensor([-0.1587,  0.0000,  0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    op = _act.Gelu if approximate == "none" else _act.GeluTanh
+    return _activation(input, False, "gelu", lambda x: op()(x))
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (swish), elementwise.
+
+        F.silu(mt.tensor([0.0, 1.0]))  # tensor([0.0000, 0.7311])
+    """
+    return _activation(input, inplace, "silu", lambda x: _act.Silu()(x))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x)), elementwise.
+
+        F.mish(mt.tensor([0.0, 1.0]))  # tensor([0.0000, 0.8651])
+    """
+    return _activation(input, inplace, "mish", lambda x: _act.Mish()(x))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha·(eˣ − 1).
+
+        F.elu(mt.tensor([-1.0, 2.0]))  # tensor([-0.6321,  2.0000])
+    """
+    return _activation(input, inplace, "elu", lambda x: _act.Elu(float(alpha))(x))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale·elu(x, alpha) with the self-normalising constants (alpha ≈ 1.6733, scale ≈ 1.0507).
+
+        F.selu(mt.tensor([-1.0, 1.0]))  # tensor([-1.1113,  1.0507])
+    """
+    return _activation(input, inplace, "selu", lambda x: _act.Elu(_SELU_ALPHA, _SELU_SCALE)(x))
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha·(e^(x/alpha) − 1); alpha must not be 0.
+
+        F.celu(mt.tensor([-1.0, 1.0]), alpha=2.0)  # tensor([-0.7869,  1.0000])
+    """
+    if alpha == 0:
+        raise RuntimeError("celu: ZeroDivisionError, alpha must not be 0 (celu divides x by alpha)")
+    return _activation(input, inplace, "celu", lambda x: _act.Elu(float(alpha), 1.0, 1.0 / alpha)(x))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]; the gradient is 0 at and beyond the bounds.
+
+        F.hardtanh(mt.tensor([-2.0, 0.5, 2.0]))  # tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    op = _act.Hardtanh(min_val, max_val)
+    return _activation(input, inplace, "hardtanh", lambda x: op(x), integers=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) (hardtanh(x, 0, 6)).
+
+        F.relu6(mt.tensor([-1.0, 3.0, 9.0]))  # tensor([0., 3., 6.])
+    """
+    return _activation(input, inplace, "relu6", lambda x: _act.Hardtanh(0.0, 6.0)(x), integers=True)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below −3, 1 above 3.
+
+        F.hardsigmoid(mt.tensor([-4.0, 0.0, 4.0]))  # tensor([0.0000, 0.5000, 1.0000])
+    """
+    return _activation(input, inplace, "hardsigmoid", lambda x: _act.Hardsigmoid()(x))
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·relu6(x + 3) / 6.
+
+        F.hardswish(mt.tensor([-4.0, 1.0, 4.0]))  # tensor([-0.0000,  0.6667,  4.0000])
+    """
+    return _activation(input, inplace, "hardswish", lambda x: _act.Hardswish()(x))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta·x)) / beta, and x where beta·x > threshold (no overflow for any x).
+
+        F.softplus(mt.tensor([0.0, 30.0]))  # tensor([ 0.6931, 30.0000])
+    """
+    return _activation(input, False, "softplus", lambda x: _act.Softplus(beta, threshold)(x))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|), elementwise (built from abs, add and div, which are exact here).
+
+        F.softsign(mt.tensor([-1.0, 3.0]))  # tensor([-0.5000,  0.7500])
+    """
+    input = _activation(input, False, "softsign", lambda x: x)
+    return input / (input.abs() + 1)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log σ(x), computed without overflow (logsigmoid(−1e4) = −1e4).
+
+        F.logsigmoid(mt.tensor([0.0]))  # tensor([-0.6931])
+    """
+    return _activation(input, False, "logsigmoid", lambda x: _act.LogSigmoid()(x))
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x − tanh(x).
+
+        F.tanhshrink(mt.tensor([1.0]))  # tensor([0.2384])
+    """
+    input = _activation(input, False, "tanhshrink", lambda x: x)
+    return input - input.tanh()
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x − lambd·sign(x) where |x| > lambd, else 0 (lambd ≥ 0).
+
+        F.softshrink(mt.tensor([-1.0, 0.2, 2.0]))  # tensor([-0.5000,  0.0000,  1.5000])
+    """
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}.")
+    return _activation(input, False, "softshrink", lambda x: _act.Softshrink(lambd)(x))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0.
+
+        F.hardshrink(mt.tensor([-1.0, 0.2, 2.0]))  # tensor([-1.,  0.,  2.])
+    """
+    return _activation(input, False, "hardshrink", lambda x: _act.Hardshrink(lambd)(x))
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value.
+
+        F.threshold(mt.tensor([0.5, 2.0]), 1.0, -1.0)  # tensor([-1.,  2.])
+    """
+    op = _act.Threshold(threshold, value)
+    return _activation(input, inplace, "threshold", lambda x: op(x), integers=True)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(−x) along dim: weights that favour the smallest entries.
+
+        F.softmin(mt.tensor([1.0, 2.0]), dim=0)  # tensor([0.7311, 0.2689])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim)
+    return _reduce.softmax(-input, dim)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a·σ(b), where a and b are the two halves of input along dim (its size must be even).
+
+        F.glu(mt.tensor([1.0, 2.0, 0.0, 0.0]))  # tensor([0.5000, 1.0000])
+    """
+    input = as_tensor(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    d = norm_dim(dim, input.ndim, "glu")
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"glu: halving dimension must be even, but dimension {dim} is size {n}")
+    a, b = input.split(n // 2, d)
+    return a * b.sigmoid()
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight·x; weight has 1 or C entries (C: the size of dim 1 of input).
+
+        F.prelu(mt.tensor([[-1.0, 2.0]]), mt.tensor([0.25]))  # tensor([[-0.2500,  2.0000]])
+    """
+    input, weight = as_tensor(input, "prelu"), as_tensor(weight, "prelu")
+    n = weight.numel()
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: weight must be 0-D or 1-D, got shape {weight.shape}")
+    if n != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if input.ndim == 0 or n != channels:
+            raise RuntimeError(
+                f"prelu: mismatch in parameter count: weight has {n} entries but input of shape "
+                f"{input.shape} has {channels} channels (dim 1); give 1 or {channels} parameters"
+            )
+        weight = weight.reshape(n, *([1] * (input.ndim - 2)))
+    elif weight.ndim:
+        weight = weight.reshape(())
+    if weight.dtype != input.dtype:
+        weight = _ew.cast(weight, input.dtype)
+    return _activation(input, False, "prelu", lambda x: _act.Prelu()(x, weight))
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Randomized leaky ReLU: while training, each x ≤ 0 is scaled by a slope drawn uniformly from
+    [lower, upper] (from the global generator: PyTorch's numbers for the same seed);
+    otherwise the fixed slope (lower + upper) / 2.
+
+        F.rrelu(mt.tensor([-1.0, 2.0]))  # tensor([-0.2292,  2.0000])
+    """
+    if lower > upper:
+        raise ValueError(f"rrelu: lower bound ({lower}) must not exceed upper bound ({upper})")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    x = as_tensor(input, "rrelu")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"rrelu: expected a floating-point tensor, got {x.dtype}; use .float()")
+    slopes = np.ones(x.shape, x.dtype)
+    neg = x._data <= 0  # PyTorch draws one number per element ≤ 0, in memory order
+    u = _random._gen(None, "rrelu")._u64(int(np.count_nonzero(neg)))
+    # PyTorch's uniform double (the low 53 bits of a 64-bit draw) scaled to [lower, upper) given in
+    # x's dtype, then rounded to that dtype
+    lo, hi = (float(np.asarray(v, x.dtype)) for v in (lower, upper))
+    slopes[neg] = (u & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0**-53 * (hi - lo) + lo
+    return _activation(x, inplace, "rrelu", lambda s: _act.Rrelu(slopes)(s))
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place relu: input overwritten with max(input, 0) and returned."""
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place elu."""
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place selu."""
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place celu."""
+    return celu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place leaky_relu."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place hardtanh."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place threshold."""
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, inplace=True)
