@@ -1647,3 +1647,103 @@ def _np_rrelu(x, seed):
 
 
 case("rrelu_training", "Rrelu", _rrelu, _np_rrelu, rrelu_strategy())
+
+
+# ------------------------------------------------------------------ losses (issue 13)
+def _np_reduce13(loss, reduction, batch=None):
+    if reduction == "batchmean":
+        return loss.sum() / (batch if batch else 1)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+@st.composite
+def pair_loss_strategy(draw, kink=None):
+    shape = draw(small_shapes())
+    a, b = draw_joint(draw, [shape, shape])  # a ≠ b everywhere: |a − b| has its kink at 0
+    p = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    if kink is not None:
+        p[kink] = draw(st.sampled_from([0.5, 1.0, 2.0]))
+        d = a - b
+        near = np.abs(np.abs(d) - p[kink]) < 0.02  # away from the switch between the two pieces
+        b = np.where(near, b + 0.05, b)
+    return (a, b), p
+
+
+case(
+    "l1_loss",
+    "L1Loss",
+    lambda a, b, reduction: F.l1_loss(a, b, reduction=reduction),
+    lambda a, b, reduction: _np_reduce13(np.abs(a - b), reduction),
+    pair_loss_strategy(),
+)
+case(
+    "smooth_l1_loss",
+    "SmoothL1Loss",
+    lambda a, b, reduction, beta: F.smooth_l1_loss(a, b, reduction=reduction, beta=beta),
+    lambda a, b, reduction, beta: _np_reduce13(
+        np.where(np.abs(a - b) < beta, 0.5 * (a - b) ** 2 / beta, np.abs(a - b) - 0.5 * beta), reduction
+    ),
+    pair_loss_strategy("beta"),
+)
+case(
+    "huber_loss",
+    "HuberLoss",
+    lambda a, b, reduction, delta: F.huber_loss(a, b, reduction=reduction, delta=delta),
+    lambda a, b, reduction, delta: _np_reduce13(
+        np.where(np.abs(a - b) < delta, 0.5 * (a - b) ** 2, delta * (np.abs(a - b) - 0.5 * delta)), reduction
+    ),
+    pair_loss_strategy("delta"),
+)
+
+
+@st.composite
+def kl_div_strategy(draw):
+    shape = draw(small_shapes(1))
+    log_target = draw(st.booleans())
+    x = draw_array(draw, shape, (-3.0, -0.1))
+    t = draw_array(draw, shape, (-3.0, 0.0) if log_target else (0.05, 1.0))
+    reduction = draw(st.sampled_from(["mean", "sum", "none", "batchmean"]))
+    return (x, t), {"reduction": reduction, "log_target": log_target}
+
+
+def _kl_div(x, t, reduction, log_target):
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")  # 'mean' warns, as in PyTorch
+        return F.kl_div(x, t, reduction=reduction, log_target=log_target)
+
+
+case(
+    "kl_div",
+    "KLDiv",
+    _kl_div,
+    lambda x, t, reduction, log_target: _np_reduce13(
+        np.exp(t) * (t - x) if log_target else t * (np.log(t) - x), reduction, x.shape[0]
+    ),
+    kl_div_strategy(),
+)
+
+
+@st.composite
+def gaussian_nll_strategy(draw):
+    shape = draw(small_shapes(1))
+    x, t = draw_array(draw, shape), draw_array(draw, shape)
+    kind = draw(st.sampled_from(["same", "fewer", "one"]))
+    vshape = shape if kind == "same" else shape[:-1] if kind == "fewer" else shape[:-1] + (1,)
+    v = draw_array(draw, vshape, (0.2, 3.0))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return (x, t, v), {"reduction": reduction, "full": draw(st.booleans())}
+
+
+def _np_gaussian_nll(x, t, v, reduction, full):
+    v = v[..., None] if v.ndim < x.ndim else v
+    loss = 0.5 * (np.log(v) + (x - t) ** 2 / v) + (0.5 * np.log(2 * np.pi) if full else 0)
+    return _np_reduce13(loss, reduction)
+
+
+case(
+    "gaussian_nll_loss",
+    ("GaussianNLL", "Reshape"),
+    lambda x, t, v, reduction, full: F.gaussian_nll_loss(x, t, v, full=full, reduction=reduction),
+    _np_gaussian_nll,
+    gaussian_nll_strategy(),
+)

@@ -1,7 +1,7 @@
 """Neural-network building blocks, as torch.nn."""
 
 from . import functional, init, utils
-from .activation import (  # noqa: E402 - issue 13's activations
+from .activation import (  # issue 13: activations
     CELU,
     ELU,
     GELU,
@@ -26,6 +26,7 @@ from .activation import (  # noqa: E402 - issue 13's activations
     Threshold,
 )
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     Dropout,
     Flatten,
@@ -37,6 +38,23 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+)
+from .loss import (  # issue 13: losses
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module
@@ -87,6 +105,23 @@ __all__ = [
     "Softsign",
     "Tanhshrink",
     "Threshold",
+    "CosineEmbeddingLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "L1Loss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "CosineSimilarity",
+    "PairwiseDistance",
     "functional",
     "init",
     "utils",

@@ -237,6 +237,12 @@ REACHED: dict[str, str] = {
     "Softplus": "microtensor.nn.functional.softplus",
     "LogSigmoid": "microtensor.nn.functional.logsigmoid",
     "Softshrink": "microtensor.nn.functional.softshrink",
+    # losses (issue 13)
+    "L1Loss": "microtensor.nn.functional.l1_loss",
+    "SmoothL1Loss": "microtensor.nn.functional.smooth_l1_loss",
+    "HuberLoss": "microtensor.nn.functional.huber_loss",
+    "KLDiv": "microtensor.nn.functional.kl_div",
+    "GaussianNLL": "microtensor.nn.functional.gaussian_nll_loss",
 }
 
 
