@@ -1747,3 +1747,45 @@ case(
     _np_gaussian_nll,
     gaussian_nll_strategy(),
 )
+
+
+# ------------------------------------------------------------------ padding (issue 13)
+@st.composite
+def pad_strategy(draw, mode):
+    if mode == "constant":
+        shape = draw(small_shapes(1).filter(lambda s: math.prod(s) <= 24))
+        k = draw(st.integers(1, len(shape)))
+        # negative sizes crop, but never below an empty dim
+        pad = []
+        for n in shape[::-1][:k]:
+            b = draw(st.integers(-min(n, 1), 2))
+            pad += [b, draw(st.integers(max(-1, -(n + b)), 2))]
+        value = draw(st.sampled_from([0, 1.5]))
+        return (draw_array(draw, shape),), {"pad": tuple(pad), "mode": mode, "value": value}
+    k = draw(st.integers(1, 3))
+    lead = draw(st.integers(1, 2))
+    shape = tuple(draw(st.integers(1, 2)) for _ in range(lead))
+    shape += tuple(draw(st.integers(2, 3)) for _ in range(k))
+    pad = []
+    for i, n in enumerate(shape[::-1][:k]):
+        hi = n - 1 if mode == "reflect" else n
+        pad += [draw(st.integers(1 if i == 0 else 0, hi)), draw(st.integers(0, hi))]  # not all 0: a copy
+    return (draw_array(draw, shape),), {"pad": tuple(pad), "mode": mode, "value": None}
+
+
+def _np_pad(x, pad, mode, value):
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
+    widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs
+    x = x[tuple(slice(max(-b, 0), x.shape[d] - max(-a, 0)) for d, (b, a) in enumerate(widths))]
+    pos = [(max(b, 0), max(a, 0)) for b, a in widths]
+    np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    if mode == "constant":
+        return np.pad(x, pos, constant_values=value or 0)
+    return np.pad(x, pos, mode=np_mode)
+
+
+case("pad_constant", "ConstantPad", lambda x, pad, mode, value: F.pad(x, pad, mode, value), _np_pad,
+     pad_strategy("constant"))  # fmt: skip
+for _mode in ("reflect", "replicate", "circular"):
+    case(f"pad_{_mode}", "GatherPad", lambda x, pad, mode, value: F.pad(x, pad, mode, value), _np_pad,
+         pad_strategy(_mode))  # fmt: skip

@@ -13,6 +13,7 @@ from ..ops import activation as _act
 from ..ops import elementwise as _ew
 from ..ops import fused as _fused
 from ..ops import loss as _loss
+from ..ops import padding as _padding
 from ..ops import reduce as _reduce
 from ..ops import sort as _sort
 from ..ops.base import as_tensor, norm_dim
@@ -1274,3 +1275,71 @@ def triplet_margin_loss(
     if swap:
         d_neg = _ew.minimum(d_neg, dist(positive, negative))
     return _reduce_loss(_ew.clamp(margin + d_pos - d_neg, min=0), reduction, op)
+
+
+# ----------------------------------------------------------------- padding (issue 13)
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad (or, with negative sizes, crop) the last dims of input. `pad` lists (before, after) pairs
+    starting from the last dim: (left, right) pads the last dim, (left, right, top, bottom) the last
+    two, and so on. 'constant' fills with `value` (0) and pads any number of dims; 'reflect'
+    (mirror, edge not repeated), 'replicate' (edge repeated) and 'circular' (wrap around) pad the
+    last 1, 2 or 3 dims of an input with one or two more dims (batch and channels).
+
+        F.pad(mt.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")  # tensor([[3., 2., 1., 2., 3., 2.]])
+    """
+    input = as_tensor(input, "pad")
+    try:
+        sizes = [int(p) for p in pad]
+    except TypeError:
+        raise TypeError(f"pad: pad must be a sequence of ints, got {type(pad).__name__}") from None
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: unknown padding mode {mode!r}; expected one of {_PAD_MODES}")
+    if len(sizes) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2, got {len(sizes)} sizes")
+    k = len(sizes) // 2  # the number of padded dims
+    if k > input.ndim:
+        raise RuntimeError(
+            "pad: Padding length should be less than or equal to two times the input dimension but got "
+            f"padding length {len(sizes)} and input of dimension {input.ndim}"
+        )
+    pairs = [(sizes[2 * i], sizes[2 * i + 1]) for i in range(k)][::-1]  # first padded dim first
+    first = input.ndim - k
+    if mode == "constant":
+        widths = [(0, 0)] * first + pairs
+        for d, (b, a) in enumerate(widths):
+            if input.shape[d] + b + a < 0:
+                raise RuntimeError(
+                    f"pad: the padding ({b}, {a}) at dim {d} would give a negative size for input of shape "
+                    f"{input.shape}"
+                )
+        return _padding.ConstantPad(widths, 0.0 if value is None else value)(input)
+    if value is not None and value != 0:
+        raise RuntimeError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+    if k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"pad: Padding size {len(sizes)} is not supported for {input.ndim}D input tensor in mode "
+            f"{mode!r}: use padding size 2 for 2D or 3D input, 4 for 3D or 4D, 6 for 4D or 5D"
+        )
+    plan = []
+    for d, (b, a) in zip(range(first, input.ndim), pairs):
+        n = input.shape[d]
+        if mode == "reflect" and (b >= n or a >= n):
+            raise RuntimeError(
+                f"pad: Padding size should be less than the corresponding input dimension, but got: "
+                f"padding ({b}, {a}) at dimension {d} of input {input.shape}"
+            )
+        if mode == "circular" and (b > n or a > n):
+            raise RuntimeError(
+                f"pad: Padding value causes wrapping around more than once (padding ({b}, {a}) at dimension "
+                f"{d} of input {input.shape})"
+            )
+        if n == 0 or n + b + a < 0:
+            raise RuntimeError(f"pad: cannot {mode}-pad dimension {d} of input {input.shape} by ({b}, {a})")
+        if (b, a) != (0, 0):
+            plan.append((d, _padding.gather_index(mode, n, b, a), n))
+    if not plan:
+        return _padding.ConstantPad([(0, 0)] * input.ndim, 0.0)(input)  # a copy, as PyTorch
+    return _padding.GatherPad(plan, mode)(input)

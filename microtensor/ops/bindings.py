@@ -243,6 +243,8 @@ REACHED: dict[str, str] = {
     "HuberLoss": "microtensor.nn.functional.huber_loss",
     "KLDiv": "microtensor.nn.functional.kl_div",
     "GaussianNLL": "microtensor.nn.functional.gaussian_nll_loss",
+    "ConstantPad": "microtensor.nn.functional.pad (mode='constant')",
+    "GatherPad": "microtensor.nn.functional.pad (mode='reflect', 'replicate' or 'circular')",
 }
 
 
