@@ -380,7 +380,8 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd: int, op
         )
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
-            f"{op}: expected {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, got shape {tuple(input.shape)}"
+            f"{op}: expected {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, "
+            f"got shape {tuple(input.shape)}"
         )
     unbatched = input.ndim == nd + 1
     x = input.unsqueeze(0) if unbatched else input
@@ -493,7 +494,9 @@ def _conv_transpose_nd(input, weight, bias, stride, padding, output_padding, gro
         for i, s, p, d, k, op_ in zip((h, wd), stride, padding, dilation, kernel, output_padding)
     )
     if min(size) < 1:
-        raise RuntimeError(f"{op}: the output size {size[-nd:]} would be empty for input {tuple(input.shape)}")
+        raise RuntimeError(
+            f"{op}: the output size {size[-nd:]} would be empty for input {tuple(input.shape)}"
+        )
     geom = ConvGeom(size, kernel, stride, tuple((p, p) for p in padding), dilation, int(groups))
     out = ConvTranspose(geom)(x, w)
     c_out = w.shape[1] * groups
