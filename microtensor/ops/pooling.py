@@ -540,6 +540,15 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive_max(input, output_size, return_indices, 1, "adaptive_max_pool1d")
 
 
+def adaptive_max_pool1d_pair(input, output_size):
+    """torch.adaptive_max_pool1d: the pooled values and their indices, always both.
+
+    >>> mt.adaptive_max_pool1d(mt.tensor([[[1., 5., 2., 0.]]]), 2)[1]
+    tensor([[[1, 2]]])
+    """
+    return _adaptive_max(input, output_size, True, 1, "adaptive_max_pool1d")
+
+
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The partial inverse of max_pool2d: each value of input is put at its flat index (from
     max_pool2d's return_indices) in a zero (N, C, H_out, W_out) plane.
@@ -577,3 +586,82 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         n, c, *size
     )
     return out.squeeze(0) if unbatched else out
+
+
+# ------------------------------------------------------------------ interpolation
+def _resample_matrix(n: int, out: int, mode: str, align_corners, scale, dtype) -> np.ndarray:
+    """(out, n) weights of the input samples that make each output sample, as PyTorch computes
+    them: scale is the input/output ratio it uses (1/scale_factor when one was given)."""
+    dst = np.arange(out, dtype=np.float64)
+    a = np.zeros((out, n), np.float64)
+    rows = np.arange(out)
+    if mode in ("nearest", "nearest-exact"):
+        src = np.floor((dst + 0.5) * scale if mode == "nearest-exact" else dst * scale).astype(np.int64)
+        a[rows, np.minimum(src, n - 1)] = 1
+        return a.astype(dtype)
+    if align_corners:
+        src = dst * ((n - 1) / (out - 1) if out > 1 else 0.0)
+    else:
+        src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
+    i1 = np.minimum(i0 + 1, n - 1)
+    w1 = src - i0
+    np.add.at(a, (rows, i0), 1 - w1)
+    np.add.at(a, (rows, i1), w1)
+    return a.astype(dtype)
+
+
+def interpolate(
+    input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+    antialias=False,
+) -> Tensor:  # fmt: skip
+    """Resample (N, C, L) or (N, C, H, W) to `size` or by `scale_factor`: mode 'nearest',
+    'nearest-exact', 'linear' (3-D) or 'bilinear' (4-D), align_corners as PyTorch.
+
+    >>> F.interpolate(mt.tensor([[[1., 2.]]]), scale_factor=2, mode="linear")
+    tensor([[[1.0000, 1.2500, 1.7500, 2.0000]]])
+    """
+    op = "interpolate"
+    if not isinstance(input, Tensor) or input.ndim not in (3, 4):
+        raise NotImplementedError(
+            f"{op}: input of 3 (N, C, L) or 4 (N, C, H, W) dims is supported, got "
+            f"{getattr(input, 'shape', input)}"
+        )
+    nd = input.ndim - 2
+    linear = {3: "linear", 4: "bilinear"}[input.ndim]
+    if mode not in ("nearest", "nearest-exact", linear):
+        raise NotImplementedError(
+            f"{op}: mode {mode!r} for {input.ndim}-D input is not supported (use 'nearest', "
+            f"'nearest-exact' or {linear!r})"
+        )
+    if align_corners is not None and mode != linear:
+        raise ValueError(
+            f"{op}: align_corners option can only be set with the interpolating modes: linear | bilinear"
+        )
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating input, got dtype {input.dtype}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: only one of size or scale_factor should be defined")
+    sizes = tuple(input.shape[2:])
+    if size is not None:
+        out = _ints(size, nd, "size", op)
+        scales = [n / o for n, o in zip(sizes, out)]
+    else:
+        sf = (
+            tuple(float(v) for v in scale_factor)
+            if isinstance(scale_factor, tuple | list)
+            else (float(scale_factor),) * nd
+        )
+        if len(sf) != nd or min(sf) <= 0:
+            raise ValueError(f"{op}: scale_factor must be {nd} positive numbers, got {scale_factor!r}")
+        out = tuple(int(np.floor(n * f)) for n, f in zip(sizes, sf))
+        scales = [n / o for n, o in zip(sizes, out)] if recompute_scale_factor else [1 / f for f in sf]
+    if min(out) < 1:
+        raise ValueError(f"{op}: the output size {out} must be positive")
+    dt = input._data.dtype
+    mats = [_resample_matrix(n, o, mode, align_corners, s, dt) for n, o, s in zip(sizes, out, scales)]
+    if nd == 1:
+        return Interpolate(np.ones((1, 1), dt), mats[0])(input.unsqueeze(2)).squeeze(2)
+    return Interpolate(mats[0], mats[1])(input)
