@@ -144,7 +144,7 @@ class Conv2d(_Conv):
 
     >>> conv = nn.Conv2d(1, 32, 3)
     >>> conv(mt.randn(64, 1, 28, 28)).shape
-    microtensor.Size([64, 32, 26, 26])
+    torch.Size([64, 32, 26, 26])
     """
 
     _nd = 2
@@ -155,7 +155,7 @@ class Conv1d(_Conv):
     in_channels/groups, k).
 
     >>> nn.Conv1d(3, 4, 3, padding="same")(mt.randn(2, 3, 10)).shape
-    microtensor.Size([2, 4, 10])
+    torch.Size([2, 4, 10])
     """
 
     _nd = 1
@@ -223,7 +223,7 @@ class ConvTranspose2d(_ConvTranspose):
     (in_channels, out_channels/groups, kH, kW).
 
     >>> nn.ConvTranspose2d(16, 8, 3, stride=2)(mt.randn(1, 16, 5, 5)).shape
-    microtensor.Size([1, 8, 11, 11])
+    torch.Size([1, 8, 11, 11])
     """
 
     _nd = 2
@@ -234,7 +234,7 @@ class ConvTranspose1d(_ConvTranspose):
     out_channels/groups, k).
 
     >>> nn.ConvTranspose1d(2, 3, 3)(mt.randn(1, 2, 5)).shape
-    microtensor.Size([1, 3, 7])
+    torch.Size([1, 3, 7])
     """
 
     _nd = 1

@@ -11,7 +11,7 @@ class Unfold(Module):
     """(N, C, H, W) -> (N, C·kH·kW, L): every kernel_size window as a column (im2col).
 
     >>> nn.Unfold(2)(mt.zeros(1, 3, 4, 4)).shape
-    microtensor.Size([1, 12, 9])
+    torch.Size([1, 12, 9])
     """
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
@@ -32,7 +32,7 @@ class Fold(Module):
     """(N, C·kH·kW, L) -> (N, C, H, W): columns summed back into an image (col2im), overlaps added.
 
     >>> nn.Fold((3, 3), 2)(mt.ones(1, 4, 4)).shape
-    microtensor.Size([1, 1, 3, 3])
+    torch.Size([1, 1, 3, 3])
     """
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):

@@ -493,7 +493,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """Rearrange (*, C, H·r, W·r) into (*, C·r², H, W): the inverse of pixel_shuffle.
 
     >>> F.pixel_unshuffle(mt.zeros(1, 1, 4, 4), 2).shape
-    microtensor.Size([1, 4, 2, 2])
+    torch.Size([1, 4, 2, 2])
     """
     r = downscale_factor
     if not isinstance(input, Tensor) or input.ndim < 3:

@@ -116,7 +116,7 @@ class BatchNorm1d(_BatchNorm):
 
     >>> bn = nn.BatchNorm1d(3)
     >>> bn(mt.randn(8, 3)).shape, bn.running_mean.shape
-    (microtensor.Size([8, 3]), microtensor.Size([3]))
+    (torch.Size([8, 3]), torch.Size([3]))
     """
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -128,7 +128,7 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) per channel (statistics over N, H and W).
 
     >>> nn.BatchNorm2d(16)(mt.randn(4, 16, 8, 8)).shape
-    microtensor.Size([4, 16, 8, 8])
+    torch.Size([4, 16, 8, 8])
     """
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -169,7 +169,7 @@ class InstanceNorm2d(_InstanceNorm):
     off by default, as PyTorch.
 
     >>> nn.InstanceNorm2d(3)(mt.randn(2, 3, 4, 4)).shape
-    microtensor.Size([2, 3, 4, 4])
+    torch.Size([2, 3, 4, 4])
     """
 
     _batched_ndim = 4
@@ -179,7 +179,7 @@ class InstanceNorm1d(_InstanceNorm):
     """Normalise each (sample, channel) of (N, C, L) over L.
 
     >>> nn.InstanceNorm1d(3)(mt.randn(2, 3, 5)).shape
-    microtensor.Size([2, 3, 5])
+    torch.Size([2, 3, 5])
     """
 
     _batched_ndim = 3
@@ -189,7 +189,7 @@ class GroupNorm(Module):
     """Normalise (N, C, *) over groups of C/num_groups channels, then a per-channel affine map.
 
     >>> nn.GroupNorm(2, 4)(mt.randn(3, 4, 5, 5)).shape
-    microtensor.Size([3, 4, 5, 5])
+    torch.Size([3, 4, 5, 5])
     """
 
     def __init__(
@@ -232,7 +232,7 @@ class LocalResponseNorm(Module):
     """x / (k + α/n · Σ x²)^β, the sum over n neighbouring channels (AlexNet's normalisation).
 
     >>> nn.LocalResponseNorm(2)(mt.ones(1, 4, 2, 2)).shape
-    microtensor.Size([1, 4, 2, 2])
+    torch.Size([1, 4, 2, 2])
     """
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):

@@ -11,7 +11,7 @@ class PixelShuffle(Module):
     """(*, C·r², H, W) -> (*, C, H·r, W·r), r = upscale_factor.
 
     >>> nn.PixelShuffle(3)(mt.zeros(1, 9, 4, 4)).shape
-    microtensor.Size([1, 1, 12, 12])
+    torch.Size([1, 1, 12, 12])
     """
 
     def __init__(self, upscale_factor: int):
@@ -29,7 +29,7 @@ class PixelUnshuffle(Module):
     """(*, C, H·r, W·r) -> (*, C·r², H, W), r = downscale_factor (the inverse of PixelShuffle).
 
     >>> nn.PixelUnshuffle(2)(mt.zeros(1, 1, 4, 4)).shape
-    microtensor.Size([1, 4, 2, 2])
+    torch.Size([1, 4, 2, 2])
     """
 
     def __init__(self, downscale_factor: int):

@@ -30,7 +30,7 @@ class MaxPool2d(_MaxPoolNd):
     MaxUnpool2d).
 
     >>> nn.MaxPool2d(2)(mt.randn(1, 3, 8, 8)).shape
-    microtensor.Size([1, 3, 4, 4])
+    torch.Size([1, 3, 4, 4])
     """
 
     def forward(self, input: Tensor):
@@ -49,7 +49,7 @@ class MaxPool1d(_MaxPoolNd):
     """The maximum of each window of the last axis: (N, C, L) -> (N, C, L_out).
 
     >>> nn.MaxPool1d(3, stride=2)(mt.randn(1, 2, 9)).shape
-    microtensor.Size([1, 2, 4])
+    torch.Size([1, 2, 4])
     """
 
     def forward(self, input: Tensor):
@@ -128,7 +128,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     """Average pooling to a fixed output_size, whatever the input's size (None keeps that side).
 
     >>> nn.AdaptiveAvgPool2d((1, 1))(mt.randn(2, 8, 7, 5)).shape
-    microtensor.Size([2, 8, 1, 1])
+    torch.Size([2, 8, 1, 1])
     """
 
     def __init__(self, output_size):
@@ -180,7 +180,7 @@ class MaxUnpool2d(Module):
     >>> pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
     >>> y, i = pool(mt.arange(16.).reshape(1, 1, 4, 4))
     >>> unpool(y, i).shape
-    microtensor.Size([1, 1, 4, 4])
+    torch.Size([1, 1, 4, 4])
     """
 
     def __init__(self, kernel_size, stride=None, padding=0):

@@ -10,7 +10,7 @@ class Unflatten(Module):
     """Split dim `dim` into `unflattened_size` (the inverse of Flatten).
 
     >>> nn.Unflatten(1, (2, 5))(mt.zeros(3, 10)).shape
-    microtensor.Size([3, 2, 5])
+    torch.Size([3, 2, 5])
     """
 
     def __init__(self, dim: int, unflattened_size):

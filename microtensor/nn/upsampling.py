@@ -12,7 +12,7 @@ class Upsample(Module):
     'bilinear', 'nearest-exact') and align_corners.
 
     >>> nn.Upsample(scale_factor=2)(mt.ones(1, 1, 2, 2)).shape
-    microtensor.Size([1, 1, 4, 4])
+    torch.Size([1, 1, 4, 4])
     """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
@@ -39,7 +39,7 @@ class UpsamplingNearest2d(Upsample):
     """Nearest-neighbour 2-D upsampling (Upsample with mode='nearest').
 
     >>> nn.UpsamplingNearest2d(scale_factor=2)(mt.ones(1, 1, 2, 2)).shape
-    microtensor.Size([1, 1, 4, 4])
+    torch.Size([1, 1, 4, 4])
     """
 
     def __init__(self, size=None, scale_factor=None):
@@ -50,7 +50,7 @@ class UpsamplingBilinear2d(Upsample):
     """Bilinear 2-D upsampling with align_corners=True (as PyTorch's).
 
     >>> nn.UpsamplingBilinear2d(scale_factor=2)(mt.ones(1, 1, 2, 2)).shape
-    microtensor.Size([1, 1, 4, 4])
+    torch.Size([1, 1, 4, 4])
     """
 
     def __init__(self, size=None, scale_factor=None):

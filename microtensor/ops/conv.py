@@ -45,9 +45,12 @@ class ConvGeom(NamedTuple):
     padding: tuple[tuple[int, int], tuple[int, int]]
     dilation: tuple[int, int]
     groups: int
+    out: tuple[int, int] | None = None  # set for a transpose: its input size (output_padding adds rows)
 
     def out_size(self) -> tuple[int, int]:
         """(OH, OW): the convolution's output size."""
+        if self.out is not None:
+            return self.out
         return tuple(
             (n + p0 + p1 - d * (k - 1) - 1) // s + 1
             for n, (p0, p1), d, k, s in zip(self.size, self.padding, self.dilation, self.kernel, self.stride)
@@ -429,7 +432,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
     >>> x = mt.randn(1, 1, 5, 5); w = mt.randn(2, 1, 3, 3)
     >>> F.conv2d(x, w, padding=1).shape
-    microtensor.Size([1, 2, 5, 5])
+    torch.Size([1, 2, 5, 5])
     """
     return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
@@ -438,7 +441,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     """1-D convolution of input (N, C, L) with weight (O, C/groups, K) -> (N, O, OL).
 
     >>> F.conv1d(mt.randn(2, 3, 10), mt.randn(4, 3, 3)).shape
-    microtensor.Size([2, 4, 8])
+    torch.Size([2, 4, 8])
     """
     return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
@@ -497,7 +500,7 @@ def _conv_transpose_nd(input, weight, bias, stride, padding, output_padding, gro
         raise RuntimeError(
             f"{op}: the output size {size[-nd:]} would be empty for input {tuple(input.shape)}"
         )
-    geom = ConvGeom(size, kernel, stride, tuple((p, p) for p in padding), dilation, int(groups))
+    geom = ConvGeom(size, kernel, stride, tuple((p, p) for p in padding), dilation, int(groups), (h, wd))
     out = ConvTranspose(geom)(x, w)
     c_out = w.shape[1] * groups
     if bias is not None:
@@ -517,7 +520,7 @@ def conv_transpose2d(
     H_out = (H − 1)·stride − 2·padding + dilation·(KH − 1) + output_padding + 1.
 
     >>> F.conv_transpose2d(mt.randn(1, 2, 3, 3), mt.randn(2, 4, 3, 3), stride=2).shape
-    microtensor.Size([1, 4, 7, 7])
+    torch.Size([1, 4, 7, 7])
     """
     return _conv_transpose_nd(
         input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d"
@@ -530,7 +533,7 @@ def conv_transpose1d(
     """1-D transposed convolution: input (N, C_in, L), weight (C_in, C_out/groups, K) -> (N, C_out, L_out).
 
     >>> F.conv_transpose1d(mt.randn(1, 2, 5), mt.randn(2, 3, 3)).shape
-    microtensor.Size([1, 3, 7])
+    torch.Size([1, 3, 7])
     """
     return _conv_transpose_nd(
         input, weight, bias, stride, padding, output_padding, groups, dilation, 1, "conv_transpose1d"
@@ -541,7 +544,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Extract sliding windows: input (N, C, H, W) -> (N, C·KH·KW, L), L the number of windows.
 
     >>> F.unfold(mt.randn(1, 2, 4, 4), 2).shape
-    microtensor.Size([1, 8, 9])
+    torch.Size([1, 8, 9])
     """
     op = "unfold"
     _check_float(input, "input", op)

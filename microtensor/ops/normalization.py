@@ -125,7 +125,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     weight·x̂ + bias per channel.
 
     >>> F.group_norm(mt.randn(2, 4, 3), 2).shape
-    microtensor.Size([2, 4, 3])
+    torch.Size([2, 4, 3])
     """
     op = "group_norm"
     if not isinstance(input, Tensor) or input.ndim < 2:
@@ -153,7 +153,7 @@ def instance_norm(
     with the batch's mean of the instances' statistics).
 
     >>> F.instance_norm(mt.randn(2, 3, 4, 4)).shape
-    microtensor.Size([2, 3, 4, 4])
+    torch.Size([2, 3, 4, 4])
     """
     op = "instance_norm"
     if not isinstance(input, Tensor) or input.ndim < 3:

@@ -481,7 +481,7 @@ def adaptive_avg_pool2d(input, output_size):
     averages rows [⌊iH/H_out⌋, ⌈(i+1)H/H_out⌉) and the columns likewise.
 
     >>> F.adaptive_avg_pool2d(mt.ones(1, 2, 5, 7), (2, 3)).shape
-    microtensor.Size([1, 2, 2, 3])
+    torch.Size([1, 2, 2, 3])
     """
     return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d")
 
