@@ -137,9 +137,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeom) -> np.ndarray:
 
 
 def col2im(cols: np.ndarray, geom: ConvGeom, dtype) -> np.ndarray:
-    """Sum windows back into an image: cols (N, OH, OW, KH, KW, C) -> (N, C, H, W) (the adjoint of
+    """Sum windows back into an image: cols (KH, KW, N, OH, OW, C) -> (N, C, H, W) (the adjoint of
     reading the windows), one strided add per kernel position."""
-    n, oh, ow, kh, kw, c = cols.shape
+    kh, kw, n, oh, ow, c = cols.shape
     (p0, p1), (q0, q1) = geom.padding
     h, w = geom.size
     (sh, sw), (dh, dw) = geom.stride, geom.dilation
@@ -147,7 +147,7 @@ def col2im(cols: np.ndarray, geom: ConvGeom, dtype) -> np.ndarray:
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
         for j in range(kw):
-            xp[:, rows, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += cols[:, :, :, i, j]
+            xp[:, rows, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += cols[i, j]
     return xp[:, p0 : p0 + h, q0 : q0 + w].transpose(0, 3, 1, 2)
 
 
@@ -157,13 +157,18 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, geom: ConvGeom) -> np.ndarray:
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     groups = geom.groups
-    rows = _grad_rows(g, groups)
-    wm = _weight_matrix(w, groups)
+    rows = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)  # free when g is channels-last
+    # one GEMM per kernel position, batched: (KH·KW, M, C) with each position's columns contiguous,
+    # so that col2im's strided adds read their source in order
     if groups == 1:
-        cols = (rows @ wm.T).reshape(n, oh, ow, kh, kw, cg)
-    else:  # (G, M, KH·KW·Cg) -> (N, OH, OW, KH, KW, G·Cg): the groups' channels side by side
-        cols = np.matmul(rows, wm.transpose(0, 2, 1)).reshape(groups, n, oh, ow, kh, kw, cg)
-        cols = cols.transpose(1, 2, 3, 4, 5, 0, 6).reshape(n, oh, ow, kh, kw, groups * cg)
+        wk = w.transpose(2, 3, 0, 1).reshape(kh * kw, o, cg)
+        cols = np.matmul(rows, wk)
+    else:
+        og = o // groups
+        wk = w.reshape(groups, og, cg, kh, kw).transpose(3, 4, 0, 1, 2).reshape(kh * kw, groups, og, cg)
+        r = rows.reshape(n * oh * ow, groups, og).transpose(1, 0, 2)  # (G, M, Og)
+        cols = np.matmul(r[None], wk).transpose(0, 2, 1, 3)  # (KK, M, G, Cg)
+    cols = cols.reshape(kh, kw, n, oh, ow, groups * cg)
     return col2im(cols, geom, np.result_type(g, w))
 
 
@@ -306,7 +311,7 @@ def fold_forward(cols: np.ndarray, geom: ConvGeom) -> np.ndarray:
     (kh, kw), (oh, ow) = geom.kernel, geom.out_size()
     n = cols.shape[0]
     c = cols.shape[1] // (kh * kw)
-    six = cols.reshape(n, c, kh, kw, oh, ow).transpose(0, 4, 5, 2, 3, 1)
+    six = cols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 4, 5, 1)
     return np.ascontiguousarray(col2im(six, geom, cols.dtype))
 
 

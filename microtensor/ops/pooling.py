@@ -44,12 +44,24 @@ class PoolGeom(NamedTuple):
                 yield i * kw + j, rows, slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
 
 
+def _like(x: np.ndarray, shape, dtype, fill=None) -> np.ndarray:
+    """A new (N, C, H, W) array in x's memory layout: channels-last when x is (the output of a
+    convolution), so elementwise work on both runs over memory in order and the next convolution's
+    gather needs no transposing copy."""
+    cl = x.ndim == 4 and x.strides[1] < x.strides[3] and not x.flags.c_contiguous
+    n, c, h, w = shape
+    out = np.empty((n, h, w, c), dtype).transpose(0, 3, 1, 2) if cl else np.empty(shape, dtype)
+    if fill is not None:
+        out.fill(fill)
+    return out
+
+
 def _pad(x: np.ndarray, geom: PoolGeom, value: float) -> np.ndarray:
     (p0, p1), (q0, q1) = geom.padding
     if not (p0 or p1 or q0 or q1):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + p0 + p1, w + q0 + q1), value, x.dtype)
+    out = _like(x, (n, c, h + p0 + p1, w + q0 + q1), x.dtype, value)
     out[:, :, p0 : p0 + h, q0 : q0 + w] = x
     return out
 
@@ -67,24 +79,38 @@ def max_pool_forward(x: np.ndarray, geom: PoolGeom) -> np.ndarray:
     for _, rows, cols in geom.slices():
         s = xp[:, :, rows, cols]
         if out is None:
-            out = s.copy()
+            out = s.copy(order="K")  # keep the input's (channels-last) layout
         else:
             np.maximum(out, s, out=out)  # propagates NaN, as PyTorch
     return out
 
 
-def max_pool_argmax(x: np.ndarray, out: np.ndarray, geom: PoolGeom) -> np.ndarray:
-    """For each output, the kernel position of its window's first maximum (int8/int32 array)."""
+def _first_max_masks(x: np.ndarray, out: np.ndarray, geom: PoolGeom):
+    """(k, rows, cols, mask) per kernel position: where the window's first maximum sits at k
+    (ties go to the first position in the window, a NaN counts as the maximum, as PyTorch)."""
     xp = _pad(x, geom, -np.inf)
-    k_of = np.zeros(out.shape, np.int32)
-    found = np.zeros(out.shape, bool)
     nan = out != out
+    any_nan = bool(nan.any())
+    taken = None
     for k, rows, cols in geom.slices():
         s = xp[:, :, rows, cols]
-        hit = (s == out) | (nan & (s != s))
-        hit &= ~found
-        k_of[hit] = k
-        found |= hit
+        hit = np.equal(s, out)
+        if any_nan:
+            hit |= nan & (s != s)
+        if taken is None:
+            taken = hit.copy()
+        else:
+            hit &= ~taken
+            taken |= hit
+        yield k, rows, cols, hit
+
+
+def max_pool_argmax(x: np.ndarray, out: np.ndarray, geom: PoolGeom) -> np.ndarray:
+    """For each output, the kernel position of its window's first maximum."""
+    k_of = np.zeros(out.shape, np.int32)
+    for k, _, _, hit in _first_max_masks(x, out, geom):
+        if k:
+            k_of += hit * np.int32(k)
     return k_of
 
 
@@ -118,21 +144,27 @@ class MaxPool(Op):
 def route_to_window_max(g, x, out, geom):
     """g (N, C, OH, OW) added at the position of each window's first maximum of x -> x's shape."""
     x, out = _xp.constant(x), _xp.constant(out)
-    k_of = max_pool_argmax(x, out, geom)
     if isinstance(g, Tensor):
-        rows, cols = max_pool_indices(k_of, geom)
+        rows, cols = max_pool_indices(max_pool_argmax(x, out, geom), geom)
         n, c = x.shape[:2]
         index = (np.arange(n)[:, None, None, None], np.arange(c)[:, None, None], rows, cols)
         return _xp.index_add(g, index, x.shape)
     (p0, p1), (q0, q1) = geom.padding
     n, c, h, w = x.shape
-    gx = np.zeros((n, c, h + p0 + p1, w + q0 + q1), g.dtype)
-    if geom.kernel == geom.stride and geom.dilation == (1, 1):  # windows do not overlap: assign
-        for k, rows, cols in geom.slices():
-            gx[:, :, rows, cols] = np.where(k_of == k, g, 0)
-    else:
-        for k, rows, cols in geom.slices():
-            gx[:, :, rows, cols] += np.where(k_of == k, g, 0)
+    size = (h + p0 + p1, w + q0 + q1)
+    disjoint = all(k <= s for k, s in zip(geom.kernel, geom.stride)) and geom.dilation == (1, 1)
+    # the windows tile the input exactly: every position is written below, none needs a zero first
+    tiles = (
+        disjoint
+        and geom.kernel == geom.stride
+        and all(o * s == m for o, s, m in zip(geom.out, geom.stride, size))
+    )
+    gx = _like(x, (n, c) + size, g.dtype, None if tiles else 0)
+    for _, rows, cols, hit in _first_max_masks(x, out, geom):
+        if disjoint:  # windows do not overlap: each input position is written once
+            np.multiply(g, hit, out=gx[:, :, rows, cols])
+        else:
+            gx[:, :, rows, cols] += g * hit
     return _crop(gx, geom)
 
 
