@@ -25,6 +25,7 @@ from ._anomaly import anomaly_backward
 from ._grad_mode import _EPOCH
 from ._grad_mode import anomaly as _anomaly
 from ._grad_mode import mode as _mode
+from ._quiet import call_loudly, quiet_region
 from .tensor import _VC_KEEP, Tensor, _wrap
 
 
@@ -241,8 +242,8 @@ def _run_hooks(t: Tensor, g, create_graph: bool):
     meta = t._meta
     hooks = meta.get("hooks")
     if hooks:
-        for hook in list(hooks):
-            res = hook(g if create_graph else Tensor._wrap(g))
+        for hook in list(hooks):  # user code: NumPy warns in it as outside backward
+            res = call_loudly(hook, (g if create_graph else Tensor._wrap(g),))
             if res is not None:
                 if not isinstance(res, Tensor) or res.shape != t.shape:
                     raise RuntimeError(
@@ -280,6 +281,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
     epoch = _EPOCH
     grad_mode = _mode.enabled
     _mode.enabled = create_graph  # so that create_graph records the backward rules, and only then
+    quiet = quiet_region().__enter__()  # no NumPy warnings at poles, as PyTorch (once, not per node)
     try:
         xs, grads, needs = roots, seeds, (True,) * len(roots)
         while True:
@@ -337,6 +339,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
             elif id(t) in capture:
                 captured[id(t)] = g
     finally:
+        quiet.__exit__()
         _mode.enabled = grad_mode
     return leaf_grads, captured
 
@@ -396,15 +399,17 @@ def backward(
         inputs = _as_tuple(inputs)
         _, captured = _run(roots, seeds, retain_graph, create_graph, {id(x) for x in inputs})
         leaf_grads = [(x, captured[id(x)]) for x in inputs if id(x) in captured]
-    for t, g in leaf_grads:
-        if create_graph:  # a copy, so that leaves never share one gradient Tensor (as PyTorch)
-            t.grad = g.clone() if t.grad is None else t.grad + g
-        elif t.grad is None:
-            t.grad = _wrap(_owned(g, handed_out))
-        elif t.grad._requires_grad:
-            t.grad = _wrap(t.grad._data + g)
-        else:
-            t.grad._data += g
+    with quiet_region():  # inf + -inf accumulates to nan silently, as PyTorch
+        for t, g in leaf_grads:
+            if create_graph:  # a copy, so that leaves never share one gradient Tensor (as PyTorch)
+                t.grad = g.clone() if t.grad is None else t.grad + g
+            elif t.grad is None:
+                t.grad = _wrap(_owned(g, handed_out))
+            elif t.grad._requires_grad:
+                t.grad = _wrap(t.grad._data + g)
+            else:  # in place, through the write door: bumps the grad's version, as PyTorch's accumulation
+                acc = t.grad._data_for_write()
+                acc += g
 
 
 def grad(
