@@ -6,12 +6,8 @@ patches with shared weights and keeps the picture's layout; this one is the best
 MNIST program, ported by changing its imports:
 
     conv 1→32 3×3, ReLU, conv 32→64 3×3, ReLU, max-pool 2, dropout 0.25,
-    fc 9216→128, ReLU, dropout 0.5, fc 128→10, log_softmax, NLL loss, batches of 64,
-
-with two changes: batch normalisation after each convolution, and Adam (lr 1e-3) instead of
-Adadelta (lr 1.0), the learning rate ×0.7 after each epoch (StepLR). The unchanged program
-(Adadelta, no batch norm) reached 98.99% after 3 epochs here (98.17%, 98.89%, 98.99%), short of
-the 99.2% this chapter aims for.
+    fc 9216→128, ReLU, dropout 0.5, fc 128→10, log_softmax, NLL loss,
+    Adadelta (lr 1.0), the learning rate ×0.7 after each epoch (StepLR), batches of 64.
 
 Finds the MNIST files as examples/mnist_mlp.py does (--data DIR, $MICROTENSOR_DATA/mnist, the
 per-user cache, or --download); without MNIST it uses scikit-learn's 8x8 digits (the network
@@ -19,8 +15,9 @@ then shrinks to fit the 8x8 images) and says so.
 
 Prints the loss and accuracy per epoch, then saves the 32 learned first-layer filters and the
 misclassified test digits to examples/out/<data set>/. Measured on the shared 2-core
-development machine (see the README's examples table): 99.2% or better test accuracy after
-3 epochs of the full training set.
+development machine, one BLAS thread: 98.17%, 98.89%, 98.99% test accuracy after epochs 1-3
+(3-7 minutes per epoch under load). The issue's goal of 99.2% within 3 epochs is not reached by
+this recipe; a variant with batch norm after each convolution and Adam (lr 1e-3) reached 98.93%.
 
 Run:  python examples/mnist_cnn.py [--data DIR] [--download] [--epochs N] [--limit N] [--steps N]
 """
@@ -48,9 +45,7 @@ class Net(nn.Module):
     def __init__(self, side: int = 28):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.bn1 = nn.BatchNorm2d(32)  # added to pytorch/examples' net: 99.2% needs it within 3 epochs
         self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.bn2 = nn.BatchNorm2d(64)
         self.dropout1 = nn.Dropout(0.25)
         self.dropout2 = nn.Dropout(0.5)
         pooled = (side - 4) // 2  # two valid 3×3 convolutions, then 2×2 pooling
@@ -58,8 +53,8 @@ class Net(nn.Module):
         self.fc2 = nn.Linear(128, 10)
 
     def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = F.relu(self.bn2(self.conv2(x)))
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
         x = F.max_pool2d(x, 2)
         x = self.dropout1(x)
         x = mt.flatten(x, 1)
@@ -117,7 +112,7 @@ class DataUnavailable(Exception):
 def main(
     data: str | None = None,
     epochs: int = 3,
-    lr: float = 1e-3,
+    lr: float = 1.0,
     gamma: float = 0.7,
     batch_size: int = 64,
     limit: int | None = None,
@@ -148,10 +143,10 @@ def main(
     test_loader = DataLoader(test_set, batch_size=1000)
 
     model = Net(side)
-    opt = mt.optim.Adam(model.parameters(), lr=lr)
+    opt = mt.optim.Adadelta(model.parameters(), lr=lr)
     schedule = mt.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=gamma)
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"CNN on {TITLES[ds.name]}: {n_params:,} parameters, Adam lr={lr} (×{gamma} per epoch)")
+    print(f"CNN on {TITLES[ds.name]}: {n_params:,} parameters, Adadelta lr={lr} (×{gamma} per epoch)")
     print("epoch | train loss | test loss | test acc | seconds")
     test_acc = 0.0
     for epoch in range(1, epochs + 1):
@@ -192,7 +187,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--dataset", choices=("auto", "mnist", "digits"), default="auto")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=1.0)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N train/test images")
     parser.add_argument("--steps", type=int, default=None, help="stop each epoch after N batches")
     a = parser.parse_args()
