@@ -101,7 +101,15 @@ LAYERS = {
     "Unflatten": (lambda nn, T: ((1, (2, 3)), {}), _f32(4, 6)),
     "Fold": (lambda nn, T: (((3, 3), 2), {}), _f32(1, 4, 4)),
     "Unfold": (lambda nn, T: ((2,), {}), _f32(1, 2, 3, 3)),
+    # activations (issue 13)
+    "Threshold": (lambda nn, T: ((0.1, -1.0), {}), _f32(4, 3)),
 }
+for _kind in ("Zero", "Constant", "Reflection", "Replication", "Circular"):  # issue 13's padding layers
+    for _d in (1, 2, 3):
+        LAYERS[f"{_kind}Pad{_d}d"] = (
+            (lambda nn, T: ((1, 2.0), {})) if _kind == "Constant" else (lambda nn, T: ((1,), {})),
+            _f32(*(2, 3, 4, 5)[: _d + 1]),
+        )
 
 
 def _exported_modules():

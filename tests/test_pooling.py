@@ -259,7 +259,7 @@ def test_pooling_reprs_match_pytorch():
         (lambda: F.interpolate(mt.randn(1, 1, 4, 4), size=3, mode="bicubic"), "not supported"),
         (lambda: F.interpolate(mt.randn(1, 1, 4, 4), size=3, align_corners=True), "align_corners"),
         (lambda: F.pixel_shuffle(mt.randn(1, 3, 2, 2), 2), "divisible"),
-        (lambda: F.pad(mt.randn(1, 2, 3), (3, 3), mode="reflect"), "padding size should be less"),
+        (lambda: F.pad(mt.randn(1, 2, 3), (3, 3), mode="reflect"), "[Pp]adding size should be less"),
         (
             lambda: F.max_unpool2d(mt.randn(1, 1, 2, 2), mt.tensor([[[[0, 1], [99, 3]]]]), 2),
             "invalid max index",

@@ -1040,5 +1040,3 @@ def test_ops_at_poles_match_pytorch():
             ours = fn(mt.tensor(values), mt).numpy()
         theirs = fn(torch.tensor(values), torch).numpy()
         np.testing.assert_array_equal(ours, theirs, err_msg=name)
-
-

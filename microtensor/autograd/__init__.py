@@ -1,4 +1,5 @@
-"""The backward engine, gradient mode, `grad`, user-defined `Function`s and `gradcheck`.
+"""The backward engine, gradient mode, `grad`, user-defined `Function`s and `gradcheck`
+(and, in `autograd.functional`, Jacobians, Hessians and their products with vectors).
 
 backward() visits each tensor after all the tensors computed from it, latest
 recorded op first (a heap keyed by the op's recording number: one pass, no
@@ -14,6 +15,7 @@ from __future__ import annotations
 import bisect
 import functools
 import inspect
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
@@ -21,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ._anomaly import anomaly_backward
-from ._grad_mode import _EPOCH
-from ._grad_mode import anomaly as _anomaly
-from ._grad_mode import mode as _mode
-from ._quiet import call_loudly, quiet_region
-from .tensor import _VC_KEEP, Tensor, _wrap
+from .._anomaly import anomaly_backward
+from .._grad_mode import _EPOCH
+from .._grad_mode import anomaly as _anomaly
+from .._grad_mode import mode as _mode
+from .._quiet import call_loudly, quiet_region
+from ..tensor import _VC_KEEP, Tensor, _wrap
 
 
 # ---------------------------------------------------------------- grad mode
@@ -272,7 +274,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
     Returns (leaf_grads, captured): leaf_grads lists (leaf, grad) pairs to accumulate
     (only when capture is None); captured maps id(tensor) -> grad for tensors in capture.
     """
-    from .ops._xp import sum_to  # here: ops/ imports tensor.py, which this module's importers load first
+    from ..ops._xp import sum_to  # here: ops/ imports tensor.py, which this module's importers load first
 
     heap: list[int] = []  # -seq of each tensor with a pending gradient
     pending: dict[int, list] = {}  # seq -> [tensor, summed grad]
@@ -418,9 +420,24 @@ def grad(
     grad_outputs=None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """Return d(outputs)/d(inputs) without touching any `.grad` (like torch.autograd.grad)."""
+    """Return d(outputs)/d(inputs) without touching any `.grad` (like torch.autograd.grad).
+
+    `only_inputs` is accepted and ignored, as in PyTorch (False warns that it is deprecated;
+    use `backward()` to accumulate into other leaves).
+
+        x = mt.tensor([1.0, 2.0], requires_grad=True)
+        mt.autograd.grad((x ** 2).sum(), x)   # (tensor([2., 4.]),)
+    """
+    if not only_inputs:
+        warnings.warn(
+            "grad: the only_inputs argument is deprecated and ignored (it defaults to True); to "
+            "accumulate gradients into other parts of the graph use microtensor.autograd.backward",
+            FutureWarning,
+            stacklevel=2,
+        )
     roots, seeds = _roots_and_seeds(outputs, grad_outputs, create_graph, "grad")
     inputs = _as_tuple(inputs)
     for i, x in enumerate(inputs):
@@ -494,7 +511,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from .ops.function_node import _UserFunction
+        from ..ops.function_node import _UserFunction
 
         return _UserFunction(cls)(*args)
 
@@ -624,3 +641,6 @@ def gradgradcheck(
     return gradcheck(
         vjp, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
     )
+
+
+from . import functional  # noqa: E402, F401 - a submodule using grad (above), as torch.autograd.functional
