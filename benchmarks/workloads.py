@@ -193,6 +193,7 @@ def make_cases(sizes: Sizes = Sizes()) -> list[Case]:
             check_steps=1,
         ),
     ]
+    cases += _cnn.cases()  # the convolutional workloads (benchmarks/cnn.py)
     return [_with_params(c) for c in cases]
 
 
@@ -606,3 +607,10 @@ def make_runner(case: Case, peer: str, dtype=None):
 
 def available_peers(peers: tuple[str, ...] | list[str] = PEERS) -> list[str]:
     return [p for p in peers if p != "torch" or torch_available()]
+
+
+# --------------------------------------------------------------- convolutional (issue 14)
+from . import cnn as _cnn  # noqa: E402 - cnn.py builds on the definitions above
+
+WORKLOADS += _cnn.WORKLOADS
+RUNNERS.update(_cnn.RUNNERS)

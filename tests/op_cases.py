@@ -1789,3 +1789,486 @@ case("pad_constant", "ConstantPad", lambda x, pad, mode, value: F.pad(x, pad, mo
 for _mode in ("reflect", "replicate", "circular"):
     case(f"pad_{_mode}", "GatherPad", lambda x, pad, mode, value: F.pad(x, pad, mode, value), _np_pad,
          pad_strategy(_mode))  # fmt: skip
+
+
+# ------------------------------------------- convolution, pooling, normalisation (issue 14)
+from microtensor.ops import conv as _conv  # noqa: E402
+from microtensor.ops import pooling as _pool  # noqa: E402
+
+
+def _np_conv2d(x, w, b, stride, pads, dilation, groups):
+    """Direct correlation: a sum over kernel positions of shifted input slices times kernel taps."""
+    xp = np.pad(x, ((0, 0), (0, 0), *pads))
+    n, c, hp, wp = xp.shape
+    o, cg, kh, kw = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    og = o // groups
+    out = np.zeros((n, o, oh, ow))
+    for g in range(groups):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, g * cg : (g + 1) * cg, i * dh : i * dh + sh * (oh - 1) + 1 : sh]
+                patch = patch[..., j * dw : j * dw + sw * (ow - 1) + 1 : sw]
+                out[:, g * og : (g + 1) * og] += np.einsum(
+                    "nchw,oc->nohw", patch, w[g * og : (g + 1) * og, :, i, j]
+                )
+    return out if b is None else out + b[:, None, None]
+
+
+def _np_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation, groups):
+    """Scatter form: each input pixel adds its kernel-weighted footprint to the (padded) output."""
+    n, cin, h, wd = x.shape
+    _, cog, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    full = (
+        (h - 1) * sh + dh * (kh - 1) + 1 + output_padding[0],
+        (wd - 1) * sw + dw * (kw - 1) + 1 + output_padding[1],
+    )
+    out = np.zeros((n, cog * groups) + full)
+    cig = cin // groups
+    for g in range(groups):
+        for i in range(kh):
+            for j in range(kw):
+                contrib = np.einsum(
+                    "nchw,co->nohw", x[:, g * cig : (g + 1) * cig], w[g * cig : (g + 1) * cig, :, i, j]
+                )
+                out[:, g * cog : (g + 1) * cog, i * dh : i * dh + sh * (h - 1) + 1 : sh,
+                    j * dw : j * dw + sw * (wd - 1) + 1 : sw] += contrib  # fmt: skip
+    out = out[:, :, ph : full[0] - ph, pw : full[1] - pw]
+    return out if b is None else out + b[:, None, None]
+
+
+@st.composite
+def conv2d_strategy(draw, nd=2):
+    groups = draw(st.integers(1, 2))
+    cg, og = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    dilation = (1 if nd == 1 else draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    k = tuple(
+        1 if i == 0 and nd == 1 else draw(st.integers(1, 3 if d == 1 else 2)) for i, d in enumerate(dilation)
+    )
+    padding = draw(st.sampled_from(["int", "same", "valid"]))
+    stride = (
+        (1, 1) if padding == "same" else (1 if nd == 1 else draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    )
+    if padding == "int":
+        padding = (0 if nd == 1 else draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+        pads = tuple((p, p) for p in padding)
+    else:
+        pads = _conv._conv_padding(padding, 2, k, dilation, stride, "test")
+    # each side at least the dilated kernel minus the padding: the output is never empty
+    least = [max(1, d * (kk - 1) + 1 - p0 - p1) for d, kk, (p0, p1) in zip(dilation, k, pads)]
+    h = 1 if nd == 1 else draw(st.integers(least[0], least[0] + 1))
+    w = draw(st.integers(least[1], least[1] + 2))
+    n = draw(st.integers(1, 2))
+    if n * cg * groups * h * w > 48:
+        n = 1
+    xs = (draw_array(draw, (n, cg * groups, h, w)), draw_array(draw, (og * groups, cg) + k))
+    if draw(st.booleans()):
+        xs += (draw_array(draw, (og * groups,)),)
+    if nd == 1:
+        xs = (xs[0][:, :, 0], xs[1][:, :, 0], *xs[2:])
+        padding = padding if isinstance(padding, str) else padding[1]
+        return xs, {
+            "stride": stride[1],
+            "padding": padding,
+            "dilation": dilation[1],
+            "groups": groups,
+            "pads": pads,
+        }
+    return xs, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups, "pads": pads}
+
+
+def _np_conv_case(x, w, b=None, *, stride, padding, dilation, groups, pads):
+    return _np_conv2d(x, w, b, stride, pads, dilation, groups)
+
+
+def _np_conv1d_case(x, w, b=None, *, stride, padding, dilation, groups, pads):
+    out = _np_conv2d(x[:, :, None], w[:, :, None], b, (1, stride), pads, (1, dilation), groups)
+    return out[:, :, 0]
+
+
+case(
+    "conv2d",
+    "Conv",
+    lambda x, w, b=None, *, stride, padding, dilation, groups, pads: F.conv2d(
+        x, w, b, stride, padding, dilation, groups
+    ),
+    _np_conv_case,
+    conv2d_strategy(),
+)
+case(
+    "conv1d",
+    ("Conv", "Reshape"),
+    lambda x, w, b=None, *, stride, padding, dilation, groups, pads: F.conv1d(
+        x, w, b, stride, padding, dilation, groups
+    ),
+    _np_conv1d_case,
+    conv2d_strategy(nd=1),
+)
+
+
+@st.composite
+def conv_transpose_strategy(draw):
+    groups = draw(st.integers(1, 2))
+    cig, cog = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n = draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = tuple(draw(st.integers(0, max(0, (d * (kk - 1)) // 2))) for d, kk in zip(dilation, k))
+    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    xs = (draw_array(draw, (n, cig * groups, h, w)), draw_array(draw, (cig * groups, cog) + k))
+    if draw(st.booleans()):
+        xs += (draw_array(draw, (cog * groups,)),)
+    return xs, {
+        "stride": stride, "padding": padding, "output_padding": output_padding, "dilation": dilation,
+        "groups": groups,
+    }  # fmt: skip
+
+
+def _np_conv_transpose_case(x, w, b=None, *, stride, padding, output_padding, dilation, groups):
+    return _np_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation, groups)
+
+
+case(
+    "conv_transpose2d",
+    ("ConvTranspose", "Reshape", "Add"),
+    lambda x, w, b=None, **kw: F.conv_transpose2d(
+        x, w, b, kw["stride"], kw["padding"], kw["output_padding"], kw["groups"], kw["dilation"]
+    ),
+    _np_conv_transpose_case,
+    conv_transpose_strategy(),
+)
+
+
+@st.composite
+def conv_weight_strategy(draw):
+    (x, w, *_), p = draw(conv2d_strategy())
+    geom = _conv.ConvGeom(x.shape[2:], w.shape[2:], p["stride"], p["pads"], p["dilation"], p["groups"])
+    g = draw_array(draw, (x.shape[0], w.shape[0]) + geom.out_size())
+    return (x, g), {"geom": geom}
+
+
+def _np_conv_weight(x, g, geom):
+    # ∂w of Σ g · conv(x, w) is linear in w: read it off the conv of x with each unit kernel
+    o, cg = g.shape[1], x.shape[1] // geom.groups
+    out = np.zeros((o, cg) + tuple(geom.kernel))
+    for idx in np.ndindex(out.shape):
+        e = np.zeros(out.shape)
+        e[idx] = 1
+        out[idx] = np.sum(g * _np_conv2d(x, e, None, geom.stride, geom.padding, geom.dilation, geom.groups))
+    return out
+
+
+case(
+    "conv_weight",
+    "ConvWeight",
+    lambda x, g, geom: _conv.ConvWeight(geom)(x, g),
+    _np_conv_weight,
+    conv_weight_strategy(),
+)
+
+
+@st.composite
+def unfold_strategy(draw):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dh = draw(st.integers(1, 2))
+    h, w = draw(st.integers(dh * (k[0] - 1) + 1, 4)), draw(st.integers(max(2, k[1]), 4))
+    params = {
+        "kernel_size": k, "dilation": (dh, 1), "padding": (draw(st.integers(0, 1)), 0),
+        "stride": (1, draw(st.integers(1, 2))),
+    }  # fmt: skip
+    return (draw_array(draw, (n, c, h, w)),), params
+
+
+def _np_unfold(x, kernel_size, dilation, padding, stride):
+    n, c = x.shape[:2]
+    kh, kw = kernel_size
+    cols = []
+    for ci in range(c):
+        for i in range(kh):
+            for j in range(kw):
+                e = np.zeros((1, c, kh, kw))
+                e[0, ci, i, j] = 1
+                pads = tuple((p, p) for p in padding)
+                cols.append(_np_conv2d(x, e, None, stride, pads, dilation, 1).reshape(n, -1))
+    return np.stack(cols, axis=1)
+
+
+case("unfold", "Unfold", lambda x, **kw: F.unfold(x, **kw), _np_unfold, unfold_strategy())
+
+
+@st.composite
+def fold_strategy(draw):
+    (x,), params = draw(unfold_strategy())
+    cols = _np_unfold(x, **params)
+    return (draw_array(draw, cols.shape),), {**params, "output_size": x.shape[2:]}
+
+
+def _np_fold(cols, output_size, kernel_size, dilation, padding, stride):
+    # fold is unfold's adjoint: ⟨fold(cols), e⟩ = ⟨cols, unfold(e)⟩ for each unit image e
+    n = cols.shape[0]
+    c = cols.shape[1] // (kernel_size[0] * kernel_size[1])
+    out = np.zeros((n, c) + tuple(output_size))
+    for idx in np.ndindex((1, c) + tuple(output_size)):
+        e = np.zeros((1, c) + tuple(output_size))
+        e[idx] = 1
+        out[(slice(None),) + idx[1:]] = np.sum(
+            cols * _np_unfold(e, kernel_size, dilation, padding, stride), axis=(1, 2)
+        )
+    return out
+
+
+case("fold", "Fold", lambda x, **kw: F.fold(x, **kw), _np_fold, fold_strategy())
+
+
+@st.composite
+def pool_strategy(draw, gap=None, dilation=True):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 4)), draw(st.integers(2, 5))
+    k = (draw(st.integers(1, min(h, 2))), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)) if dilation else 1, 1)
+    if (k[0] - 1) * d[0] + 1 > h:
+        d = (1, 1)
+    k = (k[0], min(k[1], w))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = tuple(draw(st.integers(0, ((kk - 1) * dd + 1) // 2)) for kk, dd in zip(k, d))
+    params = {"kernel_size": k, "stride": stride, "padding": padding, "ceil_mode": draw(st.booleans())}
+    if dilation:
+        params["dilation"] = d
+    return (draw_array(draw, (n, c, h, w), "real", gap),), params
+
+
+def _np_pool(x, kernel_size, stride, padding, dilation=(1, 1), ceil_mode=False, reduce=np.max, fill=-np.inf):
+    """Every window gathered explicitly (indices clipped into a padded copy), then reduced."""
+    h, w = x.shape[2:]
+    outs = [
+        _pool.pool_out(n, k, s, p, d, ceil_mode)
+        for n, k, s, p, d in zip((h, w), kernel_size, stride, padding, dilation)
+    ]
+    margin = [2 * p + 2 * s + 4 * k * d for p, s, k, d in zip(padding, stride, kernel_size, dilation)]
+    big = np.full(x.shape[:2] + (h + margin[0], w + margin[1]), fill)
+    big[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w] = x
+    out = np.zeros(x.shape[:2] + tuple(outs))
+    for i in range(outs[0]):
+        for j in range(outs[1]):
+            rows = i * stride[0] + dilation[0] * np.arange(kernel_size[0])
+            cols = j * stride[1] + dilation[1] * np.arange(kernel_size[1])
+            out[:, :, i, j] = reduce(big[:, :, rows][:, :, :, cols], axis=(2, 3))
+    return out
+
+
+case("max_pool2d", "MaxPool", lambda x, **kw: F.max_pool2d(x, **kw), _np_pool, pool_strategy(gap=GAP))
+
+
+@st.composite
+def avg_pool_strategy(draw):
+    (x,), params = draw(pool_strategy(dilation=False))
+    params["count_include_pad"] = draw(st.booleans())
+    params["divisor_override"] = draw(st.sampled_from([None, 3]))
+    return (x,), params
+
+
+def _np_avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    total = _np_pool(x, kernel_size, stride, padding, (1, 1), ceil_mode, np.sum, 0.0)
+    if divisor_override:
+        return total / divisor_override
+    h, w = x.shape[2:]
+    ones = np.ones((1, 1, h, w))
+    if count_include_pad:  # window sizes clipped to the padded input (not to ceil_mode's extension)
+        padded = np.ones((1, 1, h + 2 * padding[0], w + 2 * padding[1]))
+        count = _np_pool(padded, kernel_size, stride, (0, 0), (1, 1), ceil_mode, np.sum, 0.0)
+        count = count[:, :, : total.shape[2], : total.shape[3]]
+    else:
+        count = _np_pool(ones, kernel_size, stride, padding, (1, 1), ceil_mode, np.sum, 0.0)
+    return total / count
+
+
+case("avg_pool2d", "AvgPool", lambda x, **kw: F.avg_pool2d(x, **kw), _np_avg_pool, avg_pool_strategy())
+
+
+@st.composite
+def window_strategy(draw, spread: bool):
+    (x,), p = draw(pool_strategy(dilation=False))
+    k, s, pad = p["kernel_size"], p["stride"], p["padding"]
+    geom = _pool.pool_geom(x.shape[2:], k, s, pad, (1, 1), p["ceil_mode"])
+    if spread:
+        return (draw_array(draw, x.shape[:2] + geom.out),), {"geom": geom, "p": p}
+    return (x,), {"geom": geom, "p": p}
+
+
+def _np_window_spread(g, geom, p):
+    out = np.zeros(g.shape[:2] + tuple(geom.size))
+    for idx in np.ndindex((1, 1) + tuple(geom.size)):
+        e = np.zeros((1, 1) + tuple(geom.size))
+        e[idx] = 1
+        sums = _np_pool(e, p["kernel_size"], p["stride"], p["padding"], (1, 1), p["ceil_mode"], np.sum, 0.0)
+        out[:, :, idx[2], idx[3]] = np.sum(g * sums, axis=(2, 3))
+    return out
+
+
+case(
+    "window_spread",
+    "WindowSpread",
+    lambda g, geom, p: _pool.WindowSpread(geom)(g),
+    _np_window_spread,
+    window_strategy(spread=True),
+)
+case(
+    "window_sum",
+    "WindowSum",
+    lambda x, geom, p: _pool.WindowSum(geom)(x),
+    lambda x, geom, p: _np_pool(
+        x, p["kernel_size"], p["stride"], p["padding"], (1, 1), p["ceil_mode"], np.sum, 0.0
+    ),
+    window_strategy(spread=False),
+)
+
+
+@st.composite
+def adaptive_strategy(draw, gap=None):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    out = (draw(st.integers(1, 4)), draw(st.one_of(st.none(), st.integers(1, 4))))
+    return (draw_array(draw, (n, c, h, w), "real", gap),), {"output_size": out}
+
+
+def _np_adaptive(x, output_size, reduce):
+    h, w = x.shape[2:]
+    oh, ow = output_size[0], w if output_size[1] is None else output_size[1]
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+            c0, c1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            out[:, :, i, j] = reduce(x[:, :, r0:r1, c0:c1], axis=(2, 3))
+    return out
+
+
+case(
+    "adaptive_avg_pool2d",
+    "AdaptiveAvgPool",
+    lambda x, output_size: F.adaptive_avg_pool2d(x, output_size),
+    lambda x, output_size: _np_adaptive(x, output_size, np.mean),
+    adaptive_strategy(),
+)
+case(
+    "adaptive_max_pool2d",
+    "AdaptiveMaxPool",
+    lambda x, output_size: F.adaptive_max_pool2d(x, output_size),
+    lambda x, output_size: _np_adaptive(x, output_size, np.max),
+    adaptive_strategy(gap=GAP),
+)
+
+
+@st.composite
+def interpolate_strategy(draw):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "bilinear"]))
+    align = draw(st.sampled_from([None, False, True])) if mode == "bilinear" else None
+    if draw(st.booleans()):
+        params = {"size": (draw(st.integers(1, 5)), draw(st.integers(1, 5))), "scale_factor": None}
+    else:
+        params = {"size": None, "scale_factor": draw(st.sampled_from([1.5, 2, 0.7, (2, 0.5)]))}
+        sf = (
+            params["scale_factor"]
+            if isinstance(params["scale_factor"], tuple)
+            else (params["scale_factor"],) * 2
+        )
+        if int(h * sf[0]) < 1 or int(w * sf[1]) < 1:
+            params = {"size": (2, 2), "scale_factor": None}
+    return (draw_array(draw, (n, c, h, w)),), {**params, "mode": mode, "align_corners": align}
+
+
+def _np_interpolate(x, size, scale_factor, mode, align_corners):
+    """Each output sample computed from PyTorch's source coordinate, one at a time."""
+    h, w = x.shape[2:]
+    if size is not None:
+        out, scales = size, (h / size[0], w / size[1])
+    else:
+        sf = scale_factor if isinstance(scale_factor, tuple) else (scale_factor,) * 2
+        out = (int(np.floor(h * sf[0])), int(np.floor(w * sf[1])))
+        scales = (1 / sf[0], 1 / sf[1])
+
+    def taps(n, o, s):
+        rows = []
+        for dst in range(o):
+            if mode == "nearest":
+                rows.append([(min(int(np.floor(dst * s)), n - 1), 1.0)])
+            elif mode == "nearest-exact":
+                rows.append([(min(int(np.floor((dst + 0.5) * s)), n - 1), 1.0)])
+            else:
+                src = (
+                    dst * (n - 1) / (o - 1)
+                    if align_corners and o > 1
+                    else 0.0
+                    if align_corners
+                    else max((dst + 0.5) * s - 0.5, 0)
+                )
+                i0 = min(int(np.floor(src)), n - 1)
+                i1, lam = min(i0 + 1, n - 1), src - i0
+                rows.append([(i0, 1 - lam), (i1, lam)])
+        return rows
+
+    th, tw = taps(h, out[0], scales[0]), taps(w, out[1], scales[1])
+    res = np.zeros(x.shape[:2] + tuple(out))
+    for i, ri in enumerate(th):
+        for j, cj in enumerate(tw):
+            res[:, :, i, j] = sum(a * b * x[:, :, r, cc] for r, a in ri for cc, b in cj)
+    return res
+
+
+case(
+    "interpolate",
+    "Interpolate",
+    lambda x, **kw: F.interpolate(x, **kw),
+    _np_interpolate,
+    interpolate_strategy(),
+)
+
+
+@st.composite
+def norm_strategy(draw, kind: str):
+    n, c = draw(st.integers(2 if kind == "batch" else 1, 3)), draw(st.integers(1, 4))
+    groups = draw(st.sampled_from([g for g in (1, 2, 4) if c % g == 0]))
+    spatial = tuple(
+        draw(st.integers(1 if kind != "instance" else 2, 3))
+        for _ in range(draw(st.integers(1 if kind == "instance" else 0, 2)))
+    )
+    x = draw_array(draw, (n, c) + spatial, "real")
+    xs = (x,)
+    if draw(st.booleans()):
+        xs += (draw_array(draw, (c,)), draw_array(draw, (c,)))
+    return xs, {"groups": groups}
+
+
+def _np_normalize(x, axes, eps=1e-5):
+    mu = x.mean(axis=axes, keepdims=True)
+    return (x - mu) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+
+
+def _np_affine(out, w=None, b=None):
+    shape = (1, -1) + (1,) * (out.ndim - 2)
+    return out if w is None else out * w.reshape(shape) + b.reshape(shape)
+
+
+case(
+    "batch_norm",
+    ("Normalize", "Reshape", "Mul", "Add"),
+    lambda x, w=None, b=None, groups=1: F.batch_norm(x, None, None, w, b, training=True),
+    lambda x, w=None, b=None, groups=1: _np_affine(_np_normalize(x, (0, *range(2, x.ndim))), w, b),
+    norm_strategy("batch"),
+)
+case(
+    "group_norm",
+    ("Normalize", "Reshape", "Mul", "Add"),
+    lambda x, w=None, b=None, groups=1: F.group_norm(x, groups, w, b),
+    lambda x, w=None, b=None, groups=1: _np_affine(
+        _np_normalize(x.reshape(x.shape[0], groups, -1), (2,)).reshape(x.shape), w, b
+    ),
+    norm_strategy("group"),
+)

@@ -77,6 +77,19 @@ def test_mnist_mlp_reaches_90_percent_on_a_subset(load_example, capsys):
     assert res["regression"] < res["mlp"]
 
 
+def test_mnist_cnn_learns_on_a_subset(load_example, capsys):
+    """A short run of the CNN chapter (the full run: 98.99% after 3 epochs, see its docstring)."""
+    from microtensor.data.mnist import find_mnist_dir
+
+    if find_mnist_dir(None) is None:
+        pytest.skip("MNIST files not found")
+    res = load_example("mnist_cnn").main(epochs=2, limit=3000, plot=False)
+    assert res["dataset"] == "mnist"
+    assert res["cnn"] >= 0.90  # measured 93.7% (seeded); chance is 10%
+    out = capsys.readouterr().out
+    assert "epoch | train loss" in out and "CNN on MNIST" in out
+
+
 def test_custom_function_gradient_proven_and_wrong_one_caught(load_example, capsys):
     res = load_example("custom_function").main()
     assert res == {"correct_passes": True, "wrong_caught": True}

@@ -82,6 +82,25 @@ LAYERS = {
     ),
     "CrossEntropyLoss": (lambda nn, T: ((), {"weight": T(_W3)}), _loss_inputs("class")),
     "NLLLoss": (lambda nn, T: ((), {"weight": T(_W3)}), _loss_inputs("logprob")),
+    # vision layers (issue 14)
+    "ConvTranspose1d": (lambda nn, T: ((2, 3, 3), {"stride": 2, "groups": 1}), _f32(2, 2, 5)),
+    "InstanceNorm1d": (lambda nn, T: ((3,), {"affine": True, "track_running_stats": True}), _f32(2, 3, 5)),
+    "InstanceNorm2d": (lambda nn, T: ((3,), {"affine": True, "track_running_stats": True}), _f32(2, 3, 4, 4)),
+    "LocalResponseNorm": (lambda nn, T: ((2,), {}), _f32(2, 4, 3, 3)),
+    "MaxPool1d": (lambda nn, T: ((2,), {}), _f32(2, 3, 6)),
+    "MaxPool2d": (lambda nn, T: ((2,), {}), _f32(2, 3, 6, 6)),
+    "AvgPool1d": (lambda nn, T: ((2,), {}), _f32(2, 3, 6)),
+    "AvgPool2d": (lambda nn, T: ((2,), {}), _f32(2, 3, 6, 6)),
+    "AdaptiveAvgPool1d": (lambda nn, T: ((2,), {}), _f32(2, 3, 5)),
+    "AdaptiveAvgPool2d": (lambda nn, T: ((2,), {}), _f32(2, 3, 5, 5)),
+    "AdaptiveMaxPool1d": (lambda nn, T: ((2,), {}), _f32(2, 3, 5)),
+    "AdaptiveMaxPool2d": (lambda nn, T: ((2,), {}), _f32(2, 3, 5, 5)),
+    "MaxUnpool2d": (lambda nn, T: ((2,), {}), None),  # stateless; its input is a pooling's indices
+    "PixelShuffle": (lambda nn, T: ((2,), {}), _f32(1, 8, 2, 2)),
+    "PixelUnshuffle": (lambda nn, T: ((2,), {}), _f32(1, 2, 4, 4)),
+    "Unflatten": (lambda nn, T: ((1, (2, 3)), {}), _f32(4, 6)),
+    "Fold": (lambda nn, T: (((3, 3), 2), {}), _f32(1, 4, 4)),
+    "Unfold": (lambda nn, T: ((2,), {}), _f32(1, 2, 3, 3)),
     # activations (issue 13)
     "Threshold": (lambda nn, T: ((0.1, -1.0), {}), _f32(4, 3)),
 }

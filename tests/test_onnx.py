@@ -249,6 +249,36 @@ def test_a_model_that_cannot_be_copied_is_a_clear_error(tmp_path):
         mt.onnx.export(model, (mt.randn(2, 3),), tmp_path / "m.onnx")
 
 
+# ------------------------------------------------------------- vision layers (issue 14)
+def test_cnn_exports_and_runs_in_onnxruntime(tmp_path):
+    """Conv (stride, padding, dilation, groups), BatchNorm in eval mode, max pooling (ceil_mode),
+    adaptive average pooling and bilinear upsampling, against microtensor's own outputs."""
+    mt.manual_seed(3)
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 8, 3, stride=2, dilation=1, groups=2, padding=(1, 0)), nn.ReLU(),
+        nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+        nn.Upsample(scale_factor=2, mode="bilinear"), nn.AdaptiveAvgPool2d((3, 2)),
+        nn.Flatten(), nn.Linear(48, 10), nn.LogSoftmax(dim=1),
+    )  # fmt: skip
+    model.train()
+    for _ in range(2):  # running statistics that are not the initial ones
+        model(mt.randn(4, 1, 14, 14))
+    model.eval()
+    proto = assert_runs_like_microtensor(model, (mt.randn(2, 1, 14, 14),), tmp_path)
+    ops = [n.op_type for n in proto.graph.node]
+    assert ops.count("Conv") == 2 and "MaxPool" in ops
+
+
+def test_conv1d_and_max_pool1d_export(tmp_path):
+    mt.manual_seed(4)
+    model = nn.Sequential(nn.Conv1d(2, 4, 3, padding=2, dilation=2), nn.ReLU(), nn.MaxPool1d(2), nn.Flatten())
+    assert_runs_like_microtensor(model, (mt.randn(3, 2, 10),), tmp_path)
+
+
+def test_a_vision_op_without_export_raises_naming_it(tmp_path):
+    with pytest.raises(mt.onnx.UnsupportedOperatorError, match="AvgPool"):
+        mt.onnx.export(nn.AvgPool2d(2), (mt.randn(1, 1, 4, 4),), tmp_path / "m.onnx")
 # ------------------------------------------------ issue 13: activations and padding
 class _Pad(nn.Module):
     def __init__(self, pad, mode, value=None):

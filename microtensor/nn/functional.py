@@ -451,6 +451,161 @@ def _weighted(loss, t, weight, ignore_index, reduction, shape, op) -> Tensor:
     return _reduce_loss(loss, reduction, op)
 
 
+# ------------------------------------------------- vision: convolution, pooling, normalisation (issue 14)
+from ..ops import conv as _conv  # noqa: E402 - the section's imports stay with it (others append too)
+from ..ops import normalization as _norm  # noqa: E402
+from ..ops import pooling as _pool  # noqa: E402
+
+conv1d = _conv.conv1d
+conv2d = _conv.conv2d
+conv_transpose1d = _conv.conv_transpose1d
+conv_transpose2d = _conv.conv_transpose2d
+unfold = _conv.unfold
+fold = _conv.fold
+max_pool1d = _pool.max_pool1d
+max_pool2d = _pool.max_pool2d
+avg_pool1d = _pool.avg_pool1d
+avg_pool2d = _pool.avg_pool2d
+adaptive_avg_pool1d = _pool.adaptive_avg_pool1d
+adaptive_avg_pool2d = _pool.adaptive_avg_pool2d
+adaptive_max_pool1d = _pool.adaptive_max_pool1d
+adaptive_max_pool2d = _pool.adaptive_max_pool2d
+max_unpool2d = _pool.max_unpool2d
+interpolate = _pool.interpolate
+batch_norm = _norm.batch_norm
+group_norm = _norm.group_norm
+instance_norm = _norm.instance_norm
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """max_pool2d(..., return_indices=True): the pooled values and each maximum's flat index."""
+    return _pool.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor:
+    """Deprecated alias of interpolate (as in PyTorch)."""
+    warnings.warn(
+        "nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", stacklevel=2
+    )
+    return _pool.interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """Rearrange (*, C·r², H, W) into (*, C, H·r, W·r) (sub-pixel convolution's last step).
+
+    >>> F.pixel_shuffle(mt.arange(8.).reshape(1, 4, 1, 2), 2)[0, 0]
+    tensor([[0., 2., 1., 3.],
+            [4., 6., 5., 7.]])
+    """
+    r = upscale_factor
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise RuntimeError(
+            f"pixel_shuffle: expected input of at least 3 dims, got {getattr(input, 'shape', input)}"
+        )
+    if not isinstance(r, int) or r < 1 or input.shape[-3] % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle: the channels ({input.shape[-3]}) of input {tuple(input.shape)} must be "
+            f"divisible by upscale_factor² ({r}² = {r * r if isinstance(r, int) else r})"
+        )
+    *lead, c, h, w = input.shape
+    x = input.reshape(-1, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """Rearrange (*, C, H·r, W·r) into (*, C·r², H, W): the inverse of pixel_shuffle.
+
+    >>> F.pixel_unshuffle(mt.zeros(1, 1, 4, 4), 2).shape
+    torch.Size([1, 4, 2, 2])
+    """
+    r = downscale_factor
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise RuntimeError(
+            f"pixel_unshuffle: expected input of at least 3 dims, got {getattr(input, 'shape', input)}"
+        )
+    *lead, c, h, w = input.shape
+    if not isinstance(r, int) or r < 1 or h % r or w % r:
+        raise RuntimeError(
+            f"pixel_unshuffle: height {h} and width {w} of input {tuple(input.shape)} must be divisible "
+            f"by downscale_factor={r}"
+        )
+    x = input.reshape(-1, c, h // r, r, w // r, r).permute(0, 1, 3, 5, 2, 4)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+# pad: the single F.pad defined further down this file serves the vision layers too
+
+
+def _channel_dropout(input: Tensor, p: float, training: bool, batched_ndim: int, op: str) -> Tensor:
+    """Zero whole channels (all positions of one (sample, channel)) with probability p, scale by 1/(1−p)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (batched_ndim - 1, batched_ndim):
+        raise RuntimeError(
+            f"{op}: expected {batched_ndim - 1}-D or {batched_ndim}-D input, got shape {tuple(input.shape)}"
+        )
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    lead = 2 if input.ndim == batched_ndim else 1
+    mask_shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+    keep = creation.generator().random(mask_shape) >= p
+    return input * Tensor._wrap((keep / (1 - p)).astype(input.dtype))
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero entire channels of (N, C, L) (or (C, L)) with probability p while training.
+
+    >>> F.dropout1d(mt.ones(2, 3, 4), 0.5, training=False).sum()
+    tensor(24.)
+    """
+    return _channel_dropout(input, p, training, 3, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero entire channels of (N, C, H, W) (or (C, H, W)) with probability p while training.
+
+    >>> F.dropout2d(mt.ones(2, 3, 4, 4), 0.5, training=False).sum()
+    tensor(96.)
+    """
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+            "behavior is desired - input is interpreted as shape (N, C, L).",
+            stacklevel=2,
+        )
+        return _channel_dropout(input, p, training, 3, "dropout2d")
+    return _channel_dropout(input, p, training, 4, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero entire channels of (N, C, D, H, W) (or (C, D, H, W)) with probability p while training.
+
+    >>> F.dropout3d(mt.ones(1, 2, 2, 2, 2), 0.5, training=False).sum()
+    tensor(16.)
+    """
+    return _channel_dropout(input, p, training, 5, "dropout3d")
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+    """x / (k + α/size · Σ x²)^β, Σ over the `size` channels around each one (zero beyond the edges).
+
+    >>> F.local_response_norm(mt.ones(1, 3, 1, 1), 3, alpha=3.0, beta=1.0)[0, :, 0, 0]
+    tensor([0.3333, 0.2500, 0.3333])
+    """
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise ValueError(
+            "local_response_norm: expected 3D or higher dimensionality input, got "
+            f"{getattr(input, 'shape', input)}"
+        )
+    if input.numel() == 0:
+        return input
+    n, c = input.shape[:2]
+    sq = (input * input).reshape(n, 1, c, -1)  # the channels as the height of one image
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    div = _pool.avg_pool2d(sq, (size, 1), stride=1).reshape(tuple(input.shape))
+    return input / (div * alpha + k) ** beta
 # ------------------------------------------------------- activations (issue 13)
 def _activation(input, inplace: bool, name: str, fn, integers: bool = False) -> Tensor:
     """fn(input), or with inplace=True written into input (bumping its version) and returned,

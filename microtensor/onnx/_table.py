@@ -113,6 +113,41 @@ OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "Stack": _stack,
 }
 
+
+# ------------------------------------------------------------- vision layers (issue 14)
+def _conv(b, op, ins):
+    x, w, bias = (list(ins) + [None])[:3]
+    g = op.geom
+    (p0, p1), (q0, q1) = g.padding
+    attrs = dict(
+        kernel_shape=list(g.kernel), strides=list(g.stride), dilations=list(g.dilation),
+        pads=[p0, q0, p1, q1], group=int(g.groups),
+    )  # fmt: skip
+    return b.node("Conv", [x, w] + ([bias] if bias is not None else []), **attrs)
+
+
+def _max_pool(b, op, ins):
+    g = op.geom
+    (p0, p1), (q0, q1) = g.padding  # the high pads include ceil_mode's extra: ONNX pads with −∞ too
+    attrs = dict(kernel_shape=list(g.kernel), strides=list(g.stride), dilations=list(g.dilation))
+    return b.node("MaxPool", ins[:1], pads=[p0, q0, p1, q1], **attrs)
+
+
+def _separable(b, op, ins):
+    """out = A_h · x · A_wᵀ (adaptive average pooling, interpolation) as two MatMuls of constants."""
+    rows = b.node("MatMul", [b.const(np.ascontiguousarray(op.ah)), ins[0]])
+    return b.node("MatMul", [rows, b.const(np.ascontiguousarray(op.aw.T))])
+
+
+OPS.update(
+    {
+        "Conv": _conv,
+        "MaxPool": _max_pool,
+        "AdaptiveAvgPool": _separable,
+        "Interpolate": _separable,
+    }
+)
+
 # Modules exported as one node, whatever ops their forward records (class name -> emitter(builder,
 # module, input name)): LeakyReLU's forward computes its condition outside the graph (see _where).
 MODULES: dict[str, Callable[[Any, Any, str], str]] = {

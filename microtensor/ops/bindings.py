@@ -17,8 +17,8 @@ import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
+from . import conv, index, linalg, pooling, reduce, scan, shape, sort
 from . import elementwise as ew
-from . import index, linalg, reduce, scan, shape, sort
 
 
 class Binding(NamedTuple):
@@ -189,6 +189,16 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("argwhere", index.argwhere, True, ()),
     Binding("take", index.take, True, ()),
     Binding("put", index.put, True, ()),
+    # convolution and pooling (issue 14; nn.functional has these and the 2-D pooling functions)
+    Binding("conv1d", conv.conv1d, False, ("Conv",)),
+    Binding("conv2d", conv.conv2d, False, ("Conv",)),
+    Binding("conv_transpose1d", conv.conv_transpose1d, False, ("ConvTranspose",)),
+    Binding("conv_transpose2d", conv.conv_transpose2d, False, ("ConvTranspose",)),
+    Binding("max_pool1d", pooling.max_pool1d, False, ("MaxPool",)),
+    Binding("max_pool2d", pooling.max_pool2d, False, ("MaxPool",)),
+    Binding("avg_pool1d", pooling.avg_pool1d, False, ("AvgPool",)),
+    Binding("adaptive_avg_pool1d", pooling.adaptive_avg_pool1d, False, ("AdaptiveAvgPool",)),
+    Binding("adaptive_max_pool1d", pooling.adaptive_max_pool1d_pair, False, ("AdaptiveMaxPool",)),
 )
 
 
@@ -225,6 +235,14 @@ REACHED: dict[str, str] = {
     "BinaryCrossEntropy": "microtensor.nn.functional.binary_cross_entropy",
     "BCEWithLogits": "microtensor.nn.functional.binary_cross_entropy_with_logits",
     "MSELoss": "microtensor.nn.functional.mse_loss",
+    # convolution and pooling (issue 14)
+    "ConvWeight": "recorded by the derivative of a convolution (create_graph=True)",
+    "WindowSpread": "recorded by the derivative of avg_pool (create_graph=True)",
+    "WindowSum": "recorded by the derivative of avg_pool (create_graph=True)",
+    "Unfold": "microtensor.nn.functional.unfold",
+    "Fold": "microtensor.nn.functional.fold",
+    "Interpolate": "microtensor.nn.functional.interpolate",
+    "Normalize": "microtensor.nn.functional.batch_norm / group_norm / instance_norm",
     # activations (issue 13)
     "Gelu": "microtensor.nn.functional.gelu",
     "GeluTanh": "microtensor.nn.functional.gelu(approximate='tanh')",
