@@ -1472,3 +1472,100 @@ case(
     lambda x, offset, d1, d2: np.diagonal(x, offset, d1, d2),
     diagonal_strategy(),
 )
+
+
+# ------------------------------------------------------------------ sequence models
+@st.composite
+def embedding_strategy(draw):
+    n, d = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    ishape = draw(small_shapes(0, 2))
+    idx = np.asarray(draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, n - 1))))  # repeats likely
+    # no padding_idx here: its row's gradient is zero by definition, not the finite difference
+    # (tests/test_embedding.py checks it against PyTorch)
+    return (draw_array(draw, (n, d)),), {"idx": idx, "padding_idx": None}
+
+
+case(
+    "embedding",
+    "Embedding",
+    lambda w, idx, padding_idx: F.embedding(mt.tensor(idx), w, padding_idx),
+    lambda w, idx, padding_idx: w[idx],
+    embedding_strategy(),
+)
+
+
+@st.composite
+def norm_strategy(draw, center: bool):
+    shape = draw(small_shapes(1))
+    k = draw(st.integers(1, len(shape)))
+    ns = shape[len(shape) - k :]
+    x = draw_array(draw, shape)
+    if math.prod(ns) == 1 or np.ptp(x.reshape(-1, math.prod(ns)), axis=1).min() < 0.5:
+        x = x + np.arange(x.size).reshape(shape) % math.prod(ns)  # spread: a flat row's σ is ~0
+    affine = draw(st.sampled_from(["none", "weight", "both"] if center else ["none", "weight"]))
+    arrs = (x,) + tuple(draw_array(draw, ns) for _ in range({"none": 0, "weight": 1, "both": 2}[affine]))
+    return arrs, {"ns": ns, "eps": draw(st.sampled_from([1e-5, 0.1]))}
+
+
+def _np_layer_norm(x, w=None, b=None, *, ns, eps, center=True):
+    axes = tuple(range(x.ndim - len(ns), x.ndim))
+    xc = x - x.mean(axes, keepdims=True) if center else x
+    y = xc / np.sqrt((xc * xc).mean(axes, keepdims=True) + eps)
+    return y * (1 if w is None else w) + (0 if b is None else b)
+
+
+case(
+    "layer_norm",
+    "LayerNorm",
+    lambda x, w=None, b=None, *, ns, eps: F.layer_norm(x, ns, w, b, eps),
+    _np_layer_norm,
+    norm_strategy(True),
+)
+case(
+    "rms_norm",
+    "RMSNorm",
+    lambda x, w=None, *, ns, eps: F.rms_norm(x, ns, w, eps),
+    lambda x, w=None, *, ns, eps: _np_layer_norm(x, w, ns=ns, eps=eps, center=False),
+    norm_strategy(False),
+)
+
+
+@st.composite
+def sdpa_strategy(draw):
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    L, S, E, Ev = (draw(st.integers(1, 3)) for _ in range(4))
+    mask = draw(st.sampled_from(["none", "causal", "bool", "float"]))
+    arrs = tuple(draw_array(draw, batch + s) for s in ((L, E), (S, E), (S, Ev)))
+    m = None
+    if mask == "bool":
+        m = np.asarray(draw(hnp.arrays(np.bool_, (L, S))))
+        m[:, 0] = True  # every query sees at least one key
+    elif mask == "float":
+        m = draw_array(draw, (L, S))
+    scale = draw(st.sampled_from([None, 0.5]))
+    return arrs, {"mask": mask, "m": m, "scale": scale}
+
+
+def _sdpa(q, k, v, *, mask, m, scale):
+    am = None if m is None else mt.tensor(m)
+    return F.scaled_dot_product_attention(q, k, v, am, is_causal=mask == "causal", scale=scale)
+
+
+def _np_sdpa(q, k, v, *, mask, m, scale):
+    s = (q @ np.swapaxes(k, -1, -2)) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if mask == "causal":
+        s = np.where(np.triu(np.ones(s.shape[-2:], bool), 1), -np.inf, s)
+    elif mask == "bool":
+        s = np.where(m, s, -np.inf)
+    elif mask == "float":
+        s = s + m
+    return _np_softmax(s, -1) @ v
+
+
+case(
+    "scaled_dot_product_attention",
+    ("MatMul", "Permute", "Mul", "Softmax", "Where", "Add"),
+    _sdpa,
+    _np_sdpa,
+    sdpa_strategy(),
+)

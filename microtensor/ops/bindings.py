@@ -202,6 +202,10 @@ REACHED: dict[str, str] = {
     "BinaryCrossEntropy": "microtensor.nn.functional.binary_cross_entropy",
     "BCEWithLogits": "microtensor.nn.functional.binary_cross_entropy_with_logits",
     "MSELoss": "microtensor.nn.functional.mse_loss",
+    # sequence models
+    "Embedding": "microtensor.nn.functional.embedding",
+    "LayerNorm": "microtensor.nn.functional.layer_norm",
+    "RMSNorm": "microtensor.nn.functional.rms_norm",
 }
 
 
