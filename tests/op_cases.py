@@ -1569,3 +1569,60 @@ case(
     _np_sdpa,
     sdpa_strategy(),
 )
+
+
+@st.composite
+def cell_strategy(draw, gates: int):
+    B, n_in, H = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    shapes_ = [(B, n_in), (B, H), (gates * H, n_in), (gates * H, H), (gates * H,), (gates * H,)]
+    if gates == 4:
+        shapes_.append((B, H))  # the cell state
+    return tuple(draw_array(draw, s) for s in shapes_), {}
+
+
+def _np_sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _lstm_cell(x, h, w_ih, w_hh, b_ih, b_hh, c):
+    from microtensor.nn import rnn
+
+    return rnn._lstm_step(F.linear(x, w_ih, b_ih), h, c, w_hh, b_hh, None)
+
+
+def _np_lstm_cell(x, h, w_ih, w_hh, b_ih, b_hh, c):
+    i, f, g, o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, -1)
+    c = _np_sig(f) * c + _np_sig(i) * np.tanh(g)
+    return _np_sig(o) * np.tanh(c), c
+
+
+def _gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    from microtensor.nn import rnn
+
+    return rnn._gru_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
+
+
+def _np_gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    xr, xz, xn = np.split(x @ w_ih.T + b_ih, 3, -1)
+    hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, -1)
+    r, z = _np_sig(xr + hr), _np_sig(xz + hz)
+    n = np.tanh(xn + r * hn)
+    return (1 - z) * n + z * h
+
+
+def _rnn_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    from microtensor.nn import rnn
+
+    return rnn._rnn_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh, False)
+
+
+_GATES = ("Linear", "Add", "GetItem", "Sigmoid", "Tanh", "Mul")
+case("lstm_cell", _GATES, _lstm_cell, _np_lstm_cell, cell_strategy(4))
+case("gru_cell", (*_GATES, "Sub"), _gru_cell, _np_gru_cell, cell_strategy(3))
+case(
+    "rnn_cell",
+    ("Linear", "Add", "Tanh"),
+    _rnn_cell,
+    lambda x, h, w_ih, w_hh, b_ih, b_hh: np.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh),
+    cell_strategy(1),
+)
