@@ -1562,11 +1562,25 @@ def _np_sdpa(q, k, v, *, mask, m, scale):
     return _np_softmax(s, -1) @ v
 
 
+case("scaled_dot_product_attention", "ScaledDotProductAttention", _sdpa, _np_sdpa, sdpa_strategy())
+
+
+def _sdpa_composed(q, k, v, *, mask, m, scale):
+    """The composed path (a float mask that requires grad): the same formula from elementary ops."""
+    am = mt.tensor(np.zeros(q.shape[-2:][:1] + k.shape[-2:][:1]) if m is None or mask != "float" else m)
+    return F.scaled_dot_product_attention(q, k, v, am.requires_grad_(), scale=scale)
+
+
+def _np_sdpa_float(q, k, v, *, mask, m, scale):
+    m = np.zeros((q.shape[-2], k.shape[-2])) if m is None or mask != "float" else m
+    return _np_sdpa(q, k, v, mask="float", m=m, scale=scale)
+
+
 case(
-    "scaled_dot_product_attention",
-    ("MatMul", "Permute", "Mul", "Softmax", "Where", "Add"),
-    _sdpa,
-    _np_sdpa,
+    "scaled_dot_product_attention_composed",
+    ("MatMul", "Permute", "Mul", "Softmax", "Add"),
+    _sdpa_composed,
+    _np_sdpa_float,
     sdpa_strategy(),
 )
 

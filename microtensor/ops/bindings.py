@@ -206,6 +206,7 @@ REACHED: dict[str, str] = {
     "Embedding": "microtensor.nn.functional.embedding",
     "LayerNorm": "microtensor.nn.functional.layer_norm",
     "RMSNorm": "microtensor.nn.functional.rms_norm",
+    "ScaledDotProductAttention": "microtensor.nn.functional.scaled_dot_product_attention",
 }
 
 
