@@ -100,8 +100,12 @@ def bigram_losses(train: np.ndarray, val: np.ndarray, vocab: int) -> tuple[float
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="directory holding tiny_shakespeare.txt (only place searched)")
-    ap.add_argument("--download", action="store_true", help="fetch the text (1.1 MB, SHA-256 checked) if missing")
+    ap.add_argument(
+        "--data", default=None, help="directory holding tiny_shakespeare.txt (only place searched)"
+    )
+    ap.add_argument(
+        "--download", action="store_true", help="fetch the text (1.1 MB, SHA-256 checked) if missing"
+    )
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--block", type=int, default=32)
@@ -149,7 +153,8 @@ def main(argv=None) -> dict:
     for step in range(args.steps + 1):
         if step % every == 0 or step == args.steps:
             losses = evaluate()
-            print(f"step {step:5d}: train {losses['train']:.4f}, val {losses['val']:.4f} ({time.perf_counter() - start:.0f} s)")
+            elapsed = time.perf_counter() - start
+            print(f"step {step:5d}: train {losses['train']:.4f}, val {losses['val']:.4f} ({elapsed:.0f} s)")
         if step == args.steps:
             break
         _, loss = model(*batch("train"))
@@ -166,7 +171,13 @@ def main(argv=None) -> dict:
         f"val loss {losses['val']:.4f} vs bigram {bigram_val:.4f}: {verdict} the bigram model "
         f"({bigram_val - losses['val']:+.3f} nats) after {args.steps} steps, {seconds:.0f} s"
     )
-    return {"val": losses["val"], "train": losses["train"], "bigram_val": bigram_val, "seconds": seconds, "ppl": math.exp(losses["val"])}
+    return {
+        "val": losses["val"],
+        "train": losses["train"],
+        "bigram_val": bigram_val,
+        "seconds": seconds,
+        "ppl": math.exp(losses["val"]),
+    }
 
 
 if __name__ == "__main__":
