@@ -19,7 +19,7 @@ from .layers import (
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module
 from .parameter import Parameter
-from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding, EmbeddingBag
 from .transformer import (
     Transformer,
@@ -70,7 +70,5 @@ __all__ = [
     "LSTM",
     "LSTMCell",
     "RNN",
-    "RNNBase",
     "RNNCell",
-    "RNNCellBase",
 ]
