@@ -202,7 +202,10 @@ class MultiheadAttention(Module):
         if mask is not None and not isinstance(mask, Tensor):
             mask = Tensor._wrap(mask)
         p = self.dropout if self.training else 0.0
-        out, weights = F.scaled_dot_product_attention(q, k, v, mask, p, return_weights=True)
+        if need_weights:
+            out, weights = F.scaled_dot_product_attention(q, k, v, mask, p, return_weights=True)
+        else:  # the fused op (one graph node) when the weights are not wanted
+            out = F.scaled_dot_product_attention(q, k, v, mask, p)
         out = self.out_proj(out.transpose(1, 2).reshape(N, L, E))
         if not batched:
             out = out.squeeze(0)
