@@ -1631,7 +1631,7 @@ def _rnn_cell(x, h, w_ih, w_hh, b_ih, b_hh):
 
 
 _GATES = ("Linear", "Add", "GetItem", "Sigmoid", "Tanh", "Mul")
-case("lstm_cell", _GATES, _lstm_cell, _np_lstm_cell, cell_strategy(4))
+case("lstm_cell", ("Linear", "Add", "LSTMGates", "GetItem"), _lstm_cell, _np_lstm_cell, cell_strategy(4))
 case("gru_cell", (*_GATES, "Sub"), _gru_cell, _np_gru_cell, cell_strategy(3))
 case(
     "rnn_cell",

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import creation
 from ..device import _check_device
+from ..ops.recurrent import LSTMGates as _LSTMGates
 from ..ops.shape import cat, stack
 from ..tensor import Tensor
 from . import functional as F
@@ -36,9 +37,9 @@ def _rnn_step(xw, h, w_hh, b_hh, relu: bool):
 
 def _lstm_step(xw, h, c, w_hh, b_hh, w_hr):
     gates = xw + F.linear(h, w_hh, b_hh)
-    i, f, g, o = gates.chunk(4, -1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
+    H = c.shape[-1]
+    hc = _LSTMGates()(gates, c)  # the gates' pointwise math as one node: [h', c']
+    h, c = hc[..., :H], hc[..., H:]
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, c

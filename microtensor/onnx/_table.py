@@ -165,6 +165,19 @@ def _getitem(b, op, ins):
     return out
 
 
+def _lstm_gates(b, op, ins):
+    """[h', c'] from the gate pre-activations and c: Split, Sigmoid/Tanh, Mul/Add, Concat."""
+    a, c = ins
+    H = b.shape(op.inputs[1])[-1]
+    sizes = b.const(np.asarray([H] * 4, np.int64))
+    parts = b.onnx.helper.make_node("Split", [a, sizes], [f"{a}_gate{k}" for k in range(4)], axis=-1)
+    b.nodes.append(parts)
+    i, f, g, o = (f"{a}_gate{k}" for k in range(4))
+    i, f, o = (b.node("Sigmoid", [t]) for t in (i, f, o))
+    cn = b.node("Add", [b.node("Mul", [f, c]), b.node("Mul", [i, b.node("Tanh", [g])])])
+    return b.node("Concat", [b.node("Mul", [o, b.node("Tanh", [cn])]), cn], axis=-1)
+
+
 # op class name -> emitter(builder, op, input names) -> output name
 OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "Add": _same("Add"),
@@ -203,6 +216,7 @@ OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "RMSNorm": _rms_norm,
     "ScaledDotProductAttention": _attention,
     "GetItem": _getitem,
+    "LSTMGates": _lstm_gates,
 }
 
 # Modules exported as one node, whatever ops their forward records (class name -> emitter(builder,

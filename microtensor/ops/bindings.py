@@ -207,6 +207,7 @@ REACHED: dict[str, str] = {
     "LayerNorm": "microtensor.nn.functional.layer_norm",
     "RMSNorm": "microtensor.nn.functional.rms_norm",
     "ScaledDotProductAttention": "microtensor.nn.functional.scaled_dot_product_attention",
+    "LSTMGates": "microtensor.nn.LSTM / LSTMCell (one node per step)",
 }
 
 
