@@ -596,8 +596,18 @@ def _out(data: np.ndarray, out, requires_grad: bool, op: str) -> Tensor:
         return _make(data, requires_grad, op)
     if not isinstance(out, Tensor):
         raise TypeError(f"{op}: out must be a Tensor, got {type(out).__name__}")
-    if out.shape != data.shape:
-        out._data = np.empty(data.shape, out.dtype)  # PyTorch resizes out to the result's shape
+    if out.shape != data.shape:  # PyTorch resizes out to the result's shape; checked before any change
+        if out._requires_grad:
+            raise RuntimeError(
+                f"{op}: cannot resize variables that require grad (out has shape {out.shape}, "
+                f"the result {tuple(data.shape)})"
+            )
+        if out._meta is not None and out._meta.get("view") is not None:
+            raise RuntimeError(
+                f"{op}: out is a view of shape {out.shape} and the result has shape {tuple(data.shape)}; "
+                "a view cannot be resized here: pass a tensor of the result's shape"
+            )
+        out.data = np.empty(data.shape, out.dtype)  # new storage, as `.data =`; _write bumps the version
     return _write(out, data, op)
 
 

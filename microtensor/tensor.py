@@ -1,7 +1,7 @@
 """Tensor: a NumPy array plus the autograd fields (requires_grad, grad, grad_fn).
 
 A Tensor made by an op while gradients are being recorded remembers that op in
-`grad_fn`; `backward()` walks those records in reverse (see autograd.py). The
+`grad_fn`; `backward()` walks those records in reverse (see autograd/). The
 arithmetic itself lives in ops/: the methods here only route to it.
 """
 

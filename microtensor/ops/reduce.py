@@ -244,6 +244,8 @@ def min(x: Tensor, dim=None, keepdim: bool = False):
 
 def _arg(x, dim, keepdim, fn, op) -> Tensor:
     x = as_tensor(x, op)
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input (shape {x.shape}); convert with .int()")
     if x.numel() == 0:
         raise RuntimeError(f"{op}(): expected a non-empty tensor, got shape {x.shape}")
     if dim is None:
@@ -286,7 +288,9 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
-    x = _float_input(x, "logsumexp")
+    x = as_tensor(x, "logsumexp")
+    if not _dtypes.is_floating(x.dtype):  # integers and bools: the default float dtype, as PyTorch
+        x = Tensor._wrap(x._data.astype(_dtypes.get_default_dtype()))
     return LogSumExp(norm_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
 
 
