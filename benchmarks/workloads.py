@@ -28,9 +28,11 @@ import numpy as np
 from microtensor import reference
 
 from . import floor
+from . import seq_workloads as seq
 
 PEERS = ("numpy", "microtensor", "torch")
 WORKLOADS = ("xor", "small-mlp", "mnist-mlp", "deep-chain", "op-overhead")
+WORKLOADS += ("gpt-step", "lstm-step")  # sequence models (benchmarks/seq_workloads.py)
 SEED = 0
 
 
@@ -65,6 +67,8 @@ class Sizes:
     chain_c: float = 1 + 2**-13  # see Chain; exact in float32, so every peer multiplies by the same c
     op_repeats: int = 1000
     backward_nodes: int = 1000
+    gpt: seq.GPTStep = seq.GPTStep()  # the issue's: batch 16, block 32, 64 channels, 4 heads, 4 layers
+    lstm: seq.LSTMStep = seq.LSTMStep()  # the issue's: 2 layers, 128 hidden, sequence 50, batch 32
 
 
 # ---------------------------------------------------------------------------- specs
@@ -194,6 +198,28 @@ def make_cases(sizes: Sizes = Sizes()) -> list[Case]:
         ),
     ]
     cases += _cnn.cases()  # the convolutional workloads (benchmarks/cnn.py)
+    g, lm = s.gpt, s.lstm
+    cases += [
+        Case(
+            "gpt-step",
+            "gpt-step",
+            f"char GPT: vocab {g.vocab}, batch {g.batch}, block {g.block}, {g.n_embd} channels, "
+            f"{g.n_head} heads, {g.n_layer} layers, cross-entropy, AdamW",
+            g,
+            # the key part of qkv.bias has a zero gradient in exact arithmetic (softmax ignores a
+            # constant added to a row of scores), so in float32 it is rounding noise, which Adam's
+            # g/√v turns into full-size steps: that bias differs by up to 4e-4 from the floor in
+            # every peer (PyTorch too); everything else agrees to 5e-5
+            rtol32=1e-3,
+        ),
+        Case(
+            "lstm-step",
+            "lstm-step",
+            f"nn.LSTM {lm.input_size}->{lm.hidden} x{lm.num_layers} layers over {lm.seq} steps, "
+            f"batch {lm.batch}, linear head, MSE, SGD",
+            lm,
+        ),
+    ]
     return [_with_params(c) for c in cases]
 
 
@@ -593,6 +619,12 @@ RUNNERS: dict[tuple[type, str], type] = {
     (AddChainBackward, "numpy"): NumpyAddChainBackward,
     (AddChainBackward, "microtensor"): MicrotensorAddChainBackward,
     (AddChainBackward, "torch"): TorchAddChainBackward,
+    (seq.GPTStep, "numpy"): seq.NumpyGPT,
+    (seq.GPTStep, "microtensor"): seq.MicrotensorGPT,
+    (seq.GPTStep, "torch"): seq.TorchGPT,
+    (seq.LSTMStep, "numpy"): seq.NumpyLSTM,
+    (seq.LSTMStep, "microtensor"): seq.MicrotensorLSTM,
+    (seq.LSTMStep, "torch"): seq.TorchLSTM,
 }
 
 

@@ -535,9 +535,79 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
         rest = ", ".join(g.label(t) for _, t in targets[len(shown) :])
         lines += ["", f"… and {len(targets) - len(shown)} more leaves ({rest}): pass inputs= to choose"]
 
+    lines += _repeated_structure(g, grads, targets)
+
     text = "\n".join(lines)
     print(text, file=file if file is not None else sys.stdout)
     return text
+
+
+def _repeats(names: list[str], max_period: int = 512) -> tuple[int, int, int] | None:
+    """(start, period, count): the run of one block of op names repeated most often back to back
+    (an unrolled loop, a stack of identical layers), covering the most ops; None if nothing repeats.
+
+    For each period p, names[i] == names[i + p] along a stretch of length L means the block starting
+    there repeats L // p + 1 times: one vectorised pass per period."""
+    codes = {n: k for k, n in enumerate(dict.fromkeys(names))}
+    a = np.array([codes[n] for n in names], np.int64)
+    best = None
+    for period in range(1, min(len(a) // 2, max_period) + 1):
+        eq = np.concatenate([[0], (a[period:] == a[:-period]).astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(eq))
+        for start, stop in zip(edges[::2], edges[1::2]):
+            length = stop - start
+            if length < period:
+                continue
+            count = length // period + 1
+            if best is None or period * count > best[1] * best[2]:
+                best = (int(start), period, int(count))
+    return best
+
+
+def _repeated_structure(g: RecordedGraph, grads, targets) -> list[str]:
+    """Section 4: the repeated block of the forward pass, and each parameter's gradient as the sum
+    of one contribution per use (for an unrolled recurrence: backpropagation through time)."""
+    from .ops._xp import sum_to
+
+    ops = [t for t in g.order if t.grad_fn is not None]
+    names = [op_name(t.grad_fn) for t in ops]
+    lines = []
+    rep = _repeats(names)
+    if rep is not None and rep[1] * rep[2] >= 4:
+        start, period, count = rep
+        block = " → ".join(names[start : start + period])
+        first, last = g.sym[id(ops[start])], g.sym[id(ops[start + period * count - 1])]
+        lines += [
+            "",
+            "Repeated structure:",
+            f"  [{block}] × {count}  ({first} … {last}: the same block applied {count} times, as an "
+            "unrolled loop or a stack of identical layers)",
+        ]
+    shared = []
+    for name, p in targets:
+        uses = [(c, j) for c, j, need in g.uses.get(id(p), ()) if need]  # an input outside the graph: none
+        if len(uses) < 2:
+            continue
+        norms = []
+        for c, j in uses:
+            node = c.grad_fn
+            gc = grads.get(id(c))
+            if gc is None or node.arrays is None:
+                continue
+            part = node._vjp(node.needs, gc, c._data, *node.arrays)[j]
+            norms.append(float(np.linalg.norm(np.asarray(sum_to(part, p.shape), np.float64))))
+        label = g.label(p) if name is None else name
+        shared.append((label, len(uses), norms))
+    if shared:
+        lines += [
+            "",
+            "Parameters used more than once: the gradient is the sum of one contribution per use "
+            "(through an unrolled recurrence: backpropagation through time, summed over the time steps):",
+        ]
+        for label, n, norms in shared:
+            shown = ", ".join(f"{v:.4g}" for v in norms[:8]) + (", …" if len(norms) > 8 else "")
+            lines.append(f"  dL/d{label} = Σ of {n} contributions, one per use; their ‖·‖: {shown}")
+    return lines
 
 
 def _paths(g: RecordedGraph, p: Tensor, limit: int) -> list[list[tuple[Tensor, int]]]:

@@ -1905,6 +1905,23 @@ case(
     ),
     _np_conv1d_case,
     conv2d_strategy(nd=1),
+# ------------------------------------------------------------------ sequence models
+@st.composite
+def embedding_strategy(draw):
+    n, d = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    ishape = draw(small_shapes(0, 2))
+    idx = np.asarray(draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, n - 1))))  # repeats likely
+    # no padding_idx here: its row's gradient is zero by definition, not the finite difference
+    # (tests/test_embedding.py checks it against PyTorch)
+    return (draw_array(draw, (n, d)),), {"idx": idx, "padding_idx": None}
+
+
+case(
+    "embedding",
+    "Embedding",
+    lambda w, idx, padding_idx: F.embedding(mt.tensor(idx), w, padding_idx),
+    lambda w, idx, padding_idx: w[idx],
+    embedding_strategy(),
 )
 
 
@@ -1940,6 +1957,38 @@ case(
     ),
     _np_conv_transpose_case,
     conv_transpose_strategy(),
+def norm_strategy(draw, center: bool):
+    shape = draw(small_shapes(1))
+    k = draw(st.integers(1, len(shape)))
+    ns = shape[len(shape) - k :]
+    x = draw_array(draw, shape)
+    if math.prod(ns) == 1 or np.ptp(x.reshape(-1, math.prod(ns)), axis=1).min() < 0.5:
+        x = x + np.arange(x.size).reshape(shape) % math.prod(ns)  # spread: a flat row's σ is ~0
+    affine = draw(st.sampled_from(["none", "weight", "both"] if center else ["none", "weight"]))
+    arrs = (x,) + tuple(draw_array(draw, ns) for _ in range({"none": 0, "weight": 1, "both": 2}[affine]))
+    return arrs, {"ns": ns, "eps": draw(st.sampled_from([1e-5, 0.1]))}
+
+
+def _np_layer_norm(x, w=None, b=None, *, ns, eps, center=True):
+    axes = tuple(range(x.ndim - len(ns), x.ndim))
+    xc = x - x.mean(axes, keepdims=True) if center else x
+    y = xc / np.sqrt((xc * xc).mean(axes, keepdims=True) + eps)
+    return y * (1 if w is None else w) + (0 if b is None else b)
+
+
+case(
+    "layer_norm",
+    "LayerNorm",
+    lambda x, w=None, b=None, *, ns, eps: F.layer_norm(x, ns, w, b, eps),
+    _np_layer_norm,
+    norm_strategy(True),
+)
+case(
+    "rms_norm",
+    "RMSNorm",
+    lambda x, w=None, *, ns, eps: F.rms_norm(x, ns, w, eps),
+    lambda x, w=None, *, ns, eps: _np_layer_norm(x, w, ns=ns, eps=eps, center=False),
+    norm_strategy(False),
 )
 
 
@@ -1968,6 +2017,57 @@ case(
     lambda x, g, geom: _conv.ConvWeight(geom)(x, g),
     _np_conv_weight,
     conv_weight_strategy(),
+def sdpa_strategy(draw):
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    L, S, E, Ev = (draw(st.integers(1, 3)) for _ in range(4))
+    mask = draw(st.sampled_from(["none", "causal", "bool", "float"]))
+    arrs = tuple(draw_array(draw, batch + s) for s in ((L, E), (S, E), (S, Ev)))
+    m = None
+    if mask == "bool":
+        m = np.asarray(draw(hnp.arrays(np.bool_, (L, S))))
+        m[:, 0] = True  # every query sees at least one key
+    elif mask == "float":
+        m = draw_array(draw, (L, S))
+    scale = draw(st.sampled_from([None, 0.5]))
+    return arrs, {"mask": mask, "m": m, "scale": scale}
+
+
+def _sdpa(q, k, v, *, mask, m, scale):
+    am = None if m is None else mt.tensor(m)
+    return F.scaled_dot_product_attention(q, k, v, am, is_causal=mask == "causal", scale=scale)
+
+
+def _np_sdpa(q, k, v, *, mask, m, scale):
+    s = (q @ np.swapaxes(k, -1, -2)) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if mask == "causal":
+        s = np.where(np.triu(np.ones(s.shape[-2:], bool), 1), -np.inf, s)
+    elif mask == "bool":
+        s = np.where(m, s, -np.inf)
+    elif mask == "float":
+        s = s + m
+    return _np_softmax(s, -1) @ v
+
+
+case("scaled_dot_product_attention", "ScaledDotProductAttention", _sdpa, _np_sdpa, sdpa_strategy())
+
+
+def _sdpa_composed(q, k, v, *, mask, m, scale):
+    """The composed path (a float mask that requires grad): the same formula from elementary ops."""
+    am = mt.tensor(np.zeros(q.shape[-2:][:1] + k.shape[-2:][:1]) if m is None or mask != "float" else m)
+    return F.scaled_dot_product_attention(q, k, v, am.requires_grad_(), scale=scale)
+
+
+def _np_sdpa_float(q, k, v, *, mask, m, scale):
+    m = np.zeros((q.shape[-2], k.shape[-2])) if m is None or mask != "float" else m
+    return _np_sdpa(q, k, v, mask="float", m=m, scale=scale)
+
+
+case(
+    "scaled_dot_product_attention_composed",
+    ("MatMul", "Permute", "Mul", "Softmax", "Add"),
+    _sdpa_composed,
+    _np_sdpa_float,
+    sdpa_strategy(),
 )
 
 
@@ -2271,4 +2371,57 @@ case(
         _np_normalize(x.reshape(x.shape[0], groups, -1), (2,)).reshape(x.shape), w, b
     ),
     norm_strategy("group"),
+def cell_strategy(draw, gates: int):
+    B, n_in, H = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    shapes_ = [(B, n_in), (B, H), (gates * H, n_in), (gates * H, H), (gates * H,), (gates * H,)]
+    if gates == 4:
+        shapes_.append((B, H))  # the cell state
+    return tuple(draw_array(draw, s) for s in shapes_), {}
+
+
+def _np_sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _lstm_cell(x, h, w_ih, w_hh, b_ih, b_hh, c):
+    from microtensor.nn import rnn
+
+    return rnn._lstm_step(F.linear(x, w_ih, b_ih), h, c, w_hh, b_hh, None)
+
+
+def _np_lstm_cell(x, h, w_ih, w_hh, b_ih, b_hh, c):
+    i, f, g, o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, -1)
+    c = _np_sig(f) * c + _np_sig(i) * np.tanh(g)
+    return _np_sig(o) * np.tanh(c), c
+
+
+def _gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    from microtensor.nn import rnn
+
+    return rnn._gru_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
+
+
+def _np_gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    xr, xz, xn = np.split(x @ w_ih.T + b_ih, 3, -1)
+    hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, -1)
+    r, z = _np_sig(xr + hr), _np_sig(xz + hz)
+    n = np.tanh(xn + r * hn)
+    return (1 - z) * n + z * h
+
+
+def _rnn_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    from microtensor.nn import rnn
+
+    return rnn._rnn_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh, False)
+
+
+_GATES = ("Linear", "Add", "GetItem", "Sigmoid", "Tanh", "Mul")
+case("lstm_cell", ("Linear", "Add", "LSTMGates", "GetItem"), _lstm_cell, _np_lstm_cell, cell_strategy(4))
+case("gru_cell", (*_GATES, "Sub"), _gru_cell, _np_gru_cell, cell_strategy(3))
+case(
+    "rnn_cell",
+    ("Linear", "Add", "Tanh"),
+    _rnn_cell,
+    lambda x, h, w_ih, w_hh, b_ih, b_hh: np.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh),
+    cell_strategy(1),
 )

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is a top-level package of the repo, not installed
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import _threads, floor, harness, workloads  # noqa: E402
+from benchmarks import _threads, floor, harness, seq_workloads, workloads  # noqa: E402
 from benchmarks.harness import EqualWorkError, equal_work_check  # noqa: E402
 
 TINY_SIZES = workloads.Sizes(
@@ -26,6 +26,8 @@ TINY_SIZES = workloads.Sizes(
     chain_lengths=(20, 40),
     op_repeats=10,
     backward_nodes=10,
+    gpt=seq_workloads.GPTStep(vocab=11, block=6, batch=2, n_embd=8, n_head=2, n_layer=2),
+    lstm=seq_workloads.LSTMStep(input_size=3, hidden=5, seq=7, batch=2),
 )
 TINY = harness.Config(
     "tiny",
@@ -65,6 +67,9 @@ def test_full_size_problems_are_the_issues():
     assert (mnist.sizes, mnist.batch, mnist.loss, mnist.hidden) == ((784, 1000, 10), 128, "ce", "relu")
     assert cases["mnist-mlp"].dtype == "float32"
     assert {"deep-chain/2000", "deep-chain/100000"} <= set(cases)
+    gpt, lstm = cases["gpt-step"].spec, cases["lstm-step"].spec
+    assert (gpt.batch, gpt.block, gpt.n_embd, gpt.n_head, gpt.n_layer, gpt.vocab) == (16, 32, 64, 4, 4, 65)
+    assert (lstm.num_layers, lstm.hidden, lstm.seq, lstm.batch) == (2, 128, 50, 32)
 
 
 # ------------------------------------------------------------- a deliberately wrong peer

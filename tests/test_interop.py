@@ -74,6 +74,28 @@ LAYERS = {
         lambda nn, T: ((8, 2), {"dim_feedforward": 16, "dropout": 0.0, "batch_first": True}),
         _f32(2, 3, 8),
     ),
+    # sequence models
+    "EmbeddingBag": (lambda nn, T: ((10, 4), {"mode": "sum"}), lambda rng: [rng.integers(0, 10, (3, 5))]),
+    "RMSNorm": (lambda nn, T: ((5,), {}), _f32(2, 3, 5)),
+    "TransformerEncoder": (
+        lambda nn, T: (
+            (nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True), 2),
+            {"enable_nested_tensor": False},
+        ),
+        _f32(2, 3, 8),
+    ),
+    "TransformerDecoderLayer": (
+        lambda nn, T: ((8, 2), {"dim_feedforward": 16, "dropout": 0.0, "batch_first": True}),
+        lambda rng: [*_f32(2, 3, 8)(rng), *_f32(2, 4, 8)(rng)],
+    ),
+    "TransformerDecoder": (
+        lambda nn, T: ((nn.TransformerDecoderLayer(8, 2, 16, 0.0, batch_first=True), 2), {}),
+        lambda rng: [*_f32(2, 3, 8)(rng), *_f32(2, 4, 8)(rng)],
+    ),
+    "Transformer": (
+        lambda nn, T: ((8, 2, 1, 1, 16, 0.0), {"batch_first": True}),
+        lambda rng: [*_f32(2, 4, 8)(rng), *_f32(2, 3, 8)(rng)],
+    ),
     "PReLU": (_no_args, _f32(4, 3)),
     "BCELoss": (lambda nn, T: ((), {"weight": T(_W3)}), _loss_inputs("prob")),
     "BCEWithLogitsLoss": (

@@ -606,6 +606,200 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
     div = _pool.avg_pool2d(sq, (size, 1), stride=1).reshape(tuple(input.shape))
     return input / (div * alpha + k) ** beta
+# ------------------------------------------------------------------ sequence models
+from ..ops.attention import scaled_dot_product_attention  # noqa: E402, F401  (public: F.scaled_dot_product_attention)
+from ..ops.embedding import Embedding as _Embedding  # noqa: E402
+from ..ops.layernorm import LayerNorm as _LayerNorm  # noqa: E402
+from ..ops.layernorm import RMSNorm as _RMSNorm  # noqa: E402
+
+
+def _index_array(input, op: str) -> np.ndarray:
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected an integer (Long or Int) index tensor, got dtype {idx.dtype}")
+    return idx
+
+
+def _embedding_renorm(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Rescale (in place, as PyTorch) the rows of weight that idx picks whose norm exceeds max_norm."""
+    rows = np.unique(idx)
+    w = weight._data
+    norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        data = weight._data_for_write()
+        data[rows[big]] *= scale[:, None]
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of weight (num_embeddings, embedding_dim) picked by integer input (...) -> (..., embedding_dim).
+
+    The gradient of a row used several times is the sum of its uses; the padding_idx row gets no
+    gradient. max_norm renormalises the picked rows of weight in place first (as PyTorch).
+
+    >>> F.embedding(mt.tensor([[0, 2]]), mt.randn(3, 4)).shape
+    microtensor.Size([1, 2, 4])
+    """
+    op = "embedding"
+    idx = _index_array(input, op)
+    if weight.ndim != 2:
+        raise RuntimeError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"{op}: index out of range: indices span [{idx.min()}, {idx.max()}], {n} rows")
+    if idx.size and idx.min() < 0:
+        raise IndexError(f"{op}: negative index {idx.min()} (indices must be in [0, {n}))")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"{op}: padding_idx {padding_idx} must be within num_embeddings {n}")
+        padding_idx %= n
+    if sparse:
+        raise RuntimeError(f"{op}: sparse gradients are not supported (microtensor has no sparse tensors)")
+    if max_norm is not None:
+        _embedding_renorm(weight, idx, max_norm, norm_type)
+    out = _Embedding(idx, padding_idx)(weight)
+    if scale_grad_by_freq and out.requires_grad:
+        # each row's gradient divided by how often its index occurs in this batch, as PyTorch
+        counts = np.bincount(idx.reshape(-1), minlength=n)[idx]
+        out = _embedding_freq_scale(out, (1.0 / counts).astype(weight.dtype)[..., None])
+    return out
+
+
+def _embedding_freq_scale(out: Tensor, inv: np.ndarray) -> Tensor:
+    """out in the forward, grad · inv in the backward (scale_grad_by_freq)."""
+    keep = out.detach()
+    return keep + (out - keep) * Tensor._wrap(inv)
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Sums, means or maxes of bags of embeddings, as torch.nn.functional.embedding_bag.
+
+    input (B, N) is B bags of N indices (offsets None), or a 1-d index list cut into bags at
+    `offsets`. Returns (B, embedding_dim). padding_idx entries are left out of each bag (an empty
+    bag gives zeros). per_sample_weights (same shape as input) scales each row (mode="sum" only).
+
+    >>> F.embedding_bag(mt.tensor([[0, 1], [2, 2]]), mt.randn(3, 4), mode="sum").shape
+    microtensor.Size([2, 4])
+    """
+    op = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{op}: mode has to be one of sum, mean or max, got {mode!r}")
+    idx = _index_array(input, op)
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: offsets must be None when input is 2-D, got {offsets!r}")
+        B, N = idx.shape
+        offs = np.arange(0, B * N, N, dtype=np.int64) if N else np.zeros(B, np.int64)
+        idx = idx.reshape(-1)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{op}: offsets has to be a 1-D tensor when input is 1-D")
+        offs = _index_array(offsets, op).reshape(-1).astype(np.int64)
+        if include_last_offset:
+            offs = offs[:-1]
+        if offs.size and (offs[0] != 0 or np.any(np.diff(offs) < 0) or offs[-1] > idx.size):
+            raise ValueError(f"{op}: offsets must start at 0 and not decrease up to {idx.size}, got {offs}")
+    else:
+        raise ValueError(f"{op}: input has to be 1-D or 2-D, got shape {tuple(idx.shape)}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"{op}: per_sample_weights are only supported for mode='sum', got {mode!r}")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        padding_idx %= n
+    rows = embedding(Tensor._wrap(idx), weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    if per_sample_weights is not None:
+        psw = per_sample_weights.reshape(-1)
+        if psw.shape[0] != idx.size:
+            raise ValueError(f"{op}: per_sample_weights must have {idx.size} elements, got {psw.shape[0]}")
+        rows = rows * psw.unsqueeze(1)
+    B = offs.size
+    bag = np.repeat(np.arange(B), np.diff(np.append(offs, idx.size)))  # the bag of each index
+    valid = np.ones(idx.size, bool) if padding_idx is None else idx != padding_idx
+    D = weight.shape[1]
+    if mode == "max":
+        outs = []
+        for b in range(B):
+            sel = np.nonzero((bag == b) & valid)[0]
+            outs.append(rows[sel].amax(0) if sel.size else creation.zeros(D, dtype=weight.dtype))
+        from ..ops.shape import stack
+
+        return stack(outs) if outs else creation.zeros(0, D, dtype=weight.dtype)
+    # sum / mean as one matrix product: (B, n_idx) bag membership @ rows
+    member = np.zeros((B, idx.size), dtype=weight._data.dtype)
+    member[bag[valid], np.nonzero(valid)[0]] = 1
+    if mode == "mean":
+        counts = member.sum(1, keepdims=True)
+        member = member / np.maximum(counts, 1)
+    return Tensor._wrap(member) @ rows
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the trailing dims `normalized_shape` to zero mean and unit variance, then
+    scale by weight and shift by bias (both of shape normalized_shape, optional).
+
+    >>> F.layer_norm(mt.randn(2, 5), (5,)).mean(-1)  # ≈ 0
+    """
+    ns = _normalized_shape(input, normalized_shape, weight, bias, "layer_norm")
+    axes = tuple(range(input.ndim - len(ns), input.ndim))
+    return _LayerNorm(axes, eps)(input, weight, bias)
+
+
+def rms_norm(
+    input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
+    """x / √(mean(x²) + eps) · weight over the trailing dims `normalized_shape`; eps defaults to the
+    dtype's machine epsilon (as PyTorch).
+
+    >>> F.rms_norm(mt.randn(2, 5), (5,)).pow(2).mean(-1)  # ≈ 1
+    """
+    ns = _normalized_shape(input, normalized_shape, weight, None, "rms_norm")
+    axes = tuple(range(input.ndim - len(ns), input.ndim))
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    return _RMSNorm(axes, eps)(input, weight)
+
+
+def _normalized_shape(input, normalized_shape, weight, bias, op: str) -> tuple[int, ...]:
+    ns = (normalized_shape,) if isinstance(normalized_shape, int | np.integer) else tuple(normalized_shape)
+    input = as_tensor(input, op)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating-point input, got {input.dtype}")
+    if not ns or len(ns) > input.ndim or tuple(input.shape[input.ndim - len(ns) :]) != ns:
+        raise RuntimeError(
+            f"{op}: given normalized_shape={list(ns)}, expected input with shape [*, "
+            f"{', '.join(map(str, ns))}], but got input of size {list(input.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f"{op}: {name} must have shape {ns} (normalized_shape), got {tuple(t.shape)}")
+    return ns
 # ------------------------------------------------------- activations (issue 13)
 def _activation(input, inplace: bool, name: str, fn, integers: bool = False) -> Tensor:
     """fn(input), or with inplace=True written into input (bumping its version) and returned,

@@ -79,6 +79,105 @@ def _stack(b, op, ins):
     return b.node("Concat", [b.node("Unsqueeze", [x, axes]) for x in ins], axis=op.dim)
 
 
+# ------------------------------------------------------------------ sequence models
+def _embedding(b, op, ins):
+    # the indices are the op's attribute (an integer array): a model input when the caller passed it,
+    # otherwise an array the forward made (positions): frozen, as in any trace
+    idx = op.indices
+    name = b.input_arrays.get(id(idx)) or b.const(np.asarray(idx, np.int64))
+    return b.node("Gather", [ins[0], name], axis=0)
+
+
+def _layer_norm(b, op, ins):
+    x, w, bias = ins
+    dtype = b.dtype(op.inputs[0])
+    rank = b.rank(op.inputs[0])
+    if w is None:  # LayerNormalization requires a scale
+        w = b.const(np.ones(b.shape(op.inputs[0])[rank - len(op.axes) :], dtype))
+    return b.node(
+        "LayerNormalization",
+        [x, w] + ([bias] if bias is not None else []),
+        axis=op.axes[0],
+        epsilon=float(op.eps),
+    )
+
+
+def _rms_norm(b, op, ins):
+    # opset 17 has no RMSNormalization: x / √(mean(x²) + eps) · w from elementary nodes
+    x, w = ins
+    dtype = b.dtype(op.inputs[0])
+    ms = b.node("ReduceMean", [b.node("Mul", [x, x])], axes=list(op.axes), keepdims=1)
+    r = b.node("Sqrt", [b.node("Add", [ms, b.const(np.asarray(op.eps, dtype))])])
+    y = b.node("Div", [x, r])
+    return y if w is None else b.node("Mul", [y, w])
+
+
+def _attention(b, op, ins):
+    q, k, v = ins
+    rank = b.rank(op.inputs[1])
+    dtype = b.dtype(op.inputs[0])
+    perm = list(range(rank - 2)) + [rank - 1, rank - 2]
+    s = b.node("MatMul", [q, b.node("Transpose", [k], perm=perm)])
+    s = b.node("Mul", [s, b.const(np.asarray(op.scale, dtype))])
+    if op.mask is not None:
+        s = b.node("Add", [s, b.const(np.asarray(op.mask, dtype))])
+    return b.node("MatMul", [b.node("Softmax", [s], axis=-1), v])
+
+
+def _getitem(b, op, ins):
+    """Basic indexing (ints, slices, None, ...) as Slice, Squeeze and Unsqueeze; array indices refused."""
+    shape = b.shape(op.inputs[0])
+    items = list(op.index) if isinstance(op.index, tuple) else [op.index]
+    if any(not (isinstance(i, int | np.integer | slice) or i is None or i is Ellipsis) for i in items):
+        b.unsupported(
+            op, "only basic indexing (ints, slices, None, ...) is exported, not integer or bool arrays"
+        )
+    if Ellipsis in items:
+        k = items.index(Ellipsis)
+        used = sum(1 for i in items if i is not None and i is not Ellipsis)
+        items[k : k + 1] = [slice(None)] * (len(shape) - used)
+    starts, ends, axes, steps, drop, out_dims, d = [], [], [], [], [], [], 0
+    for i in items:
+        if i is None:
+            out_dims.append(None)
+            continue
+        if isinstance(i, slice):
+            start, stop, step = i.indices(shape[d])
+            if step < 0 and stop < 0:
+                stop = -(2**63)  # "before the first element" (−1 would mean the last one)
+            if (start, stop, step) != (0, shape[d], 1):
+                starts.append(start), ends.append(stop), axes.append(d), steps.append(step)
+            out_dims.append(d)
+        else:
+            j = int(i) % shape[d]
+            starts.append(j), ends.append(j + 1), axes.append(d), steps.append(1)
+            drop.append(d)
+        d += 1
+    out = ins[0]
+    if axes:
+        consts = [b.const(np.asarray(v, np.int64)) for v in (starts, ends, axes, steps)]
+        out = b.node("Slice", [out, *consts])
+    if drop:
+        out = b.node("Squeeze", [out, b.const(np.asarray(drop, np.int64))])
+    new = [p for p, dim in enumerate(out_dims + [0] * (len(shape) - d)) if dim is None]
+    if new:
+        out = b.node("Unsqueeze", [out, b.const(np.asarray(new, np.int64))])
+    return out
+
+
+def _lstm_gates(b, op, ins):
+    """[h', c'] from the gate pre-activations and c: Split, Sigmoid/Tanh, Mul/Add, Concat."""
+    a, c = ins
+    H = b.shape(op.inputs[1])[-1]
+    sizes = b.const(np.asarray([H] * 4, np.int64))
+    parts = b.onnx.helper.make_node("Split", [a, sizes], [f"{a}_gate{k}" for k in range(4)], axis=-1)
+    b.nodes.append(parts)
+    i, f, g, o = (f"{a}_gate{k}" for k in range(4))
+    i, f, o = (b.node("Sigmoid", [t]) for t in (i, f, o))
+    cn = b.node("Add", [b.node("Mul", [f, c]), b.node("Mul", [i, b.node("Tanh", [g])])])
+    return b.node("Concat", [b.node("Mul", [o, b.node("Tanh", [cn])]), cn], axis=-1)
+
+
 # op class name -> emitter(builder, op, input names) -> output name
 OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "Add": _same("Add"),
@@ -111,6 +210,13 @@ OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "Expand": lambda b, op, ins: b.node("Expand", [ins[0], b.const(np.asarray(op.shape, np.int64))]),
     "Cat": lambda b, op, ins: b.node("Concat", ins, axis=op.dim),
     "Stack": _stack,
+    # sequence models
+    "Embedding": _embedding,
+    "LayerNorm": _layer_norm,
+    "RMSNorm": _rms_norm,
+    "ScaledDotProductAttention": _attention,
+    "GetItem": _getitem,
+    "LSTMGates": _lstm_gates,
 }
 
 

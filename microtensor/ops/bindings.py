@@ -243,6 +243,12 @@ REACHED: dict[str, str] = {
     "Fold": "microtensor.nn.functional.fold",
     "Interpolate": "microtensor.nn.functional.interpolate",
     "Normalize": "microtensor.nn.functional.batch_norm / group_norm / instance_norm",
+    # sequence models
+    "Embedding": "microtensor.nn.functional.embedding",
+    "LayerNorm": "microtensor.nn.functional.layer_norm",
+    "RMSNorm": "microtensor.nn.functional.rms_norm",
+    "ScaledDotProductAttention": "microtensor.nn.functional.scaled_dot_product_attention",
+    "LSTMGates": "microtensor.nn.LSTM / LSTMCell (one node per step)",
     # activations (issue 13)
     "Gelu": "microtensor.nn.functional.gelu",
     "GeluTanh": "microtensor.nn.functional.gelu(approximate='tanh')",

@@ -5,6 +5,7 @@
 >>> opt.step()
 """
 
+from . import rnn  # noqa: E402  (nn.utils.rnn: pad_sequence, pack_padded_sequence, ...)
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -22,4 +23,5 @@ __all__ = [
     "get_total_norm",
     "parameters_to_vector",
     "vector_to_parameters",
+    "rnn",
 ]
