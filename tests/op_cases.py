@@ -1472,3 +1472,209 @@ case(
     lambda x, offset, d1, d2: np.diagonal(x, offset, d1, d2),
     diagonal_strategy(),
 )
+
+
+# ------------------------------------------------- math: trigonometry, logs, erf (ops/math.py)
+_np_erf = np.vectorize(math.erf, otypes=[np.float64])
+_np_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _np_erfinv(y):
+    """erfinv by bisection on math.erf (an implementation independent of microtensor's)."""
+    lo, hi = np.full(np.shape(y), -7.0), np.full(np.shape(y), 7.0)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        below = _np_erf(mid) < y
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return (lo + hi) / 2
+
+
+def _np_sinc(x):
+    return np.sinc(x)
+
+
+MATH_UNARY = {
+    # name: (op, numpy, domain)
+    "sin": ("Sin", np.sin, "real"),
+    "cos": ("Cos", np.cos, "real"),
+    "tan": ("Tan", np.tan, (-1.2, 1.2)),
+    "asin": ("Asin", np.arcsin, "unit"),
+    "acos": ("Acos", np.arccos, "unit"),
+    "atan": ("Atan", np.arctan, "real"),
+    "arcsin": ("Asin", np.arcsin, "unit"),
+    "sinh": ("Sinh", np.sinh, "real"),
+    "cosh": ("Cosh", np.cosh, "real"),
+    "asinh": ("Asinh", np.arcsinh, "real"),
+    "acosh": ("Acosh", np.arccosh, (1.1, 3.0)),
+    "atanh": ("Atanh", np.arctanh, "unit"),
+    "sinc": ("Sinc", _np_sinc, "away_from_zero"),
+    "deg2rad": ("Deg2rad", np.deg2rad, "real"),
+    "rad2deg": ("Rad2deg", np.rad2deg, "real"),
+    "exp2": ("Exp2", np.exp2, "real"),
+    "expm1": ("Expm1", np.expm1, "real"),
+    "log2": ("Log2", np.log2, "positive"),
+    "log10": ("Log10", np.log10, "positive"),
+    "log1p": ("Log1p", np.log1p, (-0.9, 3.0)),
+    "rsqrt": ("Rsqrt", lambda x: 1 / np.sqrt(x), "positive"),
+    "reciprocal": ("Reciprocal", np.reciprocal, "nonzero"),
+    "square": ("Square", np.square, "real"),
+    "erf": ("Erf", _np_erf, "real"),
+    "erfc": ("Erfc", _np_erfc, "real"),
+    "erfinv": ("Erfinv", _np_erfinv, "unit"),
+    "logit": ("Logit", lambda x: np.log(x / (1 - x)), (0.05, 0.95)),
+    "nan_to_num": ("NanToNum", lambda x: x, "real"),
+}
+for _name, (_op, _np, _dom) in MATH_UNARY.items():
+    case(_name, _op, _unary_fn(_name), lambda x, how, _np=_np: _np(x), unary_strategy(_dom))
+
+
+@st.composite
+def off_grid_strategy(draw, decimals=False):
+    """Values k·GAP + GAP/4: never on a jump of floor, round (any decimals ≥ 0 up to 2), sign, frac."""
+    x = draw_array(draw, draw(small_shapes()), "real", GAP) + GAP / 4
+    params = {"how": draw(st.sampled_from(["function", "method"]))}
+    if decimals:
+        params["decimals"] = draw(st.integers(-1, 2))
+    return (x,), params
+
+
+MATH_STEP = {
+    "sign": ("Sign", np.sign),
+    "sgn": ("Sgn", np.sign),
+    "floor": ("Floor", np.floor),
+    "ceil": ("Ceil", np.ceil),
+    "trunc": ("Trunc", np.trunc),
+    "fix": ("Trunc", np.trunc),
+    "frac": ("Frac", lambda x: x - np.trunc(x)),
+    "angle": ("Angle", lambda x: np.where(x < 0, np.pi, 0.0)),
+}
+for _name, (_op, _np) in MATH_STEP.items():
+    case(_name, _op, _unary_fn(_name), lambda x, how, _np=_np: _np(x), off_grid_strategy())
+
+
+def _np_round(x, decimals, how):
+    if decimals >= 0:
+        return np.rint(x * 10.0**decimals) / 10.0**decimals
+    return np.rint(x / 10.0**-decimals) * 10.0**-decimals
+
+
+case(
+    "round_decimals",
+    "Round",
+    lambda x, decimals, how: (
+        mt.round(x, decimals=decimals) if how == "function" else x.round(decimals=decimals)
+    ),
+    _np_round,
+    off_grid_strategy(decimals=True),
+)
+
+
+@st.composite
+def logit_eps_strategy(draw):
+    x = draw_array(draw, draw(small_shapes()), (0.0, 1.0), GAP)
+    return (x,), {"eps": draw(st.sampled_from([0.105, 0.255]))}  # bounds between grid points
+
+
+case(
+    "logit_eps",
+    "Logit",
+    lambda x, eps: mt.logit(x, eps=eps),
+    lambda x, eps: (lambda c: np.log(c / (1 - c)))(np.clip(x, eps, 1 - eps)),
+    logit_eps_strategy(),
+)
+
+MATH_BINARY = {
+    # name: (op, numpy, domain a, domain b)
+    "atan2": ("Atan2", np.arctan2, "nonzero", "nonzero"),  # away from the branch cut
+    "arctan2": ("Atan2", np.arctan2, "nonzero", "nonzero"),
+    "hypot": ("Hypot", np.hypot, "nonzero", "nonzero"),
+    "logaddexp": ("LogAddExp", np.logaddexp, "real", "real"),
+    "logaddexp2": ("LogAddExp2", np.logaddexp2, "real", "real"),
+    "xlogy": ("Xlogy", lambda a, b: a * np.log(b), "real", "positive"),
+    "copysign": ("Copysign", np.copysign, "away_from_zero", "away_from_zero"),
+    "float_power": ("Pow", np.power, "positive", "real"),
+}
+
+
+def _math_binary_fn(name):
+    def fn(a, b, how):
+        return getattr(mt, name)(a, b) if how in ("function", "operator") else getattr(a, name)(b)
+
+    return fn
+
+
+for _name, (_op, _np, _da, _db) in MATH_BINARY.items():
+    case(_name, _op, _math_binary_fn(_name), lambda a, b, how, _np=_np: _np(a, b), binary_strategy(_da, _db))
+
+
+@st.composite
+def quotient_strategy(draw, scalar: bool):
+    """a, b with a / b at least 0.1 from an integer (floor/trunc of it is locally constant)."""
+    shape = draw(small_shapes())
+    q = draw_array(draw, shape, (0.1, 0.9)) + draw(hnp.arrays(np.int64, shape, elements=st.integers(-3, 3)))
+    if scalar:
+        b = draw(st.sampled_from([2, -2, 1.5, -0.75]))
+        return (q * b,), {"b": b, "how": draw(st.sampled_from(["operator", "function", "method"]))}
+    b = draw_array(draw, shape, "nonzero")
+    return (q * b, b), {"how": draw(st.sampled_from(["operator", "function", "method"]))}
+
+
+def _rem_fn(name, operator):
+    def fn(a, b=None, *, how, **kw):
+        other = kw.get("b", b)
+        if how == "operator":
+            return operator(a, other)
+        return getattr(mt, name)(a, other) if how == "function" else getattr(a, name)(other)
+
+    return fn
+
+
+_REM_FNS = {"remainder": _rem_fn("remainder", lambda a, b: a % b), "fmod": _rem_fn("fmod", mt.fmod)}
+for _name, _op, _operator, _np in (
+    ("remainder", "Remainder", lambda a, b: a % b, np.remainder),
+    ("fmod", "Fmod", lambda a, b: mt.fmod(a, b), np.fmod),
+):
+    case(_name, _op, _REM_FNS[_name], lambda a, b, how, _np=_np: _np(a, b), quotient_strategy(False))
+    case(
+        f"{_name}_scalar",
+        _op,
+        lambda a, b, how, _f=_name: _REM_FNS[_f](a, how=how, b=b),
+        lambda a, b, how, _np=_np: _np(a, b),
+        quotient_strategy(True),
+    )
+
+for _mode, _np in (("floor", np.floor), ("trunc", np.trunc)):
+    case(
+        f"div_{_mode}",
+        "DivRounded",
+        lambda a, b, how, _m=_mode: (
+            mt.div(a, b, rounding_mode=_m) if how != "method" else a.div(b, rounding_mode=_m)
+        ),
+        lambda a, b, how, _np=_np: _np(a / b),
+        quotient_strategy(False),
+    )
+
+
+@st.composite
+def lerp_strategy(draw, scalar: bool):
+    if scalar:
+        s, e = draw(small_broadcastable(2))
+        return (draw_array(draw, s), draw_array(draw, e)), {"weight": draw(st.floats(-1.0, 2.0))}
+    s, e, w = draw(small_broadcastable(3))
+    return (draw_array(draw, s), draw_array(draw, e), draw_array(draw, w, (-1.0, 2.0))), {}
+
+
+case(
+    "lerp",
+    "Lerp",
+    lambda s, e, w: s.lerp(e, w),
+    lambda s, e, w: s + w * (e - s),
+    lerp_strategy(False),
+)
+case(
+    "lerp_scalar_weight",
+    "Lerp",
+    lambda s, e, weight: mt.lerp(s, e, weight),
+    lambda s, e, weight: s + weight * (e - s),
+    lerp_strategy(True),
+)
