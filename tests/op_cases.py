@@ -1678,3 +1678,195 @@ case(
     lambda s, e, weight: s + weight * (e - s),
     lerp_strategy(True),
 )
+
+
+# ------------------------------------------------- linear algebra (ops/linalg.py, microtensor.linalg)
+EINSUMS = {
+    # equation: operand shapes from sizes i, j, k, b
+    "ij,jk->ik": lambda i, j, k, b: [(i, j), (j, k)],
+    "bi,bi->b": lambda i, j, k, b: [(b, i), (b, i)],
+    "ii->i": lambda i, j, k, b: [(i, i)],
+    "ij->": lambda i, j, k, b: [(i, j)],
+    "i,j": lambda i, j, k, b: [(i,), (j,)],
+    "...ij,...jk->...ik": lambda i, j, k, b: [(b, i, j), (j, k)],
+    "ij,jk,kl->il": lambda i, j, k, b: [(i, j), (j, k), (k, 2)],
+    "iij->j": lambda i, j, k, b: [(i, i, j)],
+    "ij,ik->i": lambda i, j, k, b: [(i, j), (i, k)],
+}
+
+
+@st.composite
+def einsum_strategy(draw, broadcast=False):
+    sizes = [draw(st.integers(1, 3)) for _ in range(4)]
+    if broadcast:  # a size-1 dim stretched against the other operand's
+        i, j = sizes[:2]
+        return (draw_array(draw, (i, 1)), draw_array(draw, (1, j))), {"eq": "ij,ij->ij"}
+    eq = draw(st.sampled_from(sorted(EINSUMS)))
+    return tuple(draw_array(draw, s) for s in EINSUMS[eq](*sizes)), {"eq": eq}
+
+
+case(
+    "einsum",
+    ("Einsum", "EinsumOne"),
+    lambda *xs, eq: mt.einsum(eq, *xs),
+    lambda *xs, eq: np.einsum(eq, *xs),
+    einsum_strategy(),
+)
+case(
+    "einsum_broadcast",
+    ("Einsum", "Expand"),
+    lambda *xs, eq: mt.einsum(eq, *xs),
+    lambda *xs, eq: np.einsum("ij,ij->ij", *np.broadcast_arrays(*xs)),
+    einsum_strategy(True),
+)
+
+
+@st.composite
+def vector_norm_strategy(draw, ords):
+    shape = draw(small_shapes(1))
+    ord_ = draw(st.sampled_from(ords))
+    if ord_ in (math.inf, -math.inf):  # distinct magnitudes: no ties for the max
+        x = draw_array(draw, shape, (0.1, 3.0), GAP)
+        x = x * np.where(draw(hnp.arrays(np.bool_, shape)), -1, 1)
+    else:
+        x = draw_array(draw, shape, "away_from_zero")
+    return (x,), {"ord": ord_, "dim": draw_dims(draw, len(shape)), "keepdim": draw(st.booleans())}
+
+
+def _np_vector_norm(x, ord, dim, keepdim):
+    axes = None if dim is None else tuple(d % x.ndim for d in (dim if isinstance(dim, tuple) else (dim,)))
+    a = np.abs(x)
+    if ord == math.inf:
+        return np.max(a, axis=axes, keepdims=keepdim)
+    if ord == -math.inf:
+        return np.min(a, axis=axes, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(a != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+    return np.sum(a**ord, axis=axes, keepdims=keepdim) ** (1 / ord)
+
+
+case(
+    "vector_norm",
+    "VectorNorm",
+    lambda x, ord, dim, keepdim: mt.linalg.vector_norm(x, ord, dim, keepdim),
+    _np_vector_norm,
+    vector_norm_strategy([1, 2, 3, 0, math.inf, -math.inf]),
+)
+case(
+    "tensor_norm",
+    "VectorNorm",
+    lambda x, ord, dim, keepdim: x.norm(ord, dim=dim, keepdim=keepdim),
+    _np_vector_norm,
+    vector_norm_strategy([2, 1.5, 4]),
+)
+
+
+@st.composite
+def square_strategy(draw, rhs=False):
+    """Diagonally dominant matrices (well conditioned, positive determinant), maybe batched."""
+    n = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from([(), (2,)]))
+    a = draw_array(draw, batch + (n, n), (-0.4, 0.4)) + 2 * np.eye(n)
+    if not rhs:
+        return (a,), {}
+    vector = draw(st.booleans())
+    b = draw_array(draw, (n,) if vector else batch + (n, draw(st.integers(1, 2))))
+    return (a, b), {}
+
+
+def _np_slogdet(a):
+    return np.linalg.slogdet(a)[1]
+
+
+case("inv", "Inv", lambda a: mt.linalg.inv(a), np.linalg.inv, square_strategy())
+case("det", "Det", lambda a: mt.linalg.det(a), np.linalg.det, square_strategy())
+case(
+    "slogdet",
+    "LogAbsDet",
+    lambda a: mt.linalg.slogdet(a).logabsdet,
+    lambda a: np.linalg.slogdet(a)[1],
+    square_strategy(),
+)
+
+
+def _np_solve(a, b):
+    if b.ndim == 1:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    return np.linalg.solve(a, b)
+
+
+case("solve", ("Solve", "Reshape"), lambda a, b: mt.linalg.solve(a, b), _np_solve, square_strategy(True))
+
+
+def _spd(a):
+    return a @ a.mT + a.shape[-1] * mt.eye(a.shape[-1], dtype=a.dtype)
+
+
+case(
+    "cholesky",
+    ("Cholesky", "MatMul", "Add", "Permute"),
+    lambda a: mt.linalg.cholesky(_spd(a)),
+    lambda a: np.linalg.cholesky(a @ np.swapaxes(a, -1, -2) + a.shape[-1] * np.eye(a.shape[-1])),
+    square_strategy(),
+)
+
+
+@st.composite
+def tall_strategy(draw, square=False):
+    """Matrices with well-separated, nonzero singular values: a small perturbation of diag(3, 2, 1)."""
+    n = draw(st.integers(1, 3))
+    m = n if square else draw(st.integers(n, 4))
+    d = np.zeros((m, n))
+    d[range(n), range(n)] = [3.0, 2.0, 1.0][:n]
+    batch = draw(st.sampled_from([(), (2,)]))
+    # no exact zeros: LAPACK's QR skips a reflection whose column is already reduced (R's sign jumps)
+    signs = np.where(draw(hnp.arrays(np.bool_, batch + (m, n))), -1, 1)
+    x = draw_array(draw, batch + (m, n), (0.02, 0.2)) * signs
+    return (x + d,), {"wide": draw(st.booleans()) and not square}
+
+
+case(
+    "qr",
+    ("QR", "GetItem"),
+    lambda a, wide: tuple(mt.linalg.qr(a)),
+    lambda a, wide: tuple(np.linalg.qr(a)),
+    tall_strategy(),
+)
+
+
+def _svd_invariants(a, wide):
+    U, S, Vh = mt.linalg.svd(a.mT if wide else a, full_matrices=False)
+    return S, U @ Vh, U * U  # independent of the sign of each singular vector pair
+
+
+def _np_svd_invariants(a, wide):
+    U, S, Vh = np.linalg.svd(np.swapaxes(a, -1, -2) if wide else a, full_matrices=False)
+    return S, U @ Vh, U * U
+
+
+case(
+    "svd",
+    ("SVD", "GetItem", "Permute", "MatMul", "Mul"),
+    _svd_invariants,
+    _np_svd_invariants,
+    tall_strategy(),
+)
+
+
+def _eigh_invariants(a, wide):
+    L, V = mt.linalg.eigh(a + a.mT)
+    return L, V * V
+
+
+def _np_eigh_invariants(a, wide):
+    L, V = np.linalg.eigh(a + np.swapaxes(a, -1, -2))
+    return L, V * V
+
+
+case(
+    "eigh",
+    ("Eigh", "GetItem", "Permute", "Add", "Mul"),
+    _eigh_invariants,
+    _np_eigh_invariants,
+    tall_strategy(square=True),
+)
