@@ -83,6 +83,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def zeros(
     *size, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
 ) -> Tensor:
+    """A tensor of zeros; `size` as ints or one tuple; float32 unless `dtype` says otherwise.
+
+    Example:
+
+        >>> mt.zeros(2, 3).shape, mt.zeros((2,), dtype=mt.int64).tolist()
+        (torch.Size([2, 3]), [0, 0])
+    """
     _check_device(device, "zeros")
     return _new(np.zeros(_size(size, "zeros"), _float_dtype(dtype, "zeros")), requires_grad)
 
@@ -90,6 +97,13 @@ def zeros(
 def ones(
     *size, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
 ) -> Tensor:
+    """A tensor of ones; `size` as ints or one tuple; float32 unless `dtype` says otherwise.
+
+    Example:
+
+        >>> mt.ones(3).tolist()
+        [1.0, 1.0, 1.0]
+    """
     _check_device(device, "ones")
     return _new(np.ones(_size(size, "ones"), _float_dtype(dtype, "ones")), requires_grad)
 
@@ -97,6 +111,13 @@ def ones(
 def empty(
     *size, dtype=None, requires_grad: bool = False, device=None, layout=None, pin_memory=False
 ) -> Tensor:
+    """An uninitialised tensor of the given size (its values are whatever memory held: fill it).
+
+    Example:
+
+        >>> mt.empty(2, 3).shape
+        torch.Size([2, 3])
+    """
     _check_device(device, "empty")
     return _new(np.empty(_size(size, "empty"), _float_dtype(dtype, "empty")), requires_grad)
 
@@ -212,6 +233,13 @@ def arange(
 def linspace(
     start: float, end: float, steps: int, dtype=None, requires_grad: bool = False, device=None, layout=None
 ) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, both included; float32 by default.
+
+    Example:
+
+        >>> mt.linspace(0, 1, 5).tolist()
+        [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
     _check_device(device, "linspace")
     dt = _float_dtype(dtype, "linspace")
     return _new(np.linspace(start, end, steps).astype(dt), requires_grad)
@@ -226,14 +254,35 @@ def eye(
     layout=None,
     pin_memory=False,
 ) -> Tensor:
+    """The n x m identity matrix (m defaults to n); float32 by default.
+
+    Example:
+
+        >>> mt.eye(2, 3).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
     _check_device(device, "eye")
     n, m = _size((n, n if m is None else m), "eye")
     return _new(np.eye(n, m, dtype=_float_dtype(dtype, "eye")), requires_grad)
 
 
 def is_tensor(obj: Any) -> bool:
+    """True if `obj` is a microtensor Tensor (a NumPy array is not).
+
+    Example:
+
+        >>> mt.is_tensor(mt.zeros(1)), mt.is_tensor([0.0])
+        (True, False)
+    """
     return isinstance(obj, Tensor)
 
 
 def numel(t: Tensor) -> int:
+    """The number of elements of a tensor (the product of its shape).
+
+    Example:
+
+        >>> mt.numel(mt.zeros(2, 3))
+        6
+    """
     return t.numel()

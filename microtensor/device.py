@@ -27,7 +27,10 @@ class device:  # noqa: N801 - PyTorch's name
     is False: compare `dev.type == "cpu"`). `str(dev)` is "cpu" or "cpu:0".
     """
 
-    __slots__ = ("type", "index")
+    __slots__ = {  # a dict: its values are the attributes' docstrings
+        "type": 'The device type, "cpu".',
+        "index": "The device ordinal given (e.g. 0 for 'cpu:0'), or None.",
+    }
 
     def __init__(self, type: Any, index: int | None = None):  # noqa: A002 - PyTorch's argument name
         if isinstance(type, device):

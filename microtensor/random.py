@@ -78,7 +78,14 @@ class Generator:
         g.set_state(state)                    # replay: the next draw equals b
     """
 
-    __slots__ = ("_bg", "_seed", "_fresh", "_next_double", "_next_float", "device")
+    __slots__ = {  # a dict: its values are the public attributes' docstrings
+        "_bg": None,
+        "_seed": None,
+        "_fresh": None,
+        "_next_double": None,
+        "_next_float": None,
+        "device": "The device the generator draws for: always device('cpu').",
+    }
 
     def __init__(self, device: Any = "cpu"):
         from .device import device as _device
@@ -596,8 +603,18 @@ def _out(data: np.ndarray, out, requires_grad: bool, op: str) -> Tensor:
         return _make(data, requires_grad, op)
     if not isinstance(out, Tensor):
         raise TypeError(f"{op}: out must be a Tensor, got {type(out).__name__}")
-    if out.shape != data.shape:
-        out._data = np.empty(data.shape, out.dtype)  # PyTorch resizes out to the result's shape
+    if out.shape != data.shape:  # PyTorch resizes out to the result's shape; checked before any change
+        if out._requires_grad:
+            raise RuntimeError(
+                f"{op}: cannot resize variables that require grad (out has shape {out.shape}, "
+                f"the result {tuple(data.shape)})"
+            )
+        if out._meta is not None and out._meta.get("view") is not None:
+            raise RuntimeError(
+                f"{op}: out is a view of shape {out.shape} and the result has shape {tuple(data.shape)}; "
+                "a view cannot be resized here: pass a tensor of the result's shape"
+            )
+        out.data = np.empty(data.shape, out.dtype)  # new storage, as `.data =`; _write bumps the version
     return _write(out, data, op)
 
 

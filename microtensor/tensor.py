@@ -1,7 +1,7 @@
 """Tensor: a NumPy array plus the autograd fields (requires_grad, grad, grad_fn).
 
 A Tensor made by an op while gradients are being recorded remembers that op in
-`grad_fn`; `backward()` walks those records in reverse (see autograd.py). The
+`grad_fn`; `backward()` walks those records in reverse (see autograd/). The
 arithmetic itself lives in ops/: the methods here only route to it.
 """
 
@@ -30,7 +30,16 @@ class Tensor:
     # a list shared with detach()/.data (same storage): [version, epochs of the last few in-place ops
     # (at most _VC_KEEP, so it stays small however often a parameter is updated)], where the epoch is
     # the global _EPOCH at which the op ran. See "in-place ops" below.
-    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_meta", "_vc", "__weakref__")
+    # a dict: its values are the slots' docstrings (help(), the API reference)
+    __slots__ = {
+        "_data": None,
+        "_grad": None,
+        "grad_fn": "The recorded op that produced this tensor (None for leaves and outside autograd).",
+        "_requires_grad": None,
+        "_meta": None,
+        "_vc": None,
+        "__weakref__": None,
+    }
     __array_priority__ = 1000
     __array_ufunc__ = None  # make `ndarray * Tensor` defer to Tensor.__rmul__
 
@@ -97,6 +106,13 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        """Whether autograd records operations on this tensor (settable on leaves; floating dtypes only).
+
+        Example:
+
+            >>> w = mt.zeros(3); w.requires_grad = True; (w * 2).requires_grad
+            True
+        """
         return self._requires_grad
 
     @requires_grad.setter
@@ -116,26 +132,61 @@ class Tensor:
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set `requires_grad` in place and return self (for chaining).
+
+        Example:
+
+            >>> mt.ones(2).requires_grad_().requires_grad
+            True
+        """
         self.requires_grad = requires_grad
         return self
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor not produced by a recorded op (user-created, or requires_grad=False);
+        only leaves get `.grad` filled by backward unless `retain_grad()` is called.
+
+            >>> w = mt.ones(2, requires_grad=True); w.is_leaf, (w * 2).is_leaf
+            (True, False)
+        """
         return self.grad_fn is None
 
     @property
     def shape(self) -> Size:
+        """The dimensions as a Size (a tuple subclass), e.g. torch.Size([2, 3]); same as `size()`.
+
+        Example:
+
+            >>> mt.zeros(2, 3).shape == (2, 3)
+            True
+        """
         return Size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
+        """The element type, a NumPy dtype (`mt.float32`, `mt.int64`, ...).
+
+        Example:
+
+            >>> mt.tensor([1.0]).dtype == mt.float32, mt.tensor([1]).dtype == mt.int64
+            (True, True)
+        """
         return self._data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions (0 for a scalar tensor); same as `dim()`."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions (0 for a scalar tensor).
+
+        Example:
+
+            >>> mt.zeros(2, 3).dim()
+            2
+        """
         return self._data.ndim
 
     def size(self, dim: int | None = None):
@@ -147,6 +198,13 @@ class Tensor:
         return self._data.shape[norm_dim(dim, self.ndim, "size")]
 
     def numel(self) -> int:
+        """The number of elements, the product of the shape.
+
+        Example:
+
+            >>> mt.zeros(2, 3).numel()
+            6
+        """
         return self._data.size
 
     def __len__(self) -> int:
@@ -211,6 +269,13 @@ class Tensor:
         return self._data.__dlpack_device__()
 
     def item(self) -> bool | int | float:
+        """The value of a one-element tensor as a Python number (bool, int or float).
+
+        Example:
+
+            >>> mt.tensor([[2.5]]).item()
+            2.5
+        """
         if self._data.size != 1:
             raise RuntimeError(
                 f"item(): a Tensor with {self._data.size} elements (shape {self.shape}) "
@@ -219,6 +284,13 @@ class Tensor:
         return self._data.item()
 
     def tolist(self):
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives a number.
+
+        Example:
+
+            >>> mt.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+        """
         return self._data.tolist()
 
     def __float__(self) -> float:
@@ -359,27 +431,41 @@ class Tensor:
         return _random.cauchy_(self, median, sigma, generator=generator)
 
     def float(self) -> Tensor:
+        """A float32 copy (self when already float32); differentiable."""
         return self.to(_dtypes.float32)
 
     def double(self) -> Tensor:
+        """A float64 copy (self when already float64); differentiable."""
         return self.to(_dtypes.float64)
 
     def half(self) -> Tensor:
+        """A float16 copy (self when already float16); differentiable."""
         return self.to(_dtypes.float16)
 
     def long(self) -> Tensor:
+        """An int64 copy (self when already int64); floating values are truncated toward zero."""
         return self.to(_dtypes.int64)
 
     def int(self) -> Tensor:
+        """An int32 copy (self when already int32); floating values are truncated toward zero."""
         return self.to(_dtypes.int32)
 
     def bool(self) -> Tensor:
+        """A bool copy: nonzero elements become True."""
         return self.to(_dtypes.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
+        """self converted to `other`'s dtype (self when it already has it).
+
+        Example:
+
+            >>> mt.tensor([1, 2]).type_as(mt.zeros(1)).dtype == mt.float32
+            True
+        """
         return self.to(other.dtype)
 
     def is_floating_point(self) -> bool:
+        """True for a floating dtype (float16/32/64)."""
         return _dtypes.is_floating(self.dtype)
 
     def clone(self) -> Tensor:
@@ -435,6 +521,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True if `retain_grad()` was called on this non-leaf tensor (its `.grad` is kept)."""
         return bool(self._meta and self._meta.get("retain"))
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _HookHandle:
@@ -724,12 +811,15 @@ class Tensor:
         return self._apply_inplace("sub_", lambda s, o: s - o * alpha, other)
 
     def mul_(self, other) -> Tensor:
+        """self *= other, in place (broadcast to self's shape); returns self."""
         return self._apply_inplace("mul_", _ew.mul, other)
 
     def div_(self, other) -> Tensor:
+        """self /= other, in place (broadcast to self's shape); returns self."""
         return self._apply_inplace("div_", _ew.div, other)
 
     def clamp_(self, min=None, max=None) -> Tensor:
+        """Clamp self to [min, max] in place (either bound may be None); returns self. `clip_` is the same."""
         return self._apply_inplace("clamp_", lambda s, _: _ew.clamp(s, min, max))
 
     clip_ = clamp_
@@ -814,21 +904,27 @@ class Tensor:
         return _ew.compare(self, other, np.greater_equal, "ge")
 
     def eq(self, other):
+        """Elementwise self == other as a bool tensor (broadcasting); same as the `==` operator."""
         return self == other
 
     def ne(self, other):
+        """Elementwise self != other as a bool tensor (broadcasting); same as the `!=` operator."""
         return self != other
 
     def lt(self, other):
+        """Elementwise self < other as a bool tensor (broadcasting); same as the `<` operator."""
         return self < other
 
     def le(self, other):
+        """Elementwise self <= other as a bool tensor (broadcasting); same as the `<=` operator."""
         return self <= other
 
     def gt(self, other):
+        """Elementwise self > other as a bool tensor (broadcasting); same as the `>` operator."""
         return self > other
 
     def ge(self, other):
+        """Elementwise self >= other as a bool tensor (broadcasting); same as the `>=` operator."""
         return self >= other
 
     def __and__(self, other):
@@ -844,18 +940,35 @@ class Tensor:
         return _ew.logical(self, None, None, "invert")
 
     def logical_not(self):
+        """Elementwise logical NOT as a bool tensor (zero -> True, nonzero -> False)."""
         return Tensor._wrap(np.logical_not(self._data))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """True where all elements are nonzero: over the whole tensor, or along `dim` (bool tensor).
+
+        Example:
+
+            >>> mt.tensor([[1, 0], [1, 1]]).all(dim=1).tolist()
+            [False, True]
+        """
         return _reduce.all_any(self, dim, keepdim, np.all, "all")
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """True where any element is nonzero: over the whole tensor, or along `dim` (bool tensor).
+
+        Example:
+
+            >>> mt.tensor([[0, 0], [1, 0]]).any(dim=1).tolist()
+            [False, True]
+        """
         return _reduce.all_any(self, dim, keepdim, np.any, "any")
 
     def isnan(self) -> Tensor:
+        """Elementwise test for NaN, as a bool tensor of self's shape."""
         return Tensor._wrap(np.isnan(self._data))
 
     def isfinite(self) -> Tensor:
+        """Elementwise test for a finite value (not inf, -inf or NaN), as a bool tensor."""
         return Tensor._wrap(np.isfinite(self._data))
 
     # ------------------------------------------------------ differentiable ops
@@ -866,27 +979,45 @@ class Tensor:
         return _shape.view(self, *shape)
 
     def view_as(self, other: Tensor):
+        """A view of self with `other`'s shape (see `view`)."""
         return _shape.view(self, other.shape)
 
     def reshape_as(self, other: Tensor):
+        """self reshaped to `other`'s shape (a view when possible, see `reshape`)."""
         return _shape.reshape(self, other.shape)
 
     def t(self):
+        """The transpose of a tensor with at most 2 dims (0-D and 1-D are returned as they are).
+
+        Example:
+
+            >>> mt.zeros(2, 3).t().shape == (3, 2)
+            True
+        """
         if self.ndim > 2:
             raise RuntimeError(f"t(): expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         return _shape.transpose(self, 0, -1) if self.ndim == 2 else self
 
     @property
     def T(self):
+        """A view with all dims reversed (the matrix transpose for 2-D)."""
         return _shape.permute(self, *reversed(range(self.ndim)))
 
     @property
     def mT(self):
+        """A view with the last two dims swapped (the batched matrix transpose).
+
+        Example:
+
+            >>> mt.zeros(5, 2, 3).mT.shape == (5, 3, 2)
+            True
+        """
         if self.ndim < 2:
             raise RuntimeError(f"mT: tensor must have at least 2 dimensions, got shape {self.shape}")
         return _shape.transpose(self, -2, -1)
 
     def expand_as(self, other: Tensor):
+        """A broadcast view of self with `other`'s shape (no copy; see `expand`)."""
         return _shape.expand(self, *other.shape)
 
     def __getitem__(self, index):

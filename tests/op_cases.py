@@ -1474,6 +1474,323 @@ case(
 )
 
 
+# ------------------------------------------------------------- activations (issue 13)
+def _away_from(x: np.ndarray, kinks) -> np.ndarray:
+    """x with every value within 0.02 of a kink moved 0.05 off it (finite differences must not
+    straddle a jump of the derivative)."""
+    x = np.array(x, dtype=np.float64)
+    for k in kinks:
+        near = np.abs(x - k) < 0.02
+        x[near] = k + 0.05
+    return x
+
+
+def activation_strategy(kinks=(), domain="real", params=None):
+    @st.composite
+    def strat(draw):
+        shape = draw(small_shapes())
+        p = {k: draw(v) for k, v in (params or {}).items()}
+        ks = kinks(p) if callable(kinks) else kinks
+        return (_away_from(draw_array(draw, shape, domain), ks),), p
+
+    return strat()
+
+
+def _np_erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def _np_elu(x, alpha=1.0, scale=1.0, input_scale=1.0):
+    return scale * np.where(x <= 0, alpha * np.expm1(np.minimum(x, 0) * input_scale), x)
+
+
+_SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+case(
+    "gelu",
+    "Gelu",
+    lambda x: F.gelu(x),
+    lambda x: x * 0.5 * (1 + _np_erf(x / math.sqrt(2))),
+    activation_strategy(),
+)
+case(
+    "gelu_tanh",
+    "GeluTanh",
+    lambda x: F.gelu(x, approximate="tanh"),
+    lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    activation_strategy(),
+)
+case(
+    "normal_cdf",
+    "NormalCdf",
+    lambda x: __import__("microtensor.ops.activation", fromlist=["NormalCdf"]).NormalCdf()(x),
+    lambda x: 0.5 * (1 + _np_erf(x / math.sqrt(2))),
+    activation_strategy(),
+)
+case("silu", "Silu", lambda x: F.silu(x), lambda x: x / (1 + np.exp(-x)), activation_strategy())
+case(
+    "mish", "Mish", lambda x: F.mish(x), lambda x: x * np.tanh(np.logaddexp(0, x)), activation_strategy()
+)
+case(
+    "elu",
+    "Elu",
+    lambda x, alpha, how: {"elu": F.elu, "celu": F.celu}[how](x, alpha) if how != "selu" else F.selu(x),
+    lambda x, alpha, how: (
+        _np_elu(x, alpha) if how == "elu" else _np_elu(x, alpha, 1.0, 1 / alpha) if how == "celu" else
+        _np_elu(x, *_SELU)
+    ),  # fmt: skip
+    activation_strategy((0.0,), params={"alpha": st.sampled_from([0.5, 1.0, 2.0]),
+                                        "how": st.sampled_from(["elu", "celu", "selu"])}),  # fmt: skip
+)
+case(
+    "hardtanh",
+    "Hardtanh",
+    lambda x, lo, hi: F.hardtanh(x, lo, hi) if (lo, hi) != (0.0, 6.0) else F.relu6(x),
+    lambda x, lo, hi: np.clip(x, lo, hi),
+    activation_strategy(lambda p: (p["lo"], p["hi"]), params={
+        "lo": st.sampled_from([-1.0, 0.0, -2.0]), "hi": st.sampled_from([1.0, 6.0, 0.5])}),  # fmt: skip
+)
+case(
+    "hardsigmoid",
+    "Hardsigmoid",
+    lambda x: F.hardsigmoid(x),
+    lambda x: np.clip(x + 3, 0, 6) / 6,
+    activation_strategy((-3.0, 3.0), (-4.0, 4.0)),
+)
+case(
+    "hardswish",
+    "Hardswish",
+    lambda x: F.hardswish(x),
+    lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    activation_strategy((-3.0, 3.0), (-4.0, 4.0)),
+)
+case(
+    "softshrink",
+    "Softshrink",
+    lambda x, lambd: F.softshrink(x, lambd),
+    lambda x, lambd: np.where(np.abs(x) <= lambd, 0, x - lambd * np.sign(x)),
+    activation_strategy(lambda p: (-p["lambd"], p["lambd"]), params={"lambd": st.sampled_from([0, 0.5, 1])}),
+)
+case(
+    "hardshrink",
+    "Hardshrink",
+    lambda x, lambd, how: F.hardshrink(x, lambd) if how == "function" else x.hardshrink(lambd),
+    lambda x, lambd, how: np.where(np.abs(x) <= lambd, 0, x),
+    activation_strategy(lambda p: (-p["lambd"], p["lambd"]), params={
+        "lambd": st.sampled_from([0.0, 0.5, 1.0]), "how": st.sampled_from(["function", "method"]),
+    }),  # fmt: skip
+)
+case(
+    "threshold",
+    "Threshold",
+    lambda x, th, value: mt.threshold(x, th, value),
+    lambda x, th, value: np.where(x <= th, value, x),
+    activation_strategy(lambda p: (p["th"],), params={
+        "th": st.sampled_from([-1.0, 0.0, 0.5]), "value": st.sampled_from([-2.0, 0.0, 3.0])}),  # fmt: skip
+)
+case(
+    "softplus",
+    "Softplus",
+    lambda x, beta, threshold: F.softplus(x, beta, threshold),
+    lambda x, beta, threshold: np.where(x * beta > threshold, x, np.log1p(np.exp(beta * x)) / beta),
+    activation_strategy(lambda p: (p["threshold"] / p["beta"],), params={
+        "beta": st.sampled_from([0.5, 1.0, 2.0]), "threshold": st.sampled_from([1.0, 20.0])}),  # fmt: skip
+)
+case(
+    "logsigmoid",
+    "LogSigmoid",
+    lambda x: F.logsigmoid(x),
+    lambda x: -np.logaddexp(0, -x),
+    activation_strategy(domain="logits"),
+)
+
+
+@st.composite
+def prelu_strategy(draw):
+    shape = draw(small_shapes())
+    channels = shape[1] if len(shape) >= 2 else 1
+    n = draw(st.sampled_from(sorted({1, channels})))
+    x = _away_from(draw_array(draw, shape), (0.0,))
+    return (x, draw_array(draw, (n,), (0.05, 0.9))), {"how": draw(st.sampled_from(["function", "method"]))}
+
+
+def _np_prelu(x, w, how):
+    wb = w.reshape((-1,) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
+    return np.where(x > 0, x, wb * x)
+
+
+case(
+    "prelu",
+    ("Prelu", "Reshape"),
+    lambda x, w, how: mt.prelu(x, w) if how == "function" else x.prelu(w),
+    _np_prelu,
+    prelu_strategy(),
+)
+
+
+@st.composite
+def rrelu_strategy(draw):
+    (x,), _ = draw(activation_strategy((0.0,)))
+    return (x,), {"seed": draw(st.integers(0, 2**32 - 1))}
+
+
+def _rrelu(x, seed):
+    mt.manual_seed(seed)
+    return F.rrelu(x, 0.1, 0.3, training=True)
+
+
+def _np_rrelu(x, seed):
+    mt.manual_seed(seed)
+    u = mt.random.default_generator._u64(int(np.count_nonzero(x <= 0)))
+    slopes = np.ones_like(x)
+    slopes[x <= 0] = (u & np.uint64(2**53 - 1)).astype(np.float64) * 2.0**-53 * (0.3 - 0.1) + 0.1
+    return x * slopes
+
+
+case("rrelu_training", "Rrelu", _rrelu, _np_rrelu, rrelu_strategy())
+
+
+# ------------------------------------------------------------------ losses (issue 13)
+def _np_reduce13(loss, reduction, batch=None):
+    if reduction == "batchmean":
+        return loss.sum() / (batch if batch else 1)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+@st.composite
+def pair_loss_strategy(draw, kink=None):
+    shape = draw(small_shapes())
+    a, b = draw_joint(draw, [shape, shape])  # a ≠ b everywhere: |a − b| has its kink at 0
+    p = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    if kink is not None:
+        p[kink] = draw(st.sampled_from([0.5, 1.0, 2.0]))
+        d = a - b
+        near = np.abs(np.abs(d) - p[kink]) < 0.02  # away from the switch between the two pieces
+        b = np.where(near, b + 0.05, b)
+    return (a, b), p
+
+
+case(
+    "l1_loss",
+    "L1Loss",
+    lambda a, b, reduction: F.l1_loss(a, b, reduction=reduction),
+    lambda a, b, reduction: _np_reduce13(np.abs(a - b), reduction),
+    pair_loss_strategy(),
+)
+case(
+    "smooth_l1_loss",
+    "SmoothL1Loss",
+    lambda a, b, reduction, beta: F.smooth_l1_loss(a, b, reduction=reduction, beta=beta),
+    lambda a, b, reduction, beta: _np_reduce13(
+        np.where(np.abs(a - b) < beta, 0.5 * (a - b) ** 2 / beta, np.abs(a - b) - 0.5 * beta), reduction
+    ),
+    pair_loss_strategy("beta"),
+)
+case(
+    "huber_loss",
+    "HuberLoss",
+    lambda a, b, reduction, delta: F.huber_loss(a, b, reduction=reduction, delta=delta),
+    lambda a, b, reduction, delta: _np_reduce13(
+        np.where(np.abs(a - b) < delta, 0.5 * (a - b) ** 2, delta * (np.abs(a - b) - 0.5 * delta)), reduction
+    ),
+    pair_loss_strategy("delta"),
+)
+
+
+@st.composite
+def kl_div_strategy(draw):
+    shape = draw(small_shapes(1))
+    log_target = draw(st.booleans())
+    x = draw_array(draw, shape, (-3.0, -0.1))
+    t = draw_array(draw, shape, (-3.0, 0.0) if log_target else (0.05, 1.0))
+    reduction = draw(st.sampled_from(["mean", "sum", "none", "batchmean"]))
+    return (x, t), {"reduction": reduction, "log_target": log_target}
+
+
+def _kl_div(x, t, reduction, log_target):
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")  # 'mean' warns, as in PyTorch
+        return F.kl_div(x, t, reduction=reduction, log_target=log_target)
+
+
+case(
+    "kl_div",
+    "KLDiv",
+    _kl_div,
+    lambda x, t, reduction, log_target: _np_reduce13(
+        np.exp(t) * (t - x) if log_target else t * (np.log(t) - x), reduction, x.shape[0]
+    ),
+    kl_div_strategy(),
+)
+
+
+@st.composite
+def gaussian_nll_strategy(draw):
+    shape = draw(small_shapes(1))
+    x, t = draw_array(draw, shape), draw_array(draw, shape)
+    kind = draw(st.sampled_from(["same", "fewer", "one"]))
+    vshape = shape if kind == "same" else shape[:-1] if kind == "fewer" else shape[:-1] + (1,)
+    v = draw_array(draw, vshape, (0.2, 3.0))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return (x, t, v), {"reduction": reduction, "full": draw(st.booleans())}
+
+
+def _np_gaussian_nll(x, t, v, reduction, full):
+    v = v[..., None] if v.ndim < x.ndim else v
+    loss = 0.5 * (np.log(v) + (x - t) ** 2 / v) + (0.5 * np.log(2 * np.pi) if full else 0)
+    return _np_reduce13(loss, reduction)
+
+
+case(
+    "gaussian_nll_loss",
+    ("GaussianNLL", "Reshape"),
+    lambda x, t, v, reduction, full: F.gaussian_nll_loss(x, t, v, full=full, reduction=reduction),
+    _np_gaussian_nll,
+    gaussian_nll_strategy(),
+)
+
+
+# ------------------------------------------------------------------ padding (issue 13)
+@st.composite
+def pad_strategy(draw, mode):
+    if mode == "constant":
+        shape = draw(small_shapes(1).filter(lambda s: math.prod(s) <= 24))
+        k = draw(st.integers(1, len(shape)))
+        # negative sizes crop, but never below an empty dim
+        pad = []
+        for n in shape[::-1][:k]:
+            b = draw(st.integers(-min(n, 1), 2))
+            pad += [b, draw(st.integers(max(-1, -(n + b)), 2))]
+        value = draw(st.sampled_from([0, 1.5]))
+        return (draw_array(draw, shape),), {"pad": tuple(pad), "mode": mode, "value": value}
+    k = draw(st.integers(1, 3))
+    lead = draw(st.integers(1, 2))
+    shape = tuple(draw(st.integers(1, 2)) for _ in range(lead))
+    shape += tuple(draw(st.integers(2, 3)) for _ in range(k))
+    pad = []
+    for i, n in enumerate(shape[::-1][:k]):
+        hi = n - 1 if mode == "reflect" else n
+        pad += [draw(st.integers(1 if i == 0 else 0, hi)), draw(st.integers(0, hi))]  # not all 0: a copy
+    return (draw_array(draw, shape),), {"pad": tuple(pad), "mode": mode, "value": None}
+
+
+def _np_pad(x, pad, mode, value):
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
+    widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs
+    x = x[tuple(slice(max(-b, 0), x.shape[d] - max(-a, 0)) for d, (b, a) in enumerate(widths))]
+    pos = [(max(b, 0), max(a, 0)) for b, a in widths]
+    np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    if mode == "constant":
+        return np.pad(x, pos, constant_values=value or 0)
+    return np.pad(x, pos, mode=np_mode)
+
+
+case("pad_constant", "ConstantPad", lambda x, pad, mode, value: F.pad(x, pad, mode, value), _np_pad,
+     pad_strategy("constant"))  # fmt: skip
+for _mode in ("reflect", "replicate", "circular"):
+    case(f"pad_{_mode}", "GatherPad", lambda x, pad, mode, value: F.pad(x, pad, mode, value), _np_pad,
+         pad_strategy(_mode))  # fmt: skip
+
+
 # ------------------------------------------------- math: trigonometry, logs, erf (ops/math.py)
 _np_erf = np.vectorize(math.erf, otypes=[np.float64])
 _np_erfc = np.vectorize(math.erfc, otypes=[np.float64])

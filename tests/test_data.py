@@ -278,6 +278,26 @@ def test_random_split_and_subsets():
     np.testing.assert_array_equal(epoch_labels(DataLoader(nested, batch_size=2)), a.indices[[6, 0]])
 
 
+
+def test_random_split_takes_a_microtensor_generator_and_draws_pytorchs_split():
+    torch = pytest.importorskip("torch")
+    import torch.utils.data as tud
+
+    ds, tds = TensorDataset(mt.arange(50)), tud.TensorDataset(torch.arange(50))
+    for seed in (0, 42):
+        ours = random_split(ds, [30, 15, 5], generator=mt.Generator().manual_seed(seed))
+        theirs = tud.random_split(tds, [30, 15, 5], generator=torch.Generator().manual_seed(seed))
+        assert [list(map(int, s.indices)) for s in ours] == [list(s.indices) for s in theirs]
+    mt.manual_seed(7)
+    torch.manual_seed(7)
+    ours, theirs = random_split(ds, [0.6, 0.4]), tud.random_split(tds, [0.6, 0.4])
+    assert [list(map(int, s.indices)) for s in ours] == [list(s.indices) for s in theirs]
+    # the global stream moved on as PyTorch's did
+    assert mt.rand(3).tolist() == torch.rand(3).tolist()
+    with pytest.raises(TypeError, match="random_split: generator must be"):
+        random_split(ds, [25, 25], generator=7)
+
+
 def test_utils_data_is_torch_utils_data():
     from microtensor.utils import data as utils_data
     from microtensor.utils.data import DataLoader as UtilsLoader

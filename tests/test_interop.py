@@ -82,7 +82,15 @@ LAYERS = {
     ),
     "CrossEntropyLoss": (lambda nn, T: ((), {"weight": T(_W3)}), _loss_inputs("class")),
     "NLLLoss": (lambda nn, T: ((), {"weight": T(_W3)}), _loss_inputs("logprob")),
+    # activations (issue 13)
+    "Threshold": (lambda nn, T: ((0.1, -1.0), {}), _f32(4, 3)),
 }
+for _kind in ("Zero", "Constant", "Reflection", "Replication", "Circular"):  # issue 13's padding layers
+    for _d in (1, 2, 3):
+        LAYERS[f"{_kind}Pad{_d}d"] = (
+            (lambda nn, T: ((1, 2.0), {})) if _kind == "Constant" else (lambda nn, T: ((1,), {})),
+            _f32(*(2, 3, 4, 5)[: _d + 1]),
+        )
 
 
 def _exported_modules():

@@ -119,3 +119,98 @@ def test_maximum_of_nan_gives_both_sides_the_gradient():
 
 def test_var_at_an_infinite_element_gives_infinite_gradients_elsewhere():
     np.testing.assert_array_equal(_ours(lambda x: x.var(), [1.0, INF, 2.0]), [-INF, NAN, -INF])
+
+
+# ------------------------------------------------------------------ backward at poles is silent
+# Each backward hits a pole (a division by zero, inf - inf, 0 * inf, ...) where NumPy would warn;
+# PyTorch gives the IEEE values without a word, and so must the engine (the values are NumPy's).
+POLES = {
+    "log(0)": (lambda x: x.log(), [0.0, 1.0]),
+    "sqrt(0)": (lambda x: x.sqrt(), [0.0, 4.0]),
+    "1/x at 0": (lambda x: 1 / x, [0.0, 2.0]),
+    "x**0.5 at 0": (lambda x: x**0.5, [0.0, 4.0]),
+    "x**-1 at 0": (lambda x: x**-1.0, [0.0, 2.0]),
+    "tanh'(inf) * inf": (lambda x: x.tanh() * x, [math.inf, 1.0]),
+    "x/y at y=0": (lambda x: x / (x - x), [1.0, 2.0]),
+}
+
+
+def _quiet_backward(lib, name, dtype):
+    import warnings
+
+    fn, values = POLES[name]
+    x = lib.tensor(values, dtype=dtype, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as `-W error::RuntimeWarning`: any NumPy warning fails
+        y = fn(x)
+        y.backward(lib.ones_like(y))
+        y = fn(x)
+        y.backward(lib.ones_like(y))  # the second backward accumulates into .grad (inf + -inf, ...)
+    return x.grad
+
+
+@pytest.mark.parametrize("name", sorted(POLES))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_backward_at_poles_is_silent(name, dtype):
+    grad = _quiet_backward(mt, name, getattr(mt, dtype)).numpy()
+    assert not np.isfinite(grad).all(), f"{name} does not hit a pole"
+
+
+@pytest.mark.parametrize("name", sorted(POLES))
+def test_backward_at_poles_matches_pytorch(name):
+    torch = pytest.importorskip("torch")
+    ours = _quiet_backward(mt, name, mt.float64).numpy()
+    theirs = _quiet_backward(torch, name, torch.float64).numpy()
+    np.testing.assert_array_equal(ours, theirs, err_msg=name)
+
+
+def test_accumulating_inf_and_minus_inf_is_silent_as_pytorch():
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (mt, torch):
+        x = lib.tensor([0.0, 1.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            x.log().sum().backward()  # .grad = [inf, 1]
+            (-x.log()).sum().backward()  # accumulated in place: inf + -inf
+        results.append(x.grad.tolist())
+    assert math.isnan(results[0][0]) and results[0][1] == 0.0
+    assert math.isnan(results[1][0]) and results[1][1] == 0.0
+
+
+def test_backward_through_create_graph_at_a_pole_is_silent():
+    import warnings
+
+    x = mt.tensor([0.0, 1.0], dtype=mt.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (g,) = mt.autograd.grad(x.sqrt().sum(), x, create_graph=True)
+        g.sum().backward()
+    assert math.isinf(x.grad.tolist()[0]) and x.grad.tolist()[1] == pytest.approx(-0.25)
+
+
+def test_user_code_inside_backward_still_warns():
+    # only the library's own arithmetic is quiet: a hook or a Function's backward that divides by
+    # zero with NumPy warns as it would outside backward
+    x = mt.tensor([0.0, 1.0], requires_grad=True)
+    x.register_hook(lambda g: (np.float32(1) / g.numpy(), None)[1])  # g is 0: 1/0
+    y = (x * 0).sum()
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        y.backward()
+
+    class Reciprocal(mt.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return mt.tensor(g.numpy() / a.detach().numpy())
+
+    z = mt.tensor([0.0, 2.0], requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        Reciprocal.apply(z).sum().backward()

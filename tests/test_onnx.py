@@ -247,3 +247,64 @@ def test_a_model_that_cannot_be_copied_is_a_clear_error(tmp_path):
     model.lock = threading.Lock()  # not deep-copyable
     with pytest.raises(TypeError, match="deep-copyable.*Sequential"):
         mt.onnx.export(model, (mt.randn(2, 3),), tmp_path / "m.onnx")
+
+
+# ------------------------------------------------ issue 13: activations and padding
+class _Pad(nn.Module):
+    def __init__(self, pad, mode, value=None):
+        super().__init__()
+        self.pad, self.mode, self.value = pad, mode, value
+
+    def forward(self, x):
+        return F.pad(x, self.pad, self.mode, self.value) * 1.5
+
+
+ACTIVATIONS_13 = {
+    "gelu": lambda: nn.GELU(), "gelu_tanh": lambda: nn.GELU("tanh"), "silu": lambda: nn.SiLU(),
+    "mish": lambda: nn.Mish(), "elu": lambda: nn.ELU(0.7), "selu": lambda: nn.SELU(),
+    "celu": lambda: nn.CELU(2.0), "hardtanh": lambda: nn.Hardtanh(-0.5, 0.8), "relu6": lambda: nn.ReLU6(),
+    "hardsigmoid": lambda: nn.Hardsigmoid(), "hardswish": lambda: nn.Hardswish(),
+    "softplus": lambda: nn.Softplus(), "softplus_beta": lambda: nn.Softplus(2.0, 1.0),
+    "softsign": lambda: nn.Softsign(), "logsigmoid": lambda: nn.LogSigmoid(),
+    "tanhshrink": lambda: nn.Tanhshrink(),
+    "softshrink": lambda: nn.Softshrink(0.3), "hardshrink": lambda: nn.Hardshrink(0.3),
+    "threshold": lambda: nn.Threshold(0.1, -2.0), "softmin": lambda: nn.Softmin(1),
+    "prelu": lambda: nn.PReLU(4, 0.1), "prelu_one": lambda: nn.PReLU(),
+    "rrelu_eval": lambda: nn.RReLU(0.1, 0.3),
+    "glu": lambda: nn.GLU(1),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS_13))
+def test_issue13_activations_export_and_run_in_onnxruntime(tmp_path, name):
+    mt.manual_seed(4)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 4), ACTIVATIONS_13[name]())
+    with mt.no_grad():
+        model[0].weight.mul_(3.0)  # spread the pre-activations over the kinks and tails
+    assert_runs_like_microtensor(
+        model, (mt.randn(6, 3),), tmp_path, batches=(2, 11), dynamic_axes={"input": [0], "output": [0]}
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: _Pad((1, 2), "constant", 0.5), lambda: _Pad((2, -1, 0, 1), "constant"),
+     lambda: nn.ZeroPad2d((1, 0, 2, 1)),
+     lambda: nn.ReflectionPad2d((2, 1, 1, 2)), lambda: nn.ReplicationPad2d((3, 1, 0, 2)),
+     lambda: nn.CircularPad2d(1),
+     lambda: nn.Softmax2d()],
+)  # fmt: skip
+def test_issue13_padding_exports_and_runs_in_onnxruntime(tmp_path, make):
+    assert_runs_like_microtensor(
+        make(), (mt.randn(2, 3, 4, 5),), tmp_path, batches=(1, 3),
+        dynamic_axes={"input": [0], "output": [0]},
+    )
+
+
+def test_issue13_training_only_ops_raise_naming_the_op(tmp_path):
+    class Train(nn.Module):
+        def forward(self, x):
+            return F.rrelu(x, training=True)
+
+    with pytest.raises(mt.onnx.UnsupportedOperatorError, match=r"Rrelu \(rrelu\) has no ONNX export"):
+        mt.onnx.export(Train(), (mt.randn(2, 3),), tmp_path / "m.onnx")

@@ -84,3 +84,11 @@ def test_port_runs_unchanged(program):
     theirs = run("torch", program)
     problem = mismatch(ours, theirs, rtol, atol)
     assert problem is None, f"{program.name}: {problem}"
+
+
+def test_the_corpus_is_at_least_twenty_programs_each_saying_what_it_ports():
+    assert len(PROGRAMS) >= 20, [p.name for p in PROGRAMS]
+    for program in PROGRAMS:
+        text = program.read_text()
+        assert text.startswith('"""'), f"{program.name}: start with a docstring saying which idiom it ports"
+        assert re.search(r"^import torch|^from torch", text, re.M), f"{program.name} does not use torch"

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import creation
+from .. import random as _random
 from ..tensor import Tensor, _to_array
 
 
@@ -90,13 +90,22 @@ class Subset(Dataset):
 
 
 def random_split(
-    dataset: Dataset, lengths: Sequence[int | float], generator: np.random.Generator | None = None
+    dataset: Dataset,
+    lengths: Sequence[int | float],
+    generator: _random.Generator | np.random.Generator | None = None,
 ) -> list[Subset]:
     """Split `dataset` at random into non-overlapping Subsets of the given lengths.
 
     `lengths` are counts summing to `len(dataset)`, or fractions summing to 1 (the
     remainder after flooring is dealt one by one to the first subsets, as PyTorch does).
-    The permutation comes from `generator`, else from microtensor's generator (`mt.manual_seed`).
+    The permutation is `randperm(len(dataset), generator=generator)`, from the global
+    generator when none is given, so a seed gives PyTorch's split; a NumPy Generator is
+    also accepted (its own permutation).
+
+        >>> g = mt.Generator().manual_seed(42)
+        >>> a, b = random_split(TensorDataset(mt.arange(10)), [7, 3], generator=g)
+        >>> len(a), len(b)
+        (7, 3)
     """
     n = len(dataset)
     lengths = list(lengths)
@@ -112,7 +121,14 @@ def random_split(
             f"random_split: lengths must be non-negative ints summing to the dataset's length ({n}) "
             f"or fractions summing to 1, got {lengths}"
         )
-    rng = generator if generator is not None else creation.generator()
-    perm = rng.permutation(n)
+    if isinstance(generator, np.random.Generator):
+        perm = generator.permutation(n)
+    elif generator is None or isinstance(generator, _random.Generator):
+        perm = _random._permutation(generator if generator is not None else _random.default_generator, n)
+    else:
+        raise TypeError(
+            "random_split: generator must be a microtensor.Generator (or a numpy.random.Generator), "
+            f"got {type(generator).__name__}"
+        )
     offsets = np.cumsum([0, *lengths])
     return [Subset(dataset, perm[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]

@@ -535,10 +535,12 @@ class MNIST(TensorDataset):
 
     @property
     def images(self) -> Tensor:
+        """The images as one float32 tensor, (N, 784) flattened or (N, 1, 28, 28), scaled to [0, 1]."""
         return self.tensors[0]
 
     @property
     def labels(self) -> Tensor:
+        """The digit labels, an int64 tensor of shape (N,)."""
         return self.tensors[1]
 
     def __repr__(self) -> str:

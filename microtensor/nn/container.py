@@ -263,8 +263,10 @@ class ModuleList(Module):
 class ModuleDict(Module):
     """An ordered dict of modules, registered under their keys (no forward of its own).
 
-    self.heads = nn.ModuleDict({"cls": nn.Linear(8, 3), "reg": nn.Linear(8, 1)})
-    out = self.heads["cls"](h)
+    Example:
+
+        self.heads = nn.ModuleDict({"cls": nn.Linear(8, 3), "reg": nn.Linear(8, 1)})
+        out = self.heads["cls"](h)
     """
 
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:

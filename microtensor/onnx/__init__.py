@@ -15,7 +15,10 @@ make the exported model wrong (a `where` on such a condition) the export refuses
 
 Covered: Linear, the activations (ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, LogSoftmax), Flatten,
 Dropout and Identity in eval mode, matmul, the elementwise ops (+, −, ·, /, **, neg, exp, log,
-sqrt, abs, clamp, maximum, minimum, where, casts), sum/mean, reshape/permute/expand/cat/stack.
+sqrt, abs, clamp, maximum, minimum, where, casts), sum/mean, reshape/permute/expand/cat/stack;
+also GELU (both forms), SiLU, Mish, ELU/SELU/CELU, Hardtanh/ReLU6, Hardsigmoid, Hardswish,
+Softplus, LogSigmoid, Soft/Hardshrink, Threshold, PReLU, RReLU (eval), GLU, Softmin, Softmax2d and
+F.pad / the padding layers in every mode.
 Any other op raises `UnsupportedOperatorError` naming it. The table in `microtensor/onnx/_table.py`
 says how each op is written.
 """

@@ -118,3 +118,94 @@ OPS: dict[str, Callable[[Any, Any, list], str]] = {
 MODULES: dict[str, Callable[[Any, Any, str], str]] = {
     "LeakyReLU": lambda b, m, x: b.node("LeakyRelu", [x], alpha=float(m.negative_slope)),
 }
+
+
+# ------------------------------------------------ activations and padding (issue 13)
+def _c(b, op, value) -> str:
+    """A scalar constant of the op's input dtype."""
+    return b.const(np.asarray(value, b.dtype(op.inputs[0])))
+
+
+def _gelu(b, op, ins):  # opset 17 has no Gelu: x · (1 + erf(x/√2)) / 2
+    x = ins[0]
+    erf = b.node("Erf", [b.node("Mul", [x, _c(b, op, 1 / np.sqrt(2))])])
+    return b.node("Mul", [b.node("Mul", [x, b.node("Add", [erf, _c(b, op, 1.0)])]), _c(b, op, 0.5)])
+
+
+def _gelu_tanh(b, op, ins):
+    x = ins[0]
+    cube = b.node("Mul", [b.node("Mul", [x, x]), x])
+    inner = b.node("Add", [x, b.node("Mul", [cube, _c(b, op, 0.044715)])])
+    t = b.node("Tanh", [b.node("Mul", [inner, _c(b, op, np.sqrt(2 / np.pi))])])
+    return b.node("Mul", [b.node("Mul", [x, b.node("Add", [t, _c(b, op, 1.0)])]), _c(b, op, 0.5)])
+
+
+def _elu(b, op, ins):  # one op for elu, celu and selu: the matching ONNX node
+    alpha, scale, input_scale = float(op.alpha), float(op.scale), float(op.input_scale)
+    if scale == 1 and input_scale == 1:
+        return b.node("Elu", ins, alpha=alpha)
+    if scale == 1 and np.isclose(input_scale * alpha, 1, rtol=1e-15):
+        return b.node("Celu", ins, alpha=alpha)
+    if input_scale == 1:
+        return b.node("Selu", ins, alpha=alpha, gamma=scale)
+    b.unsupported(op, f"no ONNX node has scale={scale} with input_scale={input_scale}")
+    return ""
+
+
+def _softplus(b, op, ins):  # log(1 + e^(beta·x)) / beta, and x where beta·x > threshold
+    x, beta = ins[0], float(op.beta)
+    bx = x if beta == 1 else b.node("Mul", [x, _c(b, op, beta)])
+    soft = b.node("Softplus", [bx])
+    if beta != 1:
+        soft = b.node("Div", [soft, _c(b, op, beta)])
+    return b.node("Where", [b.node("Greater", [bx, _c(b, op, op.threshold)]), x, soft])
+
+
+def _gather_pad(b, op, ins):  # reflect / replicate / circular: one Gather per padded dim
+    x = ins[0]
+    for dim, index, _ in op.plan:
+        x = b.node("Gather", [x, b.const(np.asarray(index, np.int64))], axis=int(dim))
+    return x
+
+
+def _constant_pad(b, op, ins):
+    pads = [int(p) for p in [w[0] for w in op.widths] + [w[1] for w in op.widths]]
+    return b.node("Pad", [ins[0], b.const(np.asarray(pads, np.int64)), _c(b, op, op.value)], mode="constant")
+
+
+def _glu(b, m, x):  # the two halves along dim: Slice twice, a · σ(b)
+    shape = next(b.shape(xt) for mm, xt, _ in b.marks.values() if mm is m)  # the traced input's
+    dim = m.dim % len(shape)
+    half = shape[dim] // 2
+
+    def part(lo, hi):
+        return b.node("Slice", [x, *(b.const(np.asarray([v], np.int64)) for v in (lo, hi, dim))])
+
+    return b.node("Mul", [part(0, half), b.node("Sigmoid", [part(half, 2 * half)])])
+
+
+OPS.update({
+    "Gelu": _gelu,
+    "GeluTanh": _gelu_tanh,
+    "Silu": lambda b, op, ins: b.node("Mul", [ins[0], b.node("Sigmoid", ins)]),
+    "Mish": lambda b, op, ins: b.node("Mul", [ins[0], b.node("Tanh", [b.node("Softplus", ins)])]),
+    "Elu": _elu,
+    "Hardtanh": lambda b, op, ins: b.node("Clip", [ins[0], _c(b, op, op.min_val), _c(b, op, op.max_val)]),
+    "Hardsigmoid": lambda b, op, ins: b.node("HardSigmoid", ins, alpha=1 / 6, beta=0.5),
+    "Hardswish": lambda b, op, ins: b.node("HardSwish", ins),
+    "Softshrink": lambda b, op, ins: b.node("Shrink", ins, lambd=float(op.lambd), bias=float(op.lambd)),
+    "Hardshrink": lambda b, op, ins: b.node("Shrink", ins, lambd=float(op.lambd), bias=0.0),
+    "Threshold": lambda b, op, ins: b.node(
+        "Where", [b.node("Greater", [ins[0], _c(b, op, op.threshold)]), ins[0], _c(b, op, op.value)]
+    ),
+    "Prelu": lambda b, op, ins: b.node("PRelu", ins),
+    "Softplus": _softplus,
+    "LogSigmoid": lambda b, op, ins: b.node("Neg", [b.node("Softplus", [b.node("Neg", ins)])]),
+    "ConstantPad": _constant_pad,
+    "GatherPad": _gather_pad,
+})  # fmt: skip
+MODULES.update({
+    # eval-mode RReLU is leaky_relu with the mean slope (whose condition is computed outside the graph)
+    "RReLU": lambda b, m, x: b.node("LeakyRelu", [x], alpha=float((m.lower + m.upper) / 2)),
+    "GLU": _glu,
+})  # fmt: skip

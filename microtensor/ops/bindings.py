@@ -300,6 +300,29 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("put", index.put, True, ()),
 )
 
+
+# activations (issue 13): the ones PyTorch also has as torch.X / Tensor.X; they call
+# microtensor.nn.functional, imported when first called (it imports this package)
+def _nn_functional(name: str, doc: str) -> Callable:
+    def fn(input, *args, **kwargs):  # noqa: A002
+        from ..nn import functional as F
+
+        return getattr(F, name)(input, *args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{doc} (microtensor.nn.functional.{name})."
+    return fn
+
+
+BINDINGS += (
+    Binding("selu", _nn_functional("selu", "scale·elu(x, alpha), the self-normalising ELU"), False, ("Elu",)),
+    Binding("celu", _nn_functional("celu", "x where x > 0, else alpha·(e^(x/alpha) − 1)"), False, ("Elu",)),
+    Binding("threshold", _nn_functional("threshold", "x where x > threshold, else value"), False, ("Threshold",)),  # noqa: E501
+    Binding("hardshrink", _nn_functional("hardshrink", "x where |x| > lambd, else 0"), True, ("Hardshrink",)),
+    Binding("prelu", _nn_functional("prelu", "x where x > 0, else weight·x"), True, ("Prelu", "Reshape")),
+    Binding("rrelu", _nn_functional("rrelu", "randomized leaky ReLU"), False, ("Where", "Mul", "Rrelu")),
+)
+
 # Registered ops reached other than through a row above: op -> how users reach it.
 REACHED: dict[str, str] = {
     "GetItem": "Tensor.__getitem__",
@@ -313,6 +336,26 @@ REACHED: dict[str, str] = {
     "MSELoss": "microtensor.nn.functional.mse_loss",
     "Eigh": "microtensor.linalg.eigh",
     "Solve": "microtensor.linalg.solve",
+    # activations (issue 13)
+    "Gelu": "microtensor.nn.functional.gelu",
+    "GeluTanh": "microtensor.nn.functional.gelu(approximate='tanh')",
+    "NormalCdf": "recorded by the derivative of gelu (create_graph=True)",
+    "Silu": "microtensor.nn.functional.silu",
+    "Mish": "microtensor.nn.functional.mish",
+    "Hardtanh": "microtensor.nn.functional.hardtanh / relu6",
+    "Hardsigmoid": "microtensor.nn.functional.hardsigmoid",
+    "Hardswish": "microtensor.nn.functional.hardswish",
+    "Softplus": "microtensor.nn.functional.softplus",
+    "LogSigmoid": "microtensor.nn.functional.logsigmoid",
+    "Softshrink": "microtensor.nn.functional.softshrink",
+    # losses (issue 13)
+    "L1Loss": "microtensor.nn.functional.l1_loss",
+    "SmoothL1Loss": "microtensor.nn.functional.smooth_l1_loss",
+    "HuberLoss": "microtensor.nn.functional.huber_loss",
+    "KLDiv": "microtensor.nn.functional.kl_div",
+    "GaussianNLL": "microtensor.nn.functional.gaussian_nll_loss",
+    "ConstantPad": "microtensor.nn.functional.pad (mode='constant')",
+    "GatherPad": "microtensor.nn.functional.pad (mode='reflect', 'replicate' or 'circular')",
 }
 
 

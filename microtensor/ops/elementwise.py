@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtypes
+from .._quiet import call_quietly
 from ..tensor import Tensor
 from . import _xp
 from .base import Op, as_tensor, helper
@@ -120,35 +121,117 @@ class Neg(Op):
 
 
 def add(a, b) -> Tensor:
+    """Elementwise sum a + b, broadcasting the two shapes; Python numbers adopt the tensor's dtype.
+
+    Example:
+
+        >>> mt.add(mt.tensor([1., 2.]), 10).tolist()
+        [11.0, 12.0]
+    """
     return Add()(*_operands(a, b, "add"))
 
 
+def _is_bool(v) -> bool:
+    return type(v) is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
+
+
 def sub(a, b) -> Tensor:
+    """Elementwise difference a - b, broadcasting the two shapes (`subtract` is the same function).
+
+    Example:
+
+        >>> mt.sub(mt.tensor([[1.], [2.]]), mt.tensor([1., 2.])).tolist()
+        [[0.0, -1.0], [1.0, 0.0]]
+    """
+    if _is_bool(a) or _is_bool(b):  # as PyTorch (NumPy refuses only bool - bool)
+        shapes = [f"{tuple(v.shape)} {v.dtype}" if isinstance(v, Tensor) else repr(v) for v in (a, b)]
+        if _is_bool(a) and _is_bool(b):
+            hint = "use ^ (logical_xor) instead"
+        else:
+            hint = "to invert a mask use ~x (logical_not); to subtract, convert with .int() or .float()"
+        raise RuntimeError(
+            f"sub: subtraction with a bool operand is not supported ({', '.join(shapes)}); {hint}"
+        )
     return Sub()(*_operands(a, b, "sub"))
 
 
 def mul(a, b) -> Tensor:
+    """Elementwise product a * b, broadcasting the two shapes (`multiply` is the same function).
+
+    Example:
+
+        >>> mt.mul(mt.tensor([1., 2., 3.]), 2).tolist()
+        [2.0, 4.0, 6.0]
+    """
     return Mul()(*_operands(a, b, "mul"))
 
 
 def div(a, b) -> Tensor:
-    a, b = _operands(a, b, "div")
-    if isinstance(a, Tensor) and a._data.dtype.kind != "f":
-        a = _floating(a)  # true division of integers gives floats, as in PyTorch
-        a, b = _operands(a, b, "div")
-    elif isinstance(b, Tensor) and b._data.dtype.kind != "f":
-        b = _floating(b)
-        a, b = _operands(a, b, "div")
-    return Div()(a, b)
+    """Elementwise true division a / b, broadcasting; integer inputs give a floating result.
+
+    Example:
+
+        >>> mt.div(mt.tensor([1, 2]), 4).tolist()
+        [0.25, 0.5]
+    """
+    a2, b2 = _operands(a, b, "div")
+    if (a2 if isinstance(a2, Tensor) else b2)._data.dtype.kind != "f":
+        # true division of integers gives floats, as in PyTorch, which converts each operand to
+        # float directly: promoting to their common integer dtype first could wrap (-2 as uint8)
+        fa, fb = (v if type(v) in _NUMBER else _floating(as_tensor(v, "div")) for v in (a, b))
+        a2, b2 = _operands(fa, fb, "div")
+    return Div()(a2, b2)
 
 
 def pow(a, b) -> Tensor:
-    return Pow()(*_operands(a, b, "pow"))
+    """Elementwise power a ** b, broadcasting; differentiable in the base and in a tensor exponent.
+
+    Example:
+
+        >>> mt.pow(mt.tensor([1., 2., 3.]), 2).tolist()
+        [1.0, 4.0, 9.0]
+    """
+    if _is_bool(a) and _is_bool(b) and not (type(b) is bool and isinstance(a, Tensor)):
+        raise RuntimeError(
+            "pow: not implemented between a bool tensor and a bool (only bool_tensor ** True/False is); "
+            "convert with .int() or .float()"
+        )
+    if type(b) is int and b < 0 and isinstance(a, Tensor) and a._data.dtype.kind in "biu":
+        raise RuntimeError(
+            f"pow: integers to negative integer powers are not allowed ({a.dtype} tensor ** {b}); "
+            "use a float exponent or convert with .float()"
+        )
+    a, b = _operands(a, b, "pow")
+    if type(b) is bool and a._data.dtype.kind == "b":  # PyTorch: x ** True is x, x ** False all True
+        return Tensor._wrap(a._data.copy() if b else np.ones_like(a._data))
+    if isinstance(b, Tensor) and b._data.dtype.kind in "iu":  # an integer result: never needs a gradient
+        base = a._data if isinstance(a, Tensor) else np.asarray(_int_scalar(a, b._data.dtype, "pow"), b.dtype)
+        return Tensor._wrap(_int_power(base, b._data))
+    return Pow()(a, b)
+
+
+def _int_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a ** b for integer arrays of one dtype as PyTorch (C) computes it, also for negative exponents
+    (which NumPy refuses): 1 ** -n = 1, (-1) ** -n = ±1, any other base ** -n = 0 (truncated)."""
+    negative = b < 0
+    if not negative.any():
+        return a**b
+    out = a ** np.where(negative, 0, b)
+    odd = (b & 1).astype(bool)
+    small = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, small, out).astype(out.dtype, copy=False)
 
 
 def neg(a: Tensor) -> Tensor:
+    """Elementwise negation -a, same shape and dtype.
+
+    Example:
+
+        >>> mt.neg(mt.tensor([1., -2.])).tolist()
+        [-1.0, 2.0]
+    """
     if a._data.dtype.kind == "b":
-        raise TypeError("neg: negation of a bool tensor is not supported; use ~x (logical not)")
+        raise RuntimeError("neg: negation of a bool tensor is not supported; use ~x (logical not)")
     return Neg()(a)
 
 
@@ -220,7 +303,12 @@ class Relu(Op):
     derivatives = {"x": "where(out <= 0, 0, grad)"}  # NaN passes grad through, as PyTorch
 
     def forward(self, x):
-        return np.maximum(x, 0)
+        out = np.maximum(x, 0)
+        if x.dtype.kind == "f":  # relu(-0.0) is -0.0 in PyTorch; which zero np.maximum keeps on a tie
+            zero = x == 0  # differs between its kernels, so zeros are copied from x (a rare case)
+            if zero.any():
+                out = np.where(zero, x, out)
+        return out
 
 
 class Clamp(Op):
@@ -244,16 +332,23 @@ def inside(x, lo, hi):
 
 
 # ∂ of max(a, b): all of grad to the larger, half to each where they tie, and (as PyTorch) all of it
-# to both where they are unordered (a NaN)
+# to both where they are unordered (a NaN). (Written with where: PyTorch refuses arithmetic on bool
+# tensors, such as 1 − (a < b), and so do microtensor's Tensors on the create_graph path.)
 class Maximum(Op):
-    derivatives = {"a": "grad * (1 - (a < b) - (a == b) / 2)", "b": "grad * (1 - (a > b) - (a == b) / 2)"}
+    derivatives = {
+        "a": "where(a < b, 0, where(a == b, grad / 2, grad))",
+        "b": "where(a > b, 0, where(a == b, grad / 2, grad))",
+    }
 
     def forward(self, a, b):
         return np.maximum(a, b)
 
 
 class Minimum(Op):
-    derivatives = {"a": "grad * (1 - (a > b) - (a == b) / 2)", "b": "grad * (1 - (a < b) - (a == b) / 2)"}
+    derivatives = {
+        "a": "where(a > b, 0, where(a == b, grad / 2, grad))",
+        "b": "where(a < b, 0, where(a == b, grad / 2, grad))",
+    }
 
     def forward(self, a, b):
         return np.minimum(a, b)
@@ -306,11 +401,33 @@ sigmoid = _unary(Sigmoid)
 
 
 def abs(x: Tensor) -> Tensor:
-    return Abs()(as_tensor(x, "abs"))
+    """Elementwise absolute value |x|, same shape and dtype (gradient sign(x), 0 at 0).
+
+    Example:
+
+        >>> mt.abs(mt.tensor([-1.5, 2.0])).tolist()
+        [1.5, 2.0]
+    """
+    x = as_tensor(x, "abs")
+    if x._data.dtype.kind == "b":  # as PyTorch (which raises NotImplementedError, a RuntimeError)
+        raise RuntimeError(f"abs: not implemented for bool tensors (shape {x.shape}); convert with .int()")
+    return Abs()(x)
 
 
 def relu(x: Tensor) -> Tensor:
-    return Relu()(as_tensor(x, "relu"))
+    """Elementwise max(x, 0), same shape and dtype; the gradient is 1 where x > 0, else 0.
+
+    Example:
+
+        >>> mt.relu(mt.tensor([-1., 0., 2.])).tolist()
+        [0.0, 0.0, 2.0]
+    """
+    x = as_tensor(x, "relu")
+    if x._data.dtype.kind == "b":  # as PyTorch
+        raise RuntimeError(
+            f"relu: bool inputs are not supported (shape {x.shape}); convert with .int() or .float()"
+        )
+    return Relu()(x)
 
 
 def clamp(x: Tensor, min=None, max=None) -> Tensor:
@@ -340,10 +457,24 @@ def _isnan(v):
 
 
 def maximum(a, b) -> Tensor:
+    """Elementwise larger of a and b, broadcasting; a tie sends half the gradient to each.
+
+    Example:
+
+        >>> mt.maximum(mt.tensor([1., 5.]), mt.tensor([3., 2.])).tolist()
+        [3.0, 5.0]
+    """
     return Maximum()(*_operands(a, b, "maximum"))
 
 
 def minimum(a, b) -> Tensor:
+    """Elementwise smaller of a and b, broadcasting; a tie sends half the gradient to each.
+
+    Example:
+
+        >>> mt.minimum(mt.tensor([1., 5.]), mt.tensor([3., 2.])).tolist()
+        [1.0, 2.0]
+    """
     return Minimum()(*_operands(a, b, "minimum"))
 
 
@@ -367,6 +498,13 @@ def cast(x: Tensor, dtype) -> Tensor:
 
 
 def clone(x: Tensor) -> Tensor:
+    """A copy of x with its own storage, recorded in the graph (the gradient passes through).
+
+    Example:
+
+        >>> x = mt.tensor([1., 2.]); y = mt.clone(x); y.tolist() == x.tolist()
+        True
+    """
     return Clone()(x)
 
 
@@ -384,11 +522,25 @@ def compare(a: Tensor, b, ufunc, name: str) -> Tensor:
         if name in ("eq", "ne"):
             return Tensor._wrap(np.full(a.shape, name == "ne"))  # like Python's == on unrelated types
         raise TypeError(f"{name}: cannot compare a Tensor with {type(b).__name__}")
+    mine = a._data
+    # As PyTorch, both sides are first converted to their common dtype (its promotion rules), so an
+    # out-of-range integer wraps: uint8 >= -4 compares with 252. NumPy would compare the values.
+    if isinstance(b, Tensor):
+        if mine.dtype != other.dtype:
+            dt = _dtypes.result_type(a, b)  # (a cast may overflow to inf, silently as in PyTorch)
+            mine, other = call_quietly(_cast_both, (mine, other, dt))
+    elif type(b) in _NUMBER and mine.dtype.kind != "f":
+        dt = _dtypes.scalar_result_type(mine.dtype, b)
+        mine, other = mine.astype(dt, copy=False), _int_scalar(b, dt, name)
     try:
-        return Tensor._wrap(ufunc(a._data, other))
+        return Tensor._wrap(ufunc(mine, other))
     except ValueError as e:
         shape = getattr(other, "shape", ())
         raise RuntimeError(f"{name}: shapes {a.shape} and {shape} are not broadcastable: {e}") from e
+
+
+def _cast_both(a: np.ndarray, b: np.ndarray, dt: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    return a.astype(dt, copy=False), b.astype(dt, copy=False)
 
 
 def logical(a: Tensor, b, ufunc, name: str) -> Tensor:

@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 
 from .. import autograd
+from .._quiet import call_loudly
 from ..tensor import Tensor
 from .base import Op
 
@@ -50,7 +51,8 @@ class _UserFunction(Op):
     def _vjp(self, _need, grad, out, *inputs) -> tuple:
         """The user's backward stands in for compiled derivatives (its code is opaque to explain)."""
         create_graph = isinstance(grad, Tensor)
-        res = self.fn_cls.backward(self, grad if create_graph else Tensor._wrap(grad))
+        # user code: NumPy warns in it as outside backward (the engine runs quietly)
+        res = call_loudly(self.fn_cls.backward, (self, grad if create_graph else Tensor._wrap(grad)))
         res = res if isinstance(res, tuple) else (res,)
         if len(res) != len(inputs):
             raise RuntimeError(

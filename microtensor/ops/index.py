@@ -90,6 +90,12 @@ def _check_masks(shape: tuple[int, ...], index) -> None:
 
 
 def getitem(x: Tensor, index) -> Tensor:
+    """x[index] (what `Tensor.__getitem__` does): basic slicing gives a view, integer/bool tensor
+    indices a copy; differentiable in x.
+
+        >>> mt.getitem(mt.arange(6).reshape(2, 3), (slice(None), 1)).tolist()
+        [1, 4]
+    """
     idx = _normalize(index)
     if _is_basic(idx) and not any(i is Ellipsis for i in idx):
         # as PyTorch, x[i, j] is a 0-d view of x, not a copy (NumPy returns a scalar without the `...`)
@@ -209,11 +215,13 @@ def _check_scatter(op: str, x_shape, idx: np.ndarray, dim: int, src_shape=None) 
 
 
 def gather(x: Tensor, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
-    """out[i][j][k] = x[i][index[i][j][k]][k] (dim=1): values picked along dim; out has index's shape.
+    """`out[i][j][k] = x[i][index[i][j][k]][k]` (dim=1): values picked along dim; out has index's shape.
 
-    >>> mt.gather(mt.tensor([[1., 2.], [3., 4.]]), 1, mt.tensor([[0, 0], [1, 0]]))
-    tensor([[1., 1.],
-            [4., 3.]])
+    Example:
+
+        >>> mt.gather(mt.tensor([[1., 2.], [3., 4.]]), 1, mt.tensor([[0, 0], [1, 0]]))
+        tensor([[1., 1.],
+                [4., 3.]])
     """
     from .reduce import TakeAlongDim
 
@@ -291,7 +299,7 @@ def _scatter_args(x, dim, index, src, op):
 
 def scatter(x: Tensor, dim: int, index, src=None, *, value=None, reduce: str | None = None) -> Tensor:
     """x with src (a tensor, or the number `value`) written at the positions index names along dim:
-    out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' / 'multiply' combine instead of writing."""
+    `out[i][index[i][j]] = src[i][j]` for dim=1. reduce='add' / 'multiply' combine instead of writing."""
     if src is None:
         src = value
     if isinstance(src, bool | int | float) and reduce is None:
@@ -319,7 +327,7 @@ def scatter(x: Tensor, dim: int, index, src=None, *, value=None, reduce: str | N
 
 
 def scatter_add(x: Tensor, dim: int, index, src: Tensor) -> Tensor:
-    """x with src added at the positions index names along dim: out[i][index[i][j]] += src[i][j]."""
+    """x with src added at the positions index names along dim: `out[i][index[i][j]] += src[i][j]`."""
     x, full, region, src = _scatter_args(x, dim, index, _as(src, "scatter_add"), "scatter_add")
     return ScatterAdd(full, region)(x, src)
 
@@ -453,7 +461,9 @@ def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
 def masked_fill(x: Tensor, mask, value) -> Tensor:
     """x with value (a number or a 0-d tensor) where the bool mask (broadcast to x) is True.
 
-    >>> scores.masked_fill(mask == 0, float('-inf'))  # the causal-attention idiom
+    Example:
+
+        >>> scores.masked_fill(mask == 0, float('-inf'))  # the causal-attention idiom
     """
     from .elementwise import Where, cast
 

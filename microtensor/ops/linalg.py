@@ -34,6 +34,13 @@ class MatMul(Op):
 
 
 def matmul(a, b) -> Tensor:
+    """Matrix product with PyTorch's rules: 1-D·1-D is a dot product, 2-D @ 2-D a matrix product,
+    a 1-D operand is treated as a row/column vector (its dim removed afterwards), and leading
+    batch dims broadcast. A shape mismatch names both shapes.
+
+        >>> mt.matmul(mt.ones(4, 2, 3), mt.ones(3, 5)).shape
+        torch.Size([4, 2, 5])
+    """
     a, b = _operands(a, b, "matmul")
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError("matmul: both operands must be tensors, not Python scalars")

@@ -202,6 +202,13 @@ def _float_input(x, op: str) -> Tensor:
 
 
 def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Sum of all elements (a 0-d tensor), or over `dim` (an int or a tuple); `keepdim` keeps
+    the reduced dims with size 1. Integer and bool inputs sum to int64, as in PyTorch.
+
+        >>> x = mt.tensor([[1., 2.], [3., 4.]])
+        >>> mt.sum(x).item(), mt.sum(x, dim=0).tolist(), mt.sum(x, 1, keepdim=True).shape
+        (10.0, [4.0, 6.0], torch.Size([2, 1]))
+    """
     x = as_tensor(x, "sum")
     if x.dtype.kind == "u":  # PyTorch sums unsigned ints as int64 (NumPy: uint64); they never need grad
         x = Tensor._wrap(x._data.astype(np.int64))
@@ -209,6 +216,13 @@ def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Mean of all elements, or over `dim` (an int or a tuple), `keepdim` as in sum; floating input only.
+
+    Example:
+
+        >>> mt.mean(mt.tensor([[1., 2.], [3., 4.]]), dim=1).tolist()
+        [1.5, 3.5]
+    """
     x = _float_input(x, "mean")
     return Mean(norm_dims(dim, x.ndim, "mean"), keepdim)(x)
 
@@ -244,6 +258,8 @@ def min(x: Tensor, dim=None, keepdim: bool = False):
 
 def _arg(x, dim, keepdim, fn, op) -> Tensor:
     x = as_tensor(x, op)
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input (shape {x.shape}); convert with .int()")
     if x.numel() == 0:
         raise RuntimeError(f"{op}(): expected a non-empty tensor, got shape {x.shape}")
     if dim is None:
@@ -255,10 +271,22 @@ def _arg(x, dim, keepdim, fn, op) -> Tensor:
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element (of the flattened tensor, or along `dim`), as int64;
+    the first one on ties. Not differentiable.
+
+        >>> mt.argmax(mt.tensor([[1., 9.], [7., 3.]]), dim=1).tolist()
+        [1, 0]
+    """
     return _arg(x, dim, keepdim, np.argmax, "argmax")
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element (of the flattened tensor, or along `dim`), as int64;
+    the first one on ties. Not differentiable.
+
+        >>> mt.argmin(mt.tensor([[1., 9.], [7., 3.]]), dim=1).tolist()
+        [0, 1]
+    """
     return _arg(x, dim, keepdim, np.argmin, "argmin")
 
 
@@ -286,16 +314,39 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
-    x = _float_input(x, "logsumexp")
+    """log(sum(exp(x))) over `dim`, computed stably (the maximum is subtracted first).
+
+    Example:
+
+        >>> round(mt.logsumexp(mt.tensor([0., 0.]), dim=0).item(), 6)
+        0.693147
+    """
+    x = as_tensor(x, "logsumexp")
+    if not _dtypes.is_floating(x.dtype):  # integers and bools: the default float dtype, as PyTorch
+        x = Tensor._wrap(x._data.astype(_dtypes.get_default_dtype()))
     return LogSumExp(norm_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`: each slice along dim becomes probabilities summing to 1.
+
+    Example:
+
+        >>> mt.softmax(mt.tensor([[0., 0.], [0., 1000.]]), dim=1).tolist()
+        [[0.5, 0.5], [0.0, 1.0]]
+    """
     x = _float_input(x, "softmax")
     return Softmax(norm_dim(dim, x.ndim, "softmax"))(x)
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """log(softmax(x)) along `dim`, computed stably as x - logsumexp(x, dim).
+
+    Example:
+
+        >>> [round(v, 4) for v in mt.log_softmax(mt.tensor([0., 0.]), dim=0).tolist()]
+        [-0.6931, -0.6931]
+    """
     x = _float_input(x, "log_softmax")
     return LogSoftmax(norm_dim(dim, x.ndim, "log_softmax"))(x)
 

@@ -94,6 +94,12 @@ def _shape_arg(shape, op: str) -> tuple[int, ...]:
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
+    """The same elements in a new shape (one dim may be -1: inferred); a view when the
+    strides allow it, else a copy. The shape may be given as ints or as one tuple.
+
+        >>> mt.reshape(mt.arange(6), (2, -1)).shape
+        torch.Size([2, 3])
+    """
     shape = _shape_arg(shape, "reshape")
     if shape == x.shape:
         return x
@@ -133,6 +139,13 @@ def view(x: Tensor, *shape) -> Tensor:
 
 
 def permute(x: Tensor, *dims) -> Tensor:
+    """A view with the dims reordered: result dim i is input dim `dims[i]`.
+
+    Example:
+
+        >>> mt.permute(mt.zeros(2, 3, 4), (2, 0, 1)).shape
+        torch.Size([4, 2, 3])
+    """
     dims = _shape_arg(dims, "permute")
     axes = tuple(norm_dim(d, x.ndim, "permute") for d in dims) if x.ndim else ()
     if sorted(axes) != list(range(x.ndim)) or len(dims) != x.ndim:
@@ -145,6 +158,13 @@ def permute(x: Tensor, *dims) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A view with dims `dim0` and `dim1` swapped.
+
+    Example:
+
+        >>> mt.transpose(mt.zeros(2, 3, 4), 0, 2).shape
+        torch.Size([4, 3, 2])
+    """
     if x.ndim == 0:
         return x
     axes = list(range(x.ndim))
@@ -154,6 +174,13 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
+    """A view without size-1 dims: all of them, or only `dim` (an int or a tuple) when it has size 1.
+
+    Example:
+
+        >>> mt.squeeze(mt.zeros(2, 1, 3, 1)).shape, mt.squeeze(mt.zeros(2, 1, 3, 1), 1).shape
+        (torch.Size([2, 3]), torch.Size([2, 3, 1]))
+    """
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
@@ -164,11 +191,25 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """A view with a new size-1 dim inserted at `dim` (negative counts from the end of the result).
+
+    Example:
+
+        >>> mt.unsqueeze(mt.zeros(2, 3), 0).shape, mt.unsqueeze(mt.zeros(2, 3), -1).shape
+        (torch.Size([1, 2, 3]), torch.Size([2, 3, 1]))
+    """
     d = norm_dim(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims `start_dim` through `end_dim` merged into one (all dims by default).
+
+    Example:
+
+        >>> mt.flatten(mt.zeros(2, 3, 4), start_dim=1).shape
+        torch.Size([2, 12])
+    """
     if x.ndim == 0:
         return reshape(x, (1,))
     s, e = norm_dim(start_dim, x.ndim, "flatten"), norm_dim(end_dim, x.ndim, "flatten")
@@ -214,6 +255,13 @@ def _same_dtype(tensors, op: str) -> list[Tensor]:
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
+    """Tensors joined along an existing `dim`; all other dims must agree (`concat` is the same).
+
+    Example:
+
+        >>> mt.cat([mt.zeros(2, 3), mt.ones(1, 3)]).shape
+        torch.Size([3, 3])
+    """
     ts = _same_dtype(tensors, "cat")
     axis = norm_dim(dim, ts[0].ndim, "cat")
     for i, t in enumerate(ts):
@@ -229,6 +277,13 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
+    """Tensors of one shape joined along a new `dim`.
+
+    Example:
+
+        >>> mt.stack([mt.zeros(2, 3), mt.ones(2, 3)], dim=1).shape
+        torch.Size([2, 2, 3])
+    """
     ts = _same_dtype(tensors, "stack")
     for i, t in enumerate(ts):
         if t.shape != ts[0].shape:
@@ -252,8 +307,10 @@ def _index_along(x: Tensor, dim: int, item) -> Tensor:
 def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of x along dim: of `split_size` each (the last may be smaller), or of the given sizes.
 
-    >>> [p.shape for p in mt.arange(5).split(2)]
-    [torch.Size([2]), torch.Size([2]), torch.Size([1])]
+    Example:
+
+        >>> [p.shape for p in mt.arange(5).split(2)]
+        [torch.Size([2]), torch.Size([2]), torch.Size([1])]
     """
     x = as_tensor(x, "split")
     d = norm_dim(dim, x.ndim, "split")
@@ -627,7 +684,9 @@ def _tri(x: Tensor, diagonal: int, lower: bool, op: str) -> Tensor:
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (at and below the `diagonal`-th diagonal); 0 elsewhere.
 
-    >>> mt.tril(mt.ones(3, 3))  # the causal mask
+    Example:
+
+        >>> mt.tril(mt.ones(3, 3))  # the causal mask
     """
     return _tri(x, diagonal, True, "tril")
 

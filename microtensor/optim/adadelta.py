@@ -56,17 +56,18 @@ class Adadelta(Optimizer):
             group["maximize"],
         )
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if not state:
                 state["step"] = _step_counter()
                 state["square_avg"] = Tensor._wrap(np.zeros_like(p))
                 state["acc_delta"] = Tensor._wrap(np.zeros_like(p))
-            state["step"]._data += 1
+            state["step"]._data_for_write()[...] += 1
             if maximize:
                 g = -g
             if wd != 0:
                 g = g + wd * p
-            square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+            square_avg = state["square_avg"]._data_for_write()
+            acc_delta = state["acc_delta"]._data_for_write()
             square_avg *= rho
             square_avg += ((1 - rho) * g) * g
             std = np.add(square_avg, eps, out=np.empty_like(p))  # out=: 0-d safe

@@ -68,10 +68,10 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
         maximize = group["maximize"]
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if not state:  # a parameter added by add_param_group: PyTorch reads the constructor's value
                 state = self._init_state(param, self.defaults["initial_accumulator_value"])
-            step_t = state["step"]._data
+            step_t = state["step"]._data_for_write()
             step_t += 1
             step = float(step_t)
             if maximize:
@@ -79,7 +79,7 @@ class Adagrad(Optimizer):
             if wd != 0:
                 g = g + wd * p
             clr = lr / (1 + (step - 1) * lr_decay)
-            s = state["sum"]._data
+            s = state["sum"]._data_for_write()
             s += g * g
             std = np.sqrt(s, out=np.empty_like(p))  # out=: an array even for 0-d params
             std += eps

@@ -71,7 +71,7 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         maximize, amsgrad, decoupled = group["maximize"], group["amsgrad"], group["decoupled_weight_decay"]
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if maximize:
                 g = -g
             if not state:
@@ -80,14 +80,14 @@ class Adam(Optimizer):
                 state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
                 if amsgrad:
                     state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
-            step_t = state["step"]._data
+            step_t = state["step"]._data_for_write()
             step_t += 1
             if wd:
                 if decoupled:
                     p *= 1 - lr * wd
                 else:
                     g = g + wd * p
-            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            m, v = state["exp_avg"]._data_for_write(), state["exp_avg_sq"]._data_for_write()
             _lerp_(m, g, 1 - beta1)
             v *= beta2
             v += ((1 - beta2) * g) * g
@@ -95,7 +95,7 @@ class Adam(Optimizer):
             step_size = lr / (1 - beta1**t)
             bias_correction2_sqrt = (1 - beta2**t) ** 0.5
             if amsgrad:
-                vmax = state["max_exp_avg_sq"]._data
+                vmax = state["max_exp_avg_sq"]._data_for_write()
                 np.maximum(vmax, v, out=vmax)
                 v = vmax
             denom = np.sqrt(v, out=np.empty_like(v))  # out=: an array even for 0-d params

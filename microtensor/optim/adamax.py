@@ -51,18 +51,18 @@ class Adamax(Optimizer):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         maximize = group["maximize"]
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if not state:
                 state["step"] = _step_counter()
                 state["exp_avg"] = Tensor._wrap(np.zeros_like(p))
                 state["exp_inf"] = Tensor._wrap(np.zeros_like(p))
             if maximize:
                 g = -g
-            step_t = state["step"]._data
+            step_t = state["step"]._data_for_write()
             step_t += 1
             if wd != 0:
                 g = g + wd * p
-            exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
+            exp_avg, exp_inf = state["exp_avg"]._data_for_write(), state["exp_inf"]._data_for_write()
             _lerp_(exp_avg, g, 1 - beta1)
             exp_inf *= beta2
             norm = np.abs(g, out=np.empty_like(p))  # out=: an array even for 0-d params

@@ -51,7 +51,7 @@ class ASGD(Optimizer):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
         wd, maximize, foreach = group["weight_decay"], group["maximize"], group["foreach"]
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if not state:
                 state["step"] = _step_counter()
                 state["eta"] = Tensor._wrap(np.array(lr, np.float32))
@@ -59,12 +59,12 @@ class ASGD(Optimizer):
                 state["ax"] = Tensor._wrap(np.zeros_like(p))
             if maximize:
                 g = -g
-            step_t, eta, mu = state["step"]._data, state["eta"]._data, state["mu"]._data
+            step_t, eta, mu = (state[k]._data_for_write() for k in ("step", "eta", "mu"))
             step_t += 1
             if wd != 0:
                 g = g + wd * p
             eta_value = float(eta)
-            ax = state["ax"]._data
+            ax = state["ax"]._data_for_write()
             if foreach:  # PyTorch's foreach kernel groups the decay with g: p −= η·(g + lambd·p)
                 p -= eta_value * (g + lambd * p)
                 ax += (p - ax) * float(mu)

@@ -2,7 +2,8 @@
 
 The iteration works on one flat float vector of all parameters (as PyTorch's does); scalars are
 NumPy scalars of the parameters' dtype, so they round as PyTorch's 0-d tensors do. Parameters are
-written in place with NumPy and reported through ``_mark_written`` (their versions are bumped).
+written in place with NumPy through the write door ``Tensor._data_for_write()`` (their versions are
+bumped).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check, _mark_written
+from .optimizer import Optimizer, _check
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -211,18 +212,16 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             n = p.numel()
-            data = p._data
+            data = p._data_for_write()
             data += step_size * update[offset : offset + n].reshape(data.shape)
             offset += n
-        _mark_written(self._params)
 
     def _clone_param(self) -> list[np.ndarray]:
         return [p._data.copy() for p in self._params]
 
     def _set_param(self, params_data: list[np.ndarray]) -> None:
         for p, data in zip(self._params, params_data, strict=True):
-            np.copyto(p._data, data)
-        _mark_written(self._params)
+            np.copyto(p._data_for_write(), data)
 
     def _directional_evaluate(self, closure, x, t, d):
         self._add_grad(t, d)

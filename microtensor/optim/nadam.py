@@ -62,7 +62,7 @@ class NAdam(Optimizer):
             group["maximize"],
         )
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if not state:
                 state["step"] = _step_counter()
                 state["mu_product"] = Tensor._wrap(np.ones((), np.float32))
@@ -70,7 +70,7 @@ class NAdam(Optimizer):
                 state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
             if maximize:
                 g = -g
-            step_t = state["step"]._data
+            step_t = state["step"]._data_for_write()
             step_t += 1
             step = float(step_t)
             bias_correction2 = 1 - beta2**step
@@ -81,11 +81,11 @@ class NAdam(Optimizer):
                     g = g + wd * p
             mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
             mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-            mu_product = state["mu_product"]._data
+            mu_product = state["mu_product"]._data_for_write()
             mu_product *= mu  # in the product's own dtype (float32 unless loaded from a state dict)
             mu_product_value = float(mu_product)
             mu_product_next = mu_product_value * mu_next
-            exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            exp_avg, exp_avg_sq = state["exp_avg"]._data_for_write(), state["exp_avg_sq"]._data_for_write()
             _lerp_(exp_avg, g, 1 - beta1)
             exp_avg_sq *= beta2
             exp_avg_sq += ((1 - beta2) * g) * g

@@ -2,7 +2,10 @@
 
 Updates run on the parameters' arrays in place (the same objects the model
 holds), after every gradient has been checked, so a bad gradient raises before
-any parameter or state changes.
+any parameter or state changes. Each array is taken through the write door,
+``Tensor._data_for_write()``, which bumps its version counter as PyTorch's
+in-place updates do: a graph recorded before the step then refuses to
+backpropagate instead of silently using the new values.
 """
 
 from __future__ import annotations
@@ -14,17 +17,6 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor
-
-
-def _mark_written(params: Iterable[Tensor]) -> None:
-    """The one place optimizers report that they changed parameters' storage in place.
-
-    Optimizers write ``p._data`` with NumPy (``out=``, ``+=``) and then call this, which bumps each
-    parameter's version counter as PyTorch's in-place updates do: a graph recorded before the step
-    then refuses to backpropagate instead of silently using the new weights.
-    """
-    for p in params:
-        p._bump_version()
 
 
 def _check(name: str, ok: bool, message: str) -> None:
@@ -134,9 +126,13 @@ class Optimizer:
                 if p.grad is not None:
                     if set_to_none:
                         p.grad = None
-                    else:
-                        p.grad._data[...] = 0
-                        _mark_written((p.grad,))
+                    else:  # as PyTorch: cut a grad that has a history out of the graph, then zero it
+                        if p.grad.grad_fn is not None:
+                            p.grad = p.grad.detach()
+                        else:
+                            p.grad.requires_grad_(False)
+                        with autograd.no_grad():
+                            p.grad.zero_()
 
     def _checked_grads(self) -> list[tuple[dict, list[tuple[Tensor, np.ndarray]]]]:
         """Each group's (param, grad array) pairs, after checking every grad against its param."""
@@ -172,7 +168,6 @@ class Optimizer:
                 loss = closure()
         for group, pairs in self._checked_grads():  # updates work on arrays: nothing is recorded
             self._update(group, pairs)
-            _mark_written(p for p, _ in pairs)
         return loss
 
     def _check_step_flags(self) -> None:

@@ -55,14 +55,14 @@ class RAdam(Optimizer):
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if not state:
                 state["step"] = _step_counter()
                 state["exp_avg"] = Tensor._wrap(np.zeros_like(p))
                 state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
             if maximize:
                 g = -g
-            step_t = state["step"]._data
+            step_t = state["step"]._data_for_write()
             step_t += 1
             step = float(step_t)
             if wd != 0:
@@ -70,7 +70,7 @@ class RAdam(Optimizer):
                     p *= 1 - lr * wd
                 else:
                     g = g + wd * p
-            exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            exp_avg, exp_avg_sq = state["exp_avg"]._data_for_write(), state["exp_avg_sq"]._data_for_write()
             _lerp_(exp_avg, g, 1 - beta1)
             exp_avg_sq *= beta2
             exp_avg_sq += ((1 - beta2) * g) * g

@@ -57,7 +57,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
         momentum, centered, maximize = group["momentum"], group["centered"], group["maximize"]
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if not state:
                 state["step"] = _step_counter()
                 state["square_avg"] = Tensor._wrap(np.zeros_like(p))
@@ -67,14 +67,14 @@ class RMSprop(Optimizer):
                     state["grad_avg"] = Tensor._wrap(np.zeros_like(p))
             if maximize:
                 g = -g
-            state["step"]._data += 1
+            state["step"]._data_for_write()[...] += 1
             if wd != 0:
                 g = g + wd * p
-            square_avg = state["square_avg"]._data
+            square_avg = state["square_avg"]._data_for_write()
             square_avg *= alpha
             square_avg += ((1 - alpha) * g) * g
             if centered:
-                grad_avg = state["grad_avg"]._data
+                grad_avg = state["grad_avg"]._data_for_write()
                 _lerp_(grad_avg, g, 1 - alpha)
                 avg = np.subtract(square_avg, grad_avg * grad_avg, out=np.empty_like(p))  # 0-d safe
                 np.sqrt(avg, out=avg)
@@ -82,7 +82,7 @@ class RMSprop(Optimizer):
                 avg = np.sqrt(square_avg, out=np.empty_like(p))
             avg += eps
             if momentum > 0:
-                buf = state["momentum_buffer"]._data
+                buf = state["momentum_buffer"]._data_for_write()
                 buf *= momentum
                 buf += g / avg
                 p += -lr * buf

@@ -48,13 +48,13 @@ class Rprop(Optimizer):
         (etaminus, etaplus), (step_size_min, step_size_max) = group["etas"], group["step_sizes"]
         maximize = group["maximize"]
         for param, g in pairs:
-            p, state = param._data, self._state(param)
+            p, state = param._data_for_write(), self._state(param)
             if not state:
                 state["step"] = _step_counter()
                 state["prev"] = Tensor._wrap(np.zeros_like(p))
                 state["step_size"] = Tensor._wrap(np.full_like(g, group["lr"]))
-            state["step"]._data += 1
-            prev, step_size = state["prev"]._data, state["step_size"]._data
+            state["step"]._data_for_write()[...] += 1
+            prev, step_size = state["prev"]._data_for_write(), state["step_size"]._data_for_write()
             # entries are zeroed below: never the caller's array (out=: an array even for 0-d params)
             g = np.negative(g, out=np.empty_like(p)) if maximize else g.copy()
             sign = np.multiply(g, prev, out=np.empty_like(p))

@@ -56,7 +56,7 @@ class SGD(Optimizer):
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         lrs: dict = {}  # lr as a 0-d array per dtype: NumPy multiplies by that twice as fast as by a float
         for param, g in pairs:
-            p = param._data
+            p = param._data_for_write()
             if maximize:
                 g = -g
             if weight_decay:
@@ -68,7 +68,7 @@ class SGD(Optimizer):
                     state["momentum_buffer"] = Tensor._wrap(np.array(g))
                     step = g
                 else:
-                    b = buf._data
+                    b = buf._data_for_write()
                     b *= momentum
                     b += (1 - dampening) * g
                     step = b

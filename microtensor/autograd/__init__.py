@@ -1,4 +1,5 @@
-"""The backward engine, gradient mode, `grad`, user-defined `Function`s and `gradcheck`.
+"""The backward engine, gradient mode, `grad`, user-defined `Function`s and `gradcheck`
+(and, in `autograd.functional`, Jacobians, Hessians and their products with vectors).
 
 backward() visits each tensor after all the tensors computed from it, latest
 recorded op first (a heap keyed by the op's recording number: one pass, no
@@ -14,6 +15,7 @@ from __future__ import annotations
 import bisect
 import functools
 import inspect
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
@@ -21,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ._anomaly import anomaly_backward
-from ._grad_mode import _EPOCH
-from ._grad_mode import anomaly as _anomaly
-from ._grad_mode import mode as _mode
-from .tensor import _VC_KEEP, Tensor, _wrap
+from .._anomaly import anomaly_backward
+from .._grad_mode import _EPOCH
+from .._grad_mode import anomaly as _anomaly
+from .._grad_mode import mode as _mode
+from .._quiet import call_loudly, quiet_region
+from ..tensor import _VC_KEEP, Tensor, _wrap
 
 
 # ---------------------------------------------------------------- grad mode
@@ -241,8 +244,8 @@ def _run_hooks(t: Tensor, g, create_graph: bool):
     meta = t._meta
     hooks = meta.get("hooks")
     if hooks:
-        for hook in list(hooks):
-            res = hook(g if create_graph else Tensor._wrap(g))
+        for hook in list(hooks):  # user code: NumPy warns in it as outside backward
+            res = call_loudly(hook, (g if create_graph else Tensor._wrap(g),))
             if res is not None:
                 if not isinstance(res, Tensor) or res.shape != t.shape:
                     raise RuntimeError(
@@ -271,7 +274,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
     Returns (leaf_grads, captured): leaf_grads lists (leaf, grad) pairs to accumulate
     (only when capture is None); captured maps id(tensor) -> grad for tensors in capture.
     """
-    from .ops._xp import sum_to  # here: ops/ imports tensor.py, which this module's importers load first
+    from ..ops._xp import sum_to  # here: ops/ imports tensor.py, which this module's importers load first
 
     heap: list[int] = []  # -seq of each tensor with a pending gradient
     pending: dict[int, list] = {}  # seq -> [tensor, summed grad]
@@ -280,6 +283,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
     epoch = _EPOCH
     grad_mode = _mode.enabled
     _mode.enabled = create_graph  # so that create_graph records the backward rules, and only then
+    quiet = quiet_region().__enter__()  # no NumPy warnings at poles, as PyTorch (once, not per node)
     try:
         xs, grads, needs = roots, seeds, (True,) * len(roots)
         while True:
@@ -337,6 +341,7 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
             elif id(t) in capture:
                 captured[id(t)] = g
     finally:
+        quiet.__exit__()
         _mode.enabled = grad_mode
     return leaf_grads, captured
 
@@ -396,15 +401,17 @@ def backward(
         inputs = _as_tuple(inputs)
         _, captured = _run(roots, seeds, retain_graph, create_graph, {id(x) for x in inputs})
         leaf_grads = [(x, captured[id(x)]) for x in inputs if id(x) in captured]
-    for t, g in leaf_grads:
-        if create_graph:  # a copy, so that leaves never share one gradient Tensor (as PyTorch)
-            t.grad = g.clone() if t.grad is None else t.grad + g
-        elif t.grad is None:
-            t.grad = _wrap(_owned(g, handed_out))
-        elif t.grad._requires_grad:
-            t.grad = _wrap(t.grad._data + g)
-        else:
-            t.grad._data += g
+    with quiet_region():  # inf + -inf accumulates to nan silently, as PyTorch
+        for t, g in leaf_grads:
+            if create_graph:  # a copy, so that leaves never share one gradient Tensor (as PyTorch)
+                t.grad = g.clone() if t.grad is None else t.grad + g
+            elif t.grad is None:
+                t.grad = _wrap(_owned(g, handed_out))
+            elif t.grad._requires_grad:
+                t.grad = _wrap(t.grad._data + g)
+            else:  # in place, through the write door: bumps the grad's version, as PyTorch's accumulation
+                acc = t.grad._data_for_write()
+                acc += g
 
 
 def grad(
@@ -413,9 +420,24 @@ def grad(
     grad_outputs=None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """Return d(outputs)/d(inputs) without touching any `.grad` (like torch.autograd.grad)."""
+    """Return d(outputs)/d(inputs) without touching any `.grad` (like torch.autograd.grad).
+
+    `only_inputs` is accepted and ignored, as in PyTorch (False warns that it is deprecated;
+    use `backward()` to accumulate into other leaves).
+
+        x = mt.tensor([1.0, 2.0], requires_grad=True)
+        mt.autograd.grad((x ** 2).sum(), x)   # (tensor([2., 4.]),)
+    """
+    if not only_inputs:
+        warnings.warn(
+            "grad: the only_inputs argument is deprecated and ignored (it defaults to True); to "
+            "accumulate gradients into other parts of the graph use microtensor.autograd.backward",
+            FutureWarning,
+            stacklevel=2,
+        )
     roots, seeds = _roots_and_seeds(outputs, grad_outputs, create_graph, "grad")
     inputs = _as_tuple(inputs)
     for i, x in enumerate(inputs):
@@ -449,10 +471,12 @@ class FunctionCtx:
     """What `Function.forward` gets as `ctx`: save tensors and attributes for backward."""
 
     def save_for_backward(self, *tensors: Tensor) -> None:
+        """Keep tensors for backward (read them back as `ctx.saved_tensors`)."""
         self._to_save = tensors
 
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
+        """The tensors given to `save_for_backward`, in order; raises once backward has freed them."""
         saved = getattr(self, "_to_save", None)
         if saved is None:
             raise RuntimeError(_FREED)
@@ -489,7 +513,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from .ops.function_node import _UserFunction
+        """Run the Function on `args` and record it in the graph: call `MyFunction.apply(x, ...)`,
+        never `forward` directly.
+        """
+        from ..ops.function_node import _UserFunction
 
         return _UserFunction(cls)(*args)
 
@@ -619,3 +646,6 @@ def gradgradcheck(
     return gradcheck(
         vjp, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
     )
+
+
+from . import functional  # noqa: E402, F401 - a submodule using grad (above), as torch.autograd.functional
