@@ -624,6 +624,18 @@ class Tensor:
     def __rmatmul__(self, other):
         return _linalg.matmul(other, self)
 
+    def __floordiv__(self, other):
+        return _math.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _math.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _math.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _math.remainder(other, self)
+
     # ------------------------------------------------------------- in-place ops
     # Every in-place op writes into the existing storage and bumps the version counter (shared with
     # detach()/.data and with views, which share the storage). A recorded op remembers the global
@@ -865,6 +877,12 @@ class Tensor:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
 
     # -------------------------------------------------------------- comparison
     def __eq__(self, other):  # type: ignore[override]
@@ -1322,6 +1340,7 @@ from . import random as _random  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import index as _index  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
+from .ops import math as _math  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops.base import Op as _Op  # noqa: E402

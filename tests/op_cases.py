@@ -1527,27 +1527,32 @@ case(
     activation_strategy(),
 )
 case("silu", "Silu", lambda x: F.silu(x), lambda x: x / (1 + np.exp(-x)), activation_strategy())
-case(
-    "mish", "Mish", lambda x: F.mish(x), lambda x: x * np.tanh(np.logaddexp(0, x)), activation_strategy()
-)
+case("mish", "Mish", lambda x: F.mish(x), lambda x: x * np.tanh(np.logaddexp(0, x)), activation_strategy())
 case(
     "elu",
     "Elu",
     lambda x, alpha, how: {"elu": F.elu, "celu": F.celu}[how](x, alpha) if how != "selu" else F.selu(x),
     lambda x, alpha, how: (
-        _np_elu(x, alpha) if how == "elu" else _np_elu(x, alpha, 1.0, 1 / alpha) if how == "celu" else
-        _np_elu(x, *_SELU)
+        _np_elu(x, alpha)
+        if how == "elu"
+        else _np_elu(x, alpha, 1.0, 1 / alpha)
+        if how == "celu"
+        else _np_elu(x, *_SELU)
     ),  # fmt: skip
-    activation_strategy((0.0,), params={"alpha": st.sampled_from([0.5, 1.0, 2.0]),
-                                        "how": st.sampled_from(["elu", "celu", "selu"])}),  # fmt: skip
+    activation_strategy(
+        (0.0,),
+        params={"alpha": st.sampled_from([0.5, 1.0, 2.0]), "how": st.sampled_from(["elu", "celu", "selu"])},
+    ),  # fmt: skip
 )
 case(
     "hardtanh",
     "Hardtanh",
     lambda x, lo, hi: F.hardtanh(x, lo, hi) if (lo, hi) != (0.0, 6.0) else F.relu6(x),
     lambda x, lo, hi: np.clip(x, lo, hi),
-    activation_strategy(lambda p: (p["lo"], p["hi"]), params={
-        "lo": st.sampled_from([-1.0, 0.0, -2.0]), "hi": st.sampled_from([1.0, 6.0, 0.5])}),  # fmt: skip
+    activation_strategy(
+        lambda p: (p["lo"], p["hi"]),
+        params={"lo": st.sampled_from([-1.0, 0.0, -2.0]), "hi": st.sampled_from([1.0, 6.0, 0.5])},
+    ),  # fmt: skip
 )
 case(
     "hardsigmoid",
@@ -1575,25 +1580,33 @@ case(
     "Hardshrink",
     lambda x, lambd, how: F.hardshrink(x, lambd) if how == "function" else x.hardshrink(lambd),
     lambda x, lambd, how: np.where(np.abs(x) <= lambd, 0, x),
-    activation_strategy(lambda p: (-p["lambd"], p["lambd"]), params={
-        "lambd": st.sampled_from([0.0, 0.5, 1.0]), "how": st.sampled_from(["function", "method"]),
-    }),  # fmt: skip
+    activation_strategy(
+        lambda p: (-p["lambd"], p["lambd"]),
+        params={
+            "lambd": st.sampled_from([0.0, 0.5, 1.0]),
+            "how": st.sampled_from(["function", "method"]),
+        },
+    ),  # fmt: skip
 )
 case(
     "threshold",
     "Threshold",
     lambda x, th, value: mt.threshold(x, th, value),
     lambda x, th, value: np.where(x <= th, value, x),
-    activation_strategy(lambda p: (p["th"],), params={
-        "th": st.sampled_from([-1.0, 0.0, 0.5]), "value": st.sampled_from([-2.0, 0.0, 3.0])}),  # fmt: skip
+    activation_strategy(
+        lambda p: (p["th"],),
+        params={"th": st.sampled_from([-1.0, 0.0, 0.5]), "value": st.sampled_from([-2.0, 0.0, 3.0])},
+    ),  # fmt: skip
 )
 case(
     "softplus",
     "Softplus",
     lambda x, beta, threshold: F.softplus(x, beta, threshold),
     lambda x, beta, threshold: np.where(x * beta > threshold, x, np.log1p(np.exp(beta * x)) / beta),
-    activation_strategy(lambda p: (p["threshold"] / p["beta"],), params={
-        "beta": st.sampled_from([0.5, 1.0, 2.0]), "threshold": st.sampled_from([1.0, 20.0])}),  # fmt: skip
+    activation_strategy(
+        lambda p: (p["threshold"] / p["beta"],),
+        params={"beta": st.sampled_from([0.5, 1.0, 2.0]), "threshold": st.sampled_from([1.0, 20.0])},
+    ),  # fmt: skip
 )
 case(
     "logsigmoid",
@@ -1905,23 +1918,6 @@ case(
     ),
     _np_conv1d_case,
     conv2d_strategy(nd=1),
-# ------------------------------------------------------------------ sequence models
-@st.composite
-def embedding_strategy(draw):
-    n, d = draw(st.integers(1, 5)), draw(st.integers(1, 4))
-    ishape = draw(small_shapes(0, 2))
-    idx = np.asarray(draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, n - 1))))  # repeats likely
-    # no padding_idx here: its row's gradient is zero by definition, not the finite difference
-    # (tests/test_embedding.py checks it against PyTorch)
-    return (draw_array(draw, (n, d)),), {"idx": idx, "padding_idx": None}
-
-
-case(
-    "embedding",
-    "Embedding",
-    lambda w, idx, padding_idx: F.embedding(mt.tensor(idx), w, padding_idx),
-    lambda w, idx, padding_idx: w[idx],
-    embedding_strategy(),
 )
 
 
@@ -1957,38 +1953,6 @@ case(
     ),
     _np_conv_transpose_case,
     conv_transpose_strategy(),
-def norm_strategy(draw, center: bool):
-    shape = draw(small_shapes(1))
-    k = draw(st.integers(1, len(shape)))
-    ns = shape[len(shape) - k :]
-    x = draw_array(draw, shape)
-    if math.prod(ns) == 1 or np.ptp(x.reshape(-1, math.prod(ns)), axis=1).min() < 0.5:
-        x = x + np.arange(x.size).reshape(shape) % math.prod(ns)  # spread: a flat row's σ is ~0
-    affine = draw(st.sampled_from(["none", "weight", "both"] if center else ["none", "weight"]))
-    arrs = (x,) + tuple(draw_array(draw, ns) for _ in range({"none": 0, "weight": 1, "both": 2}[affine]))
-    return arrs, {"ns": ns, "eps": draw(st.sampled_from([1e-5, 0.1]))}
-
-
-def _np_layer_norm(x, w=None, b=None, *, ns, eps, center=True):
-    axes = tuple(range(x.ndim - len(ns), x.ndim))
-    xc = x - x.mean(axes, keepdims=True) if center else x
-    y = xc / np.sqrt((xc * xc).mean(axes, keepdims=True) + eps)
-    return y * (1 if w is None else w) + (0 if b is None else b)
-
-
-case(
-    "layer_norm",
-    "LayerNorm",
-    lambda x, w=None, b=None, *, ns, eps: F.layer_norm(x, ns, w, b, eps),
-    _np_layer_norm,
-    norm_strategy(True),
-)
-case(
-    "rms_norm",
-    "RMSNorm",
-    lambda x, w=None, *, ns, eps: F.rms_norm(x, ns, w, eps),
-    lambda x, w=None, *, ns, eps: _np_layer_norm(x, w, ns=ns, eps=eps, center=False),
-    norm_strategy(False),
 )
 
 
@@ -2017,57 +1981,6 @@ case(
     lambda x, g, geom: _conv.ConvWeight(geom)(x, g),
     _np_conv_weight,
     conv_weight_strategy(),
-def sdpa_strategy(draw):
-    batch = draw(st.sampled_from([(), (1,), (2,)]))
-    L, S, E, Ev = (draw(st.integers(1, 3)) for _ in range(4))
-    mask = draw(st.sampled_from(["none", "causal", "bool", "float"]))
-    arrs = tuple(draw_array(draw, batch + s) for s in ((L, E), (S, E), (S, Ev)))
-    m = None
-    if mask == "bool":
-        m = np.asarray(draw(hnp.arrays(np.bool_, (L, S))))
-        m[:, 0] = True  # every query sees at least one key
-    elif mask == "float":
-        m = draw_array(draw, (L, S))
-    scale = draw(st.sampled_from([None, 0.5]))
-    return arrs, {"mask": mask, "m": m, "scale": scale}
-
-
-def _sdpa(q, k, v, *, mask, m, scale):
-    am = None if m is None else mt.tensor(m)
-    return F.scaled_dot_product_attention(q, k, v, am, is_causal=mask == "causal", scale=scale)
-
-
-def _np_sdpa(q, k, v, *, mask, m, scale):
-    s = (q @ np.swapaxes(k, -1, -2)) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
-    if mask == "causal":
-        s = np.where(np.triu(np.ones(s.shape[-2:], bool), 1), -np.inf, s)
-    elif mask == "bool":
-        s = np.where(m, s, -np.inf)
-    elif mask == "float":
-        s = s + m
-    return _np_softmax(s, -1) @ v
-
-
-case("scaled_dot_product_attention", "ScaledDotProductAttention", _sdpa, _np_sdpa, sdpa_strategy())
-
-
-def _sdpa_composed(q, k, v, *, mask, m, scale):
-    """The composed path (a float mask that requires grad): the same formula from elementary ops."""
-    am = mt.tensor(np.zeros(q.shape[-2:][:1] + k.shape[-2:][:1]) if m is None or mask != "float" else m)
-    return F.scaled_dot_product_attention(q, k, v, am.requires_grad_(), scale=scale)
-
-
-def _np_sdpa_float(q, k, v, *, mask, m, scale):
-    m = np.zeros((q.shape[-2], k.shape[-2])) if m is None or mask != "float" else m
-    return _np_sdpa(q, k, v, mask="float", m=m, scale=scale)
-
-
-case(
-    "scaled_dot_product_attention_composed",
-    ("MatMul", "Permute", "Mul", "Softmax", "Add"),
-    _sdpa_composed,
-    _np_sdpa_float,
-    sdpa_strategy(),
 )
 
 
@@ -2371,6 +2284,121 @@ case(
         _np_normalize(x.reshape(x.shape[0], groups, -1), (2,)).reshape(x.shape), w, b
     ),
     norm_strategy("group"),
+)
+
+
+# ------------------------------------------------------------------ sequence models
+@st.composite
+def embedding_strategy(draw):
+    n, d = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    ishape = draw(small_shapes(0, 2))
+    idx = np.asarray(draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, n - 1))))  # repeats likely
+    # no padding_idx here: its row's gradient is zero by definition, not the finite difference
+    # (tests/test_embedding.py checks it against PyTorch)
+    return (draw_array(draw, (n, d)),), {"idx": idx, "padding_idx": None}
+
+
+case(
+    "embedding",
+    "Embedding",
+    lambda w, idx, padding_idx: F.embedding(mt.tensor(idx), w, padding_idx),
+    lambda w, idx, padding_idx: w[idx],
+    embedding_strategy(),
+)
+
+
+@st.composite
+def norm_strategy(draw, center: bool):
+    shape = draw(small_shapes(1))
+    k = draw(st.integers(1, len(shape)))
+    ns = shape[len(shape) - k :]
+    x = draw_array(draw, shape)
+    if math.prod(ns) == 1 or np.ptp(x.reshape(-1, math.prod(ns)), axis=1).min() < 0.5:
+        x = x + np.arange(x.size).reshape(shape) % math.prod(ns)  # spread: a flat row's σ is ~0
+    affine = draw(st.sampled_from(["none", "weight", "both"] if center else ["none", "weight"]))
+    arrs = (x,) + tuple(draw_array(draw, ns) for _ in range({"none": 0, "weight": 1, "both": 2}[affine]))
+    return arrs, {"ns": ns, "eps": draw(st.sampled_from([1e-5, 0.1]))}
+
+
+def _np_layer_norm(x, w=None, b=None, *, ns, eps, center=True):
+    axes = tuple(range(x.ndim - len(ns), x.ndim))
+    xc = x - x.mean(axes, keepdims=True) if center else x
+    y = xc / np.sqrt((xc * xc).mean(axes, keepdims=True) + eps)
+    return y * (1 if w is None else w) + (0 if b is None else b)
+
+
+case(
+    "layer_norm",
+    "LayerNorm",
+    lambda x, w=None, b=None, *, ns, eps: F.layer_norm(x, ns, w, b, eps),
+    _np_layer_norm,
+    norm_strategy(True),
+)
+case(
+    "rms_norm",
+    "RMSNorm",
+    lambda x, w=None, *, ns, eps: F.rms_norm(x, ns, w, eps),
+    lambda x, w=None, *, ns, eps: _np_layer_norm(x, w, ns=ns, eps=eps, center=False),
+    norm_strategy(False),
+)
+
+
+@st.composite
+def sdpa_strategy(draw):
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    L, S, E, Ev = (draw(st.integers(1, 3)) for _ in range(4))
+    mask = draw(st.sampled_from(["none", "causal", "bool", "float"]))
+    arrs = tuple(draw_array(draw, batch + s) for s in ((L, E), (S, E), (S, Ev)))
+    m = None
+    if mask == "bool":
+        m = np.asarray(draw(hnp.arrays(np.bool_, (L, S))))
+        m[:, 0] = True  # every query sees at least one key
+    elif mask == "float":
+        m = draw_array(draw, (L, S))
+    scale = draw(st.sampled_from([None, 0.5]))
+    return arrs, {"mask": mask, "m": m, "scale": scale}
+
+
+def _sdpa(q, k, v, *, mask, m, scale):
+    am = None if m is None else mt.tensor(m)
+    return F.scaled_dot_product_attention(q, k, v, am, is_causal=mask == "causal", scale=scale)
+
+
+def _np_sdpa(q, k, v, *, mask, m, scale):
+    s = (q @ np.swapaxes(k, -1, -2)) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if mask == "causal":
+        s = np.where(np.triu(np.ones(s.shape[-2:], bool), 1), -np.inf, s)
+    elif mask == "bool":
+        s = np.where(m, s, -np.inf)
+    elif mask == "float":
+        s = s + m
+    return _np_softmax(s, -1) @ v
+
+
+case("scaled_dot_product_attention", "ScaledDotProductAttention", _sdpa, _np_sdpa, sdpa_strategy())
+
+
+def _sdpa_composed(q, k, v, *, mask, m, scale):
+    """The composed path (a float mask that requires grad): the same formula from elementary ops."""
+    am = mt.tensor(np.zeros(q.shape[-2:][:1] + k.shape[-2:][:1]) if m is None or mask != "float" else m)
+    return F.scaled_dot_product_attention(q, k, v, am.requires_grad_(), scale=scale)
+
+
+def _np_sdpa_float(q, k, v, *, mask, m, scale):
+    m = np.zeros((q.shape[-2], k.shape[-2])) if m is None or mask != "float" else m
+    return _np_sdpa(q, k, v, mask="float", m=m, scale=scale)
+
+
+case(
+    "scaled_dot_product_attention_composed",
+    ("MatMul", "Permute", "Mul", "Softmax", "Add"),
+    _sdpa_composed,
+    _np_sdpa_float,
+    sdpa_strategy(),
+)
+
+
+@st.composite
 def cell_strategy(draw, gates: int):
     B, n_in, H = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
     shapes_ = [(B, n_in), (B, H), (gates * H, n_in), (gates * H, H), (gates * H,), (gates * H,)]
@@ -2424,4 +2452,402 @@ case(
     _rnn_cell,
     lambda x, h, w_ih, w_hh, b_ih, b_hh: np.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh),
     cell_strategy(1),
+)
+
+
+# ------------------------------------------------- math: trigonometry, logs, erf (ops/math.py)
+_np_erf = np.vectorize(math.erf, otypes=[np.float64])
+_np_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _np_erfinv(y):
+    """erfinv by bisection on math.erf (an implementation independent of microtensor's)."""
+    lo, hi = np.full(np.shape(y), -7.0), np.full(np.shape(y), 7.0)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        below = _np_erf(mid) < y
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return (lo + hi) / 2
+
+
+def _np_sinc(x):
+    return np.sinc(x)
+
+
+MATH_UNARY = {
+    # name: (op, numpy, domain)
+    "sin": ("Sin", np.sin, "real"),
+    "cos": ("Cos", np.cos, "real"),
+    "tan": ("Tan", np.tan, (-1.2, 1.2)),
+    "asin": ("Asin", np.arcsin, "unit"),
+    "acos": ("Acos", np.arccos, "unit"),
+    "atan": ("Atan", np.arctan, "real"),
+    "arcsin": ("Asin", np.arcsin, "unit"),
+    "sinh": ("Sinh", np.sinh, "real"),
+    "cosh": ("Cosh", np.cosh, "real"),
+    "asinh": ("Asinh", np.arcsinh, "real"),
+    "acosh": ("Acosh", np.arccosh, (1.1, 3.0)),
+    "atanh": ("Atanh", np.arctanh, "unit"),
+    "sinc": ("Sinc", _np_sinc, "away_from_zero"),
+    "deg2rad": ("Deg2rad", np.deg2rad, "real"),
+    "rad2deg": ("Rad2deg", np.rad2deg, "real"),
+    "exp2": ("Exp2", np.exp2, "real"),
+    "expm1": ("Expm1", np.expm1, "real"),
+    "log2": ("Log2", np.log2, "positive"),
+    "log10": ("Log10", np.log10, "positive"),
+    "log1p": ("Log1p", np.log1p, (-0.9, 3.0)),
+    "rsqrt": ("Rsqrt", lambda x: 1 / np.sqrt(x), "positive"),
+    "reciprocal": ("Reciprocal", np.reciprocal, "nonzero"),
+    "square": ("Square", np.square, "real"),
+    "erf": ("Erf", _np_erf, "real"),
+    "erfc": ("Erfc", _np_erfc, "real"),
+    "erfinv": ("Erfinv", _np_erfinv, "unit"),
+    "logit": ("Logit", lambda x: np.log(x / (1 - x)), (0.05, 0.95)),
+    "nan_to_num": ("NanToNum", lambda x: x, "real"),
+}
+for _name, (_op, _np, _dom) in MATH_UNARY.items():
+    case(_name, _op, _unary_fn(_name), lambda x, how, _np=_np: _np(x), unary_strategy(_dom))
+
+
+@st.composite
+def off_grid_strategy(draw, decimals=False):
+    """Values k·GAP + GAP/4: never on a jump of floor, round (any decimals ≥ 0 up to 2), sign, frac."""
+    x = draw_array(draw, draw(small_shapes()), "real", GAP) + GAP / 4
+    params = {"how": draw(st.sampled_from(["function", "method"]))}
+    if decimals:
+        params["decimals"] = draw(st.integers(-1, 2))
+    return (x,), params
+
+
+MATH_STEP = {
+    "sign": ("Sign", np.sign),
+    "sgn": ("Sgn", np.sign),
+    "floor": ("Floor", np.floor),
+    "ceil": ("Ceil", np.ceil),
+    "trunc": ("Trunc", np.trunc),
+    "fix": ("Trunc", np.trunc),
+    "frac": ("Frac", lambda x: x - np.trunc(x)),
+    "angle": ("Angle", lambda x: np.where(x < 0, np.pi, 0.0)),
+}
+for _name, (_op, _np) in MATH_STEP.items():
+    case(_name, _op, _unary_fn(_name), lambda x, how, _np=_np: _np(x), off_grid_strategy())
+
+
+def _np_round(x, decimals, how):
+    if decimals >= 0:
+        return np.rint(x * 10.0**decimals) / 10.0**decimals
+    return np.rint(x / 10.0**-decimals) * 10.0**-decimals
+
+
+case(
+    "round_decimals",
+    "Round",
+    lambda x, decimals, how: (
+        mt.round(x, decimals=decimals) if how == "function" else x.round(decimals=decimals)
+    ),
+    _np_round,
+    off_grid_strategy(decimals=True),
+)
+
+
+@st.composite
+def logit_eps_strategy(draw):
+    x = draw_array(draw, draw(small_shapes()), (0.0, 1.0), GAP)
+    return (x,), {"eps": draw(st.sampled_from([0.105, 0.255]))}  # bounds between grid points
+
+
+case(
+    "logit_eps",
+    "Logit",
+    lambda x, eps: mt.logit(x, eps=eps),
+    lambda x, eps: (lambda c: np.log(c / (1 - c)))(np.clip(x, eps, 1 - eps)),
+    logit_eps_strategy(),
+)
+
+MATH_BINARY = {
+    # name: (op, numpy, domain a, domain b)
+    "atan2": ("Atan2", np.arctan2, "nonzero", "nonzero"),  # away from the branch cut
+    "arctan2": ("Atan2", np.arctan2, "nonzero", "nonzero"),
+    "hypot": ("Hypot", np.hypot, "nonzero", "nonzero"),
+    "logaddexp": ("LogAddExp", np.logaddexp, "real", "real"),
+    "logaddexp2": ("LogAddExp2", np.logaddexp2, "real", "real"),
+    "xlogy": ("Xlogy", lambda a, b: a * np.log(b), "real", "positive"),
+    "copysign": ("Copysign", np.copysign, "away_from_zero", "away_from_zero"),
+    "float_power": ("Pow", np.power, "positive", "real"),
+}
+
+
+def _math_binary_fn(name):
+    def fn(a, b, how):
+        return getattr(mt, name)(a, b) if how in ("function", "operator") else getattr(a, name)(b)
+
+    return fn
+
+
+for _name, (_op, _np, _da, _db) in MATH_BINARY.items():
+    case(_name, _op, _math_binary_fn(_name), lambda a, b, how, _np=_np: _np(a, b), binary_strategy(_da, _db))
+
+
+@st.composite
+def quotient_strategy(draw, scalar: bool):
+    """a, b with a / b at least 0.1 from an integer (floor/trunc of it is locally constant)."""
+    shape = draw(small_shapes())
+    q = draw_array(draw, shape, (0.1, 0.9)) + draw(hnp.arrays(np.int64, shape, elements=st.integers(-3, 3)))
+    if scalar:
+        b = draw(st.sampled_from([2, -2, 1.5, -0.75]))
+        return (q * b,), {"b": b, "how": draw(st.sampled_from(["operator", "function", "method"]))}
+    b = draw_array(draw, shape, "nonzero")
+    return (q * b, b), {"how": draw(st.sampled_from(["operator", "function", "method"]))}
+
+
+def _rem_fn(name, operator):
+    def fn(a, b=None, *, how, **kw):
+        other = kw.get("b", b)
+        if how == "operator":
+            return operator(a, other)
+        return getattr(mt, name)(a, other) if how == "function" else getattr(a, name)(other)
+
+    return fn
+
+
+_REM_FNS = {"remainder": _rem_fn("remainder", lambda a, b: a % b), "fmod": _rem_fn("fmod", mt.fmod)}
+for _name, _op, _operator, _np in (
+    ("remainder", "Remainder", lambda a, b: a % b, np.remainder),
+    ("fmod", "Fmod", lambda a, b: mt.fmod(a, b), np.fmod),
+):
+    case(_name, _op, _REM_FNS[_name], lambda a, b, how, _np=_np: _np(a, b), quotient_strategy(False))
+    case(
+        f"{_name}_scalar",
+        _op,
+        lambda a, b, how, _f=_name: _REM_FNS[_f](a, how=how, b=b),
+        lambda a, b, how, _np=_np: _np(a, b),
+        quotient_strategy(True),
+    )
+
+for _mode, _np in (("floor", np.floor), ("trunc", np.trunc)):
+    case(
+        f"div_{_mode}",
+        "DivRounded",
+        lambda a, b, how, _m=_mode: (
+            mt.div(a, b, rounding_mode=_m) if how != "method" else a.div(b, rounding_mode=_m)
+        ),
+        lambda a, b, how, _np=_np: _np(a / b),
+        quotient_strategy(False),
+    )
+
+
+@st.composite
+def lerp_strategy(draw, scalar: bool):
+    if scalar:
+        s, e = draw(small_broadcastable(2))
+        return (draw_array(draw, s), draw_array(draw, e)), {"weight": draw(st.floats(-1.0, 2.0))}
+    s, e, w = draw(small_broadcastable(3))
+    return (draw_array(draw, s), draw_array(draw, e), draw_array(draw, w, (-1.0, 2.0))), {}
+
+
+case(
+    "lerp",
+    "Lerp",
+    lambda s, e, w: s.lerp(e, w),
+    lambda s, e, w: s + w * (e - s),
+    lerp_strategy(False),
+)
+case(
+    "lerp_scalar_weight",
+    "Lerp",
+    lambda s, e, weight: mt.lerp(s, e, weight),
+    lambda s, e, weight: s + weight * (e - s),
+    lerp_strategy(True),
+)
+
+
+# ------------------------------------------------- linear algebra (ops/linalg.py, microtensor.linalg)
+EINSUMS = {
+    # equation: operand shapes from sizes i, j, k, b
+    "ij,jk->ik": lambda i, j, k, b: [(i, j), (j, k)],
+    "bi,bi->b": lambda i, j, k, b: [(b, i), (b, i)],
+    "ii->i": lambda i, j, k, b: [(i, i)],
+    "ij->": lambda i, j, k, b: [(i, j)],
+    "i,j": lambda i, j, k, b: [(i,), (j,)],
+    "...ij,...jk->...ik": lambda i, j, k, b: [(b, i, j), (j, k)],
+    "ij,jk,kl->il": lambda i, j, k, b: [(i, j), (j, k), (k, 2)],
+    "iij->j": lambda i, j, k, b: [(i, i, j)],
+    "ij,ik->i": lambda i, j, k, b: [(i, j), (i, k)],
+}
+
+
+@st.composite
+def einsum_strategy(draw, broadcast=False):
+    sizes = [draw(st.integers(1, 3)) for _ in range(4)]
+    if broadcast:  # a size-1 dim stretched against the other operand's
+        i, j = sizes[:2]
+        return (draw_array(draw, (i, 1)), draw_array(draw, (1, j))), {"eq": "ij,ij->ij"}
+    eq = draw(st.sampled_from(sorted(EINSUMS)))
+    return tuple(draw_array(draw, s) for s in EINSUMS[eq](*sizes)), {"eq": eq}
+
+
+case(
+    "einsum",
+    ("Einsum", "EinsumOne"),
+    lambda *xs, eq: mt.einsum(eq, *xs),
+    lambda *xs, eq: np.einsum(eq, *xs),
+    einsum_strategy(),
+)
+case(
+    "einsum_broadcast",
+    ("Einsum", "Expand"),
+    lambda *xs, eq: mt.einsum(eq, *xs),
+    lambda *xs, eq: np.einsum("ij,ij->ij", *np.broadcast_arrays(*xs)),
+    einsum_strategy(True),
+)
+
+
+@st.composite
+def vector_norm_strategy(draw, ords):
+    shape = draw(small_shapes(1))
+    ord_ = draw(st.sampled_from(ords))
+    if ord_ in (math.inf, -math.inf):  # distinct magnitudes: no ties for the max
+        x = draw_array(draw, shape, (0.1, 3.0), GAP)
+        x = x * np.where(draw(hnp.arrays(np.bool_, shape)), -1, 1)
+    else:
+        x = draw_array(draw, shape, "away_from_zero")
+    return (x,), {"ord": ord_, "dim": draw_dims(draw, len(shape)), "keepdim": draw(st.booleans())}
+
+
+def _np_vector_norm(x, ord, dim, keepdim):
+    axes = None if dim is None else tuple(d % x.ndim for d in (dim if isinstance(dim, tuple) else (dim,)))
+    a = np.abs(x)
+    if ord == math.inf:
+        return np.max(a, axis=axes, keepdims=keepdim)
+    if ord == -math.inf:
+        return np.min(a, axis=axes, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(a != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+    return np.sum(a**ord, axis=axes, keepdims=keepdim) ** (1 / ord)
+
+
+case(
+    "vector_norm",
+    "VectorNorm",
+    lambda x, ord, dim, keepdim: mt.linalg.vector_norm(x, ord, dim, keepdim),
+    _np_vector_norm,
+    vector_norm_strategy([1, 2, 3, 0, math.inf, -math.inf]),
+)
+case(
+    "tensor_norm",
+    "VectorNorm",
+    lambda x, ord, dim, keepdim: x.norm(ord, dim=dim, keepdim=keepdim),
+    _np_vector_norm,
+    vector_norm_strategy([2, 1.5, 4]),
+)
+
+
+@st.composite
+def square_strategy(draw, rhs=False):
+    """Diagonally dominant matrices (well conditioned, positive determinant), maybe batched."""
+    n = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from([(), (2,)]))
+    a = draw_array(draw, batch + (n, n), (-0.4, 0.4)) + 2 * np.eye(n)
+    if not rhs:
+        return (a,), {}
+    vector = draw(st.booleans())
+    b = draw_array(draw, (n,) if vector else batch + (n, draw(st.integers(1, 2))))
+    return (a, b), {}
+
+
+def _np_slogdet(a):
+    return np.linalg.slogdet(a)[1]
+
+
+case("inv", "Inv", lambda a: mt.linalg.inv(a), np.linalg.inv, square_strategy())
+case("det", "Det", lambda a: mt.linalg.det(a), np.linalg.det, square_strategy())
+case(
+    "slogdet",
+    "LogAbsDet",
+    lambda a: mt.linalg.slogdet(a).logabsdet,
+    lambda a: np.linalg.slogdet(a)[1],
+    square_strategy(),
+)
+
+
+def _np_solve(a, b):
+    if b.ndim == 1:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    return np.linalg.solve(a, b)
+
+
+case("solve", ("Solve", "Reshape"), lambda a, b: mt.linalg.solve(a, b), _np_solve, square_strategy(True))
+
+
+def _spd(a):
+    return a @ a.mT + a.shape[-1] * mt.eye(a.shape[-1], dtype=a.dtype)
+
+
+case(
+    "cholesky",
+    ("Cholesky", "MatMul", "Add", "Permute"),
+    lambda a: mt.linalg.cholesky(_spd(a)),
+    lambda a: np.linalg.cholesky(a @ np.swapaxes(a, -1, -2) + a.shape[-1] * np.eye(a.shape[-1])),
+    square_strategy(),
+)
+
+
+@st.composite
+def tall_strategy(draw, square=False):
+    """Matrices with well-separated, nonzero singular values: a small perturbation of diag(3, 2, 1)."""
+    n = draw(st.integers(1, 3))
+    m = n if square else draw(st.integers(n, 4))
+    d = np.zeros((m, n))
+    d[range(n), range(n)] = [3.0, 2.0, 1.0][:n]
+    batch = draw(st.sampled_from([(), (2,)]))
+    # no exact zeros: LAPACK's QR skips a reflection whose column is already reduced (R's sign jumps)
+    signs = np.where(draw(hnp.arrays(np.bool_, batch + (m, n))), -1, 1)
+    x = draw_array(draw, batch + (m, n), (0.02, 0.2)) * signs
+    return (x + d,), {"wide": draw(st.booleans()) and not square}
+
+
+case(
+    "qr",
+    ("QR", "GetItem"),
+    lambda a, wide: tuple(mt.linalg.qr(a)),
+    lambda a, wide: tuple(np.linalg.qr(a)),
+    tall_strategy(),
+)
+
+
+def _svd_invariants(a, wide):
+    U, S, Vh = mt.linalg.svd(a.mT if wide else a, full_matrices=False)
+    return S, U @ Vh, U * U  # independent of the sign of each singular vector pair
+
+
+def _np_svd_invariants(a, wide):
+    U, S, Vh = np.linalg.svd(np.swapaxes(a, -1, -2) if wide else a, full_matrices=False)
+    return S, U @ Vh, U * U
+
+
+case(
+    "svd",
+    ("SVD", "GetItem", "Permute", "MatMul", "Mul"),
+    _svd_invariants,
+    _np_svd_invariants,
+    tall_strategy(),
+)
+
+
+def _eigh_invariants(a, wide):
+    L, V = mt.linalg.eigh(a + a.mT)
+    return L, V * V
+
+
+def _np_eigh_invariants(a, wide):
+    L, V = np.linalg.eigh(a + np.swapaxes(a, -1, -2))
+    return L, V * V
+
+
+case(
+    "eigh",
+    ("Eigh", "GetItem", "Permute", "Add", "Mul"),
+    _eigh_invariants,
+    _np_eigh_invariants,
+    tall_strategy(square=True),
 )

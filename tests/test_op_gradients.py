@@ -307,7 +307,7 @@ def _evaluate_text(text: str, values: dict[str, Any], scope: dict[str, Any]):
     names = {}
     for k, sym in enumerate(sorted(values, key=len, reverse=True)):
         token = f"_v{k}"
-        pattern = r"(?<![\w/])" + re.escape(sym) + r"(?![\w/])"
+        pattern = r"(?<![\w/])" + re.escape(sym) + r"(?!(?!ᵀ)[\w/])"  # (a transpose mark ends a symbol)
         text, hits = re.subn(pattern, token, text)
         if hits:
             names[token] = values[sym]

@@ -22,7 +22,8 @@ class MLP(nn.Module):
 model = MLP([2, 8, 8, 1])
 with torch.no_grad():
     for i, p in enumerate(model.parameters()):
-        p.copy_(torch.tensor([((k * 0.6180339887 + 0.21 * i) % 1.0) - 0.5 for k in range(p.numel())]).view_as(p))
+        values = [((k * 0.6180339887 + 0.21 * i) % 1.0) - 0.5 for k in range(p.numel())]
+        p.copy_(torch.tensor(values).view_as(p))
 grid = torch.linspace(-1, 1, 12)
 x = torch.stack(torch.meshgrid(grid, grid, indexing="ij"), dim=-1).reshape(-1, 2)
 y = (x[:, :1] * x[:, 1:]).tanh()
