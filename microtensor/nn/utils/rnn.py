@@ -34,13 +34,16 @@ class PackedSequence(NamedTuple):
         return self._replace(data=self.data.to(*args, **kwargs))
 
     def double(self) -> PackedSequence:
+        """The same packed batch with its data cast to float64 (`batch_sizes` and indices unchanged)."""
         return self._replace(data=self.data.double())
 
     def float(self) -> PackedSequence:
+        """The same packed batch with its data cast to float32 (`batch_sizes` and indices unchanged)."""
         return self._replace(data=self.data.float())
 
     @property
     def is_cuda(self) -> bool:
+        """False: microtensor runs on the CPU."""
         return False
 
 
