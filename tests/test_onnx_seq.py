@@ -103,3 +103,19 @@ def test_unrolled_lstm_exports(tmp_path):
             return self.lstm(x)[0][:, -1]
 
     _check(Last(), (mt.randn(2, 5, 3),), tmp_path)
+
+
+def test_the_tiny_gpt_example_model_exports_and_runs_in_onnxruntime(tmp_path):
+    """The small GPT of examples/tiny_gpt.py (embeddings, causal attention blocks, LayerNorm, head)
+    exports as it is and onnxruntime gives its logits (issue 18: the examples' models deploy)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "tiny_gpt.py"
+    spec = importlib.util.spec_from_file_location("tiny_gpt_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    mt.manual_seed(0)
+    model = example.GPT(vocab_size=13, block_size=8, n_embd=16, n_head=2, n_layer=2)
+    idx = mt.tensor(np.arange(16).reshape(2, 8) % 13)
+    _check(model, (idx,), tmp_path, names=["idx"], rtol=1e-4)

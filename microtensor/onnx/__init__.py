@@ -87,6 +87,8 @@ def export(
     with autograd.enable_grad():
         result = traced(*example)
     outputs = result if isinstance(result, tuple | list) else (result,)
+    # None outputs (e.g. `return logits, None` when no targets are given) are dropped, as torch.onnx does
+    outputs = tuple(out for out in outputs if out is not None)
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise TypeError(f"onnx.export: the model's output {i} is a {type(out).__name__}, not a Tensor")
