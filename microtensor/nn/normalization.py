@@ -66,7 +66,8 @@ class _NormBase(Module):
             init.zeros_(self.bias)
 
     def _check_input_dim(self, input: Tensor) -> None:
-        raise NotImplementedError
+        # abstract: each concrete layer (BatchNorm1d, BatchNorm2d, ...) says which dims it takes
+        raise NotImplementedError(f"{type(self).__name__} must define _check_input_dim (the dims it accepts)")
 
     def _momentum(self) -> float:
         """This step's averaging factor (PyTorch's): momentum, or 1/num_batches_tracked when None
