@@ -820,6 +820,8 @@ class Tensor:
 
     def clamp_(self, min=None, max=None) -> Tensor:
         """Clamp self to [min, max] in place (either bound may be None); returns self. `clip_` is the same."""
+        if min is None and max is None:  # the arguments are checked before the write, as in PyTorch
+            raise RuntimeError("clamp_: at least one of 'min' or 'max' must not be None")
         return self._apply_inplace("clamp_", lambda s, _: _ew.clamp(s, min, max))
 
     clip_ = clamp_
