@@ -741,6 +741,8 @@ class Tensor:
                 res = _shape.reshape(res, base.shape)
         np.copyto(base._data, res._data, casting="unsafe")
         node = res.grad_fn
+        if old_base.grad_fn is not None:
+            _remember_history(base, old_base)
         base.grad_fn = node
         base._requires_grad = node is not None
         base._bump_version()  # also gives self (when a view) and every other view its new grad_fn
@@ -1045,6 +1047,18 @@ class _ViewInfo:
         since: PyTorch refuses to record anything with it (whether it should see the write's
         history is ambiguous); microtensor refuses views of it and in-place ops on it."""
         return not self.grad_mode and self.base._requires_grad and self.base._version != self.version
+
+
+def _remember_history(base: Tensor, old: Tensor) -> None:
+    """Note that an in-place op replaced base's history, keeping `old` (its values and history then).
+
+    Ops recorded earlier with base as input must send their gradient to the old history, as
+    PyTorch's edges point at the node that made the values they saw; backward finds it here (see
+    autograd._earlier_history). Held weakly: the new node keeps `old` alive while the graph lives.
+    """
+    kept = base._get_meta().setdefault("replaced", [])
+    kept[:] = [(e, r) for e, r in kept if r() is not None]
+    kept.append((_EPOCH[0] + 1, weakref.ref(old)))  # the epoch the write's version bump gets
 
 
 def _no_grad_view_message(op: str, shape) -> str:

@@ -737,3 +737,33 @@ def test_backward_with_create_graph_makes_grad_differentiable():
     x.grad = None
     gx.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        mt.relu,
+        mt.nn.functional.hardtanh,
+        mt.nn.functional.relu6,
+        mt.nn.functional.hardsigmoid,
+        mt.abs,
+        lambda x: x.clamp(-1.0, 1.0),
+        lambda x: mt.nn.functional.threshold(x, 0.1, 0.0),
+    ],
+    ids=["relu", "hardtanh", "relu6", "hardsigmoid", "abs", "clamp", "threshold"],
+)
+def test_second_derivative_of_a_piecewise_linear_function_is_zero(fn):
+    # As PyTorch: the first derivative (0 or 1 by pieces) is recorded as a function of x, so
+    # differentiating it again gives zeros rather than "does not require grad"
+    x = mt.tensor([-2.5, 0.5, 1.5, 7.0], dtype=mt.float64, requires_grad=True)
+    (g,) = mt.autograd.grad(fn(x).sum(), x, create_graph=True)
+    assert g.requires_grad and g.grad_fn.name().endswith("BackwardBackward")
+    (h,) = mt.autograd.grad(g.sum(), x)
+    assert h.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_a_gradient_that_reads_no_tensor_stays_unrecorded_under_create_graph():
+    # As PyTorch: sign's derivative is zeros, a function of nothing, so it needs no graph
+    x = mt.tensor([-2.0, 3.0], requires_grad=True)
+    (g,) = mt.autograd.grad(x.sign().sum(), x, create_graph=True)
+    assert not g.requires_grad and g.tolist() == [0.0, 0.0]

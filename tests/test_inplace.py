@@ -93,7 +93,7 @@ def test_shape_and_dtype_errors_leave_the_tensor_unchanged():
 @pytest.mark.parametrize(
     ("build", "name"),
     [
-        (lambda x: x.tanh(), "TanhBackward"),
+        (lambda x: x.sin(), "SinBackward"),  # (tanh saves its output, not its input)
         (lambda x: x * mt.tensor([2.0, 3.0, 4.0], requires_grad=True), "MulBackward"),
     ],
 )
@@ -134,11 +134,11 @@ def test_versions_saved_after_an_earlier_inplace_op_are_respected():
     x = mt.tensor([1.0, 2.0], requires_grad=True)
     h = x * 1
     h.add_(1.0)  # version 1, recorded
-    y = h.tanh()  # tanh saves h at version 1
+    y = h.sin()  # sin's backward reads h at version 1
     y.sum().backward()  # nothing changed since: fine
-    np.testing.assert_allclose(x.grad.numpy(), 1 - np.tanh([2.0, 3.0]) ** 2, rtol=1e-4)
+    np.testing.assert_allclose(x.grad.numpy(), np.cos([2.0, 3.0]), rtol=1e-4)
     h2 = x * 1
-    y2 = h2.tanh()
+    y2 = h2.sin()
     h2.mul_(2)
     h2.add_(1)
     with pytest.raises(RuntimeError, match="version 2; expected version 0"):
@@ -282,12 +282,13 @@ def test_training_loop_with_inplace_updates_never_trips_the_check(make_opt):
 
 @pytest.mark.parametrize("make_opt", [lambda p: mt.optim.SGD(p, lr=0.1), mt.optim.Adam])
 def test_backward_after_an_optimizer_step_on_saved_weights_raises(make_opt):
-    # As PyTorch: step() updates the weights in place, so a graph recorded before it (whose Linear
-    # node saved the old weights) would give wrong gradients; backward names the version instead.
+    # As PyTorch: step() updates the weights in place, so a graph recorded before it whose
+    # backward reads the old weights (for the input's gradient) would give wrong gradients;
+    # backward names the version instead.
     mt.manual_seed(0)
     model = mt.nn.Linear(2, 1)
     opt = make_opt(model.parameters())
-    x = mt.tensor([[1.0, 2.0]])
+    x = mt.tensor([[1.0, 2.0]], requires_grad=True)
     model(x).sum().backward()
     loss = model(x).sum()  # records the weights at their current version
     versions = [p._version for p in model.parameters()]
@@ -298,13 +299,42 @@ def test_backward_after_an_optimizer_step_on_saved_weights_raises(make_opt):
         loss.backward()
 
 
+def test_backward_reading_no_modified_tensor_runs_after_an_optimizer_step():
+    # As PyTorch: with an input that needs no gradient, Linear's backward reads only the input
+    # (for the weight's gradient) and nothing (for the bias'), so the updated weights do not matter
+    model = mt.nn.Linear(2, 1)
+    opt = mt.optim.SGD(model.parameters(), lr=0.1)
+    x = mt.tensor([[1.0, 2.0]])
+    loss = model(x).sum()
+    mt.nn.init.zeros_(model.bias)
+    opt.step()
+    loss.backward()
+    assert model.weight.grad.tolist() == [[1.0, 2.0]] and model.bias.grad.tolist() == [1.0]
+
+
+def test_gradient_goes_to_the_history_an_op_saw_after_an_inplace_op_replaced_it():
+    # As PyTorch's edges: sum() recorded h's history before mul_ replaced it, so its gradient goes
+    # through h = 2x (not through the mul_); exp's backward reads its output, which mul_ changed
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    s = h.sum()
+    h.mul_(3)
+    (s + h.sum()).backward()
+    assert x.grad.tolist() == [8.0, 8.0]  # 2 (through s) + 6 (through the mul_)
+    e = x.exp()
+    s = e.sum()
+    e.mul_(2)
+    with pytest.raises(RuntimeError, match=rf"ExpBackward.*{MODIFIED}"):
+        s.backward()
+
+
 def test_version_counter_stays_small_and_names_versions_after_many_updates():
     x = mt.tensor([1.0, 2.0], requires_grad=True)
     h = x * 1
     with mt.no_grad():
         for _ in range(100):
             h.add_(0.0)
-    y = h.tanh()  # records h at version 100
+    y = h.sin()  # records h at version 100
     with mt.no_grad():
         h.mul_(1.0)
         h.mul_(1.0)

@@ -212,15 +212,27 @@ def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return leaves + [found[s] for s in sorted(found)]
 
 
-def _check_versions(node, t: Tensor, inputs) -> None:
-    """Raise if an input (or the output) of node was modified in place after node was recorded."""
+def _check_versions(node, t: Tensor, inputs) -> tuple:
+    """The inputs to send gradients to; raise if backward needs one that changed since node ran."""
     epoch = node.epoch
-    for i, x in enumerate((*inputs, t)):
+    read = node.read_by_backward()
+    for i in range(-1, len(inputs)):
+        x = t if i < 0 else inputs[i]
         vc = x._vc if isinstance(x, Tensor) else None
-        if vc is not None and len(vc) > 1 and vc[-1] > epoch:
+        if vc is None or len(vc) == 1 or vc[-1] <= epoch:
+            continue
+        # A changed value matters only where backward reads it (PyTorch checks only saved tensors);
+        # but an input whose history an in-place op replaced since would route the gradient through
+        # the new history, so that too is refused (PyTorch's edges keep the old history).
+        if i not in read and i >= 0 and x.grad_fn is not None and x.grad_fn.seq > node.seq:
+            old = _earlier_history(x, node)
+            if old is not None:  # route the gradient to the history node saw
+                inputs = (*inputs[:i], old, *inputs[i + 1 :])
+                continue
+        if i in read or (i >= 0 and x.grad_fn is not None and x.grad_fn.seq > node.seq):
             after = len(vc) - bisect.bisect_right(vc, epoch, 1)  # in-place ops since the record
             expected = f"{vc[0] - after}" + (" or earlier" if after == _VC_KEEP else "")
-            what = "its output" if i == len(inputs) else f"its input {i}"
+            what = "its output" if i < 0 else f"its input {i}"
             raise RuntimeError(
                 f"{node.name()}: one of the variables needed for gradient computation has been "
                 f"modified by an inplace operation: [{x.dtype} {tuple(x.shape)}] ({what}) is at "
@@ -228,6 +240,40 @@ def _check_versions(node, t: Tensor, inputs) -> None:
                 "op (add_, mul_, x[i] = ..., +=, ...) applied to it after it was used, and make it "
                 "out of place (x = x + y) or apply it to a clone()."
             )
+    return inputs
+
+
+def _depending(node, grads: tuple, g: Tensor, t: Tensor, xs) -> tuple:
+    """Under create_graph: each gradient as a function of what the rule read (see _DependsOn)."""
+    if all(gx is None or (isinstance(gx, Tensor) and gx._requires_grad) for gx in grads):
+        return grads
+    deps = [g] + [t if i < 0 else xs[i] for i in node.read_by_backward()]
+    deps = [d for d in deps if isinstance(d, Tensor) and d._requires_grad]
+    if not deps:
+        return grads
+    from ..ops.elementwise import depends_on
+
+    out = []
+    for gx in grads:
+        if gx is not None and not (isinstance(gx, Tensor) and gx._requires_grad):
+            gx = depends_on(gx if isinstance(gx, Tensor) else Tensor._wrap(np.asarray(gx)), deps, node.name())
+        out.append(gx)
+    return tuple(out)
+
+
+def _earlier_history(x: Tensor, node) -> Tensor | None:
+    """x as node saw it (its values and history then), if an in-place op has since replaced them."""
+    replaced = x._meta.get("replaced") if x._meta is not None else None
+    for epoch, ref in replaced or ():
+        if epoch > node.epoch:  # the first replacement after node was recorded
+            old = ref()
+            if old is not None and old.grad_fn is not None and old.grad_fn.seq < node.seq:
+                # the storage holding these values has been written since: a node that reads its
+                # output (old) must see that, as PyTorch's saved-result check
+                old._vc = x._vc
+                return old
+            return None
+    return None
 
 
 def _owned(g: np.ndarray, handed_out: set[int]) -> np.ndarray:
@@ -325,9 +371,12 @@ def _run(roots, seeds, retain_graph: bool, create_graph: bool, capture: set[int]
                 raise RuntimeError(_FREED)
             xs, needs = node.inputs, node.needs
             if node.epoch != epoch[0]:  # an in-place op ran since node was recorded: was it on ours?
-                _check_versions(node, t, xs)
+                xs = _check_versions(node, t, xs)
             # one call per node: the op's compiled derivatives, only for the inputs in `needs`
-            grads = node._vjp(needs, g, t, *xs) if create_graph else node._vjp(needs, g, t._data, *arrays)
+            if create_graph:
+                grads = _depending(node, node._vjp(needs, g, t, *xs), g, t, xs)
+            else:
+                grads = node._vjp(needs, g, t._data, *arrays)
             if _anomaly.enabled:
                 anomaly_backward(node, grads, xs)
             if not retain_graph:

@@ -177,8 +177,45 @@ def _compile(cls) -> None:
     cls.input_defaults = {p.name: p.default for p in fixed if p.default is not p.empty}
     cls.input_names = (*names, var) if var else names
     cls.variadic = var is not None
+    cls.reads = _reads(derivs, names, var)
     cls.formulas = {n: render(e) for n, e in derivs.items()}
     cls.formula = ", ".join(f"∂{n} = {t}" for n, t in cls.formulas.items())
+
+
+def _names_read(node: ast.AST) -> set[str]:
+    """The names whose values an expression reads: `x.shape`, `xs[i].ndim`, ... read only metadata,
+    which in-place ops never change."""
+    if isinstance(node, ast.Attribute) and node.attr in ("shape", "ndim", "dtype"):
+        inner = node.value.value if isinstance(node.value, ast.Subscript) else node.value
+        if isinstance(inner, ast.Name):
+            return _names_read(node.value.slice) if isinstance(node.value, ast.Subscript) else set()
+    if isinstance(node, ast.Name):
+        return {node.id}
+    return set().union(*map(_names_read, ast.iter_child_nodes(node)))
+
+
+def _reads(derivs: dict[str, str], names: tuple[str, ...], var: str | None) -> tuple:
+    """Per input (in forward's order, the variadic last): what its derivative reads.
+
+    A tuple of frozensets holding the positions of the fixed inputs the expression names, "*" for
+    the variadic inputs and "out" for the output. Backward checks the versions of only these (as
+    PyTorch checks only its saved tensors): an input that no needed derivative reads may be
+    modified in place after the op ran, e.g. a bias zeroed between forward and backward.
+    """
+    reads = []
+    for n in (*names, *([var] if var else [])):
+        if n not in derivs:
+            reads.append(frozenset())
+            continue
+        used = _names_read(ast.parse(derivs[n], mode="eval"))
+        reads.append(
+            frozenset(
+                [k for k, m in enumerate(names) if m in used]
+                + (["*"] if var in used else [])
+                + (["out"] if "out" in used else [])
+            )
+        )
+    return tuple(reads)
 
 
 class Op:
@@ -202,6 +239,7 @@ class Op:
     input_names: ClassVar[tuple[str, ...]] = ()
     input_defaults: ClassVar[dict] = {}  # optional inputs: what forward uses when one is left out
     variadic: ClassVar[bool] = False
+    reads: ClassVar[tuple | None] = None  # what each input's derivative reads (None: all of them)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -256,6 +294,19 @@ class Op:
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward"
+
+    def read_by_backward(self) -> list[int]:
+        """Positions of the inputs whose values the needed derivatives read; -1 is the output."""
+        reads, n = self.reads, len(self.inputs)
+        if reads is None:
+            return [*range(n), -1]
+        nfixed = len(reads) - self.variadic
+        used: set = set()
+        for k, need in enumerate(self.needs):
+            if need:
+                used |= reads[min(k, nfixed)]
+        picked = [k for k in range(n) if (k in used if k < nfixed else "*" in used)]
+        return picked + [-1] if "out" in used else picked
 
     @classmethod
     def display_name(cls) -> str:

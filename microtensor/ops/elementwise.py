@@ -554,3 +554,36 @@ def logical(a: Tensor, b, ufunc, name: str) -> Tensor:
         return Tensor._wrap(ufunc(a._data, other))
     except (TypeError, ValueError) as e:
         raise RuntimeError(f"{name}: unsupported operands {a.shape} {a.dtype} and {other!r:.60}: {e}") from e
+
+
+class _DependsOn(Op):
+    """g itself, recorded as a function of `deps` with zero derivative (the engine's, not users').
+
+    Under create_graph=True a gradient is a function of what its rule reads, as PyTorch's
+    double-backward nodes take those as inputs, even where the rule is piecewise constant in them:
+    relu's `where(out <= 0, 0, grad)`. Differentiating it again then gives zeros, as in PyTorch,
+    instead of "does not require grad".
+    """
+
+    derivatives = {"g": "grad", "deps": "zeros_of(deps[i])"}
+
+    def __init__(self, source: str = ""):
+        self.source = source  # the node whose rule made g: this one is its backward (PyTorch's naming)
+
+    def name(self) -> str:
+        return f"{self.source}Backward"
+
+    def forward(self, g, *deps):
+        return g.view()  # a view: the engine never accumulates into g's storage through it
+
+
+@helper
+def zeros_of(a):
+    """Zeros of a's shape and dtype (a constant)."""
+    z = np.zeros(a.shape, a.dtype)
+    return Tensor._wrap(z) if isinstance(a, Tensor) else z
+
+
+def depends_on(g: Tensor, deps: list[Tensor], source: str) -> Tensor:
+    """g recorded as depending on deps (see _DependsOn); source: the name of the node that made g."""
+    return _DependsOn(source)(g, *deps)

@@ -48,6 +48,17 @@ class _UserFunction(Op):
             return result
         return out
 
+    def read_by_backward(self) -> list[int]:
+        """Positions of the inputs saved with save_for_backward (-1: the output), as PyTorch checks."""
+        picked = []
+        for s in getattr(self, "_to_save", None) or ():
+            o = self._originals.get(id(s), s)
+            if isinstance(o, weakref.ref):
+                picked.append(-1)
+            else:
+                picked += [k for k, x in enumerate(self.inputs) if x is o]
+        return picked
+
     def _vjp(self, _need, grad, out, *inputs) -> tuple:
         """The user's backward stands in for compiled derivatives (its code is opaque to explain)."""
         create_graph = isinstance(grad, Tensor)
