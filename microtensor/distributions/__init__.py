@@ -1,0 +1,39 @@
+"""Probability distributions for sampling and scoring, as torch.distributions.
+
+    import microtensor.distributions as D
+    d = D.Categorical(logits=policy(state))
+    a = d.sample()                   # PyTorch's numbers after the same manual_seed
+    loss = -(d.log_prob(a) * ret)    # differentiable in the logits
+    D.kl_divergence(D.Normal(mu, sigma), D.Normal(0.0, 1.0))
+
+Each distribution lives in the module PyTorch names it after (normal.py,
+categorical.py, ...). Samples draw from microtensor's generator with PyTorch's
+constructions (normal, multinomial, bernoulli, rand, normal_), so seeded
+programs draw the same numbers as on PyTorch.
+"""
+
+from . import constraints, kl
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .uniform import Uniform
+
+__all__ = [
+    "Bernoulli",
+    "Categorical",
+    "Distribution",
+    "Independent",
+    "MultivariateNormal",
+    "Normal",
+    "OneHotCategorical",
+    "Uniform",
+    "constraints",
+    "kl",
+    "kl_divergence",
+    "register_kl",
+]
