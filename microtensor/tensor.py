@@ -574,7 +574,8 @@ class Tensor:
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        # as PyTorch: a 0-dim plain Tensor formats as its number (f"{t}" == "0.5"); others as repr
+        if self._data.ndim == 0 and (spec or type(self) is Tensor):
             return format(self._data.item(), spec)
         return repr(self)
 

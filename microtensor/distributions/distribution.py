@@ -211,8 +211,9 @@ class Distribution:
             names = [k for k in self.arg_constraints if k in self.__dict__]
         except NotImplementedError:
             names = []
+        # a one-element parameter shows its value (f"{t}" of a 0-dim tensor is its number), others their size
         args = ", ".join(
-            f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
-            for p in names
+            f"{p}: {v}" if v.numel() == 1 else f"{p}: {Size(v.shape)!r}"
+            for p, v in ((p, self.__dict__[p]) for p in names)
         )
         return f"{self.__class__.__name__}({args})"
