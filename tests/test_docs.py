@@ -42,6 +42,9 @@ NAMESPACES = [
     "microtensor.cuda",
     "microtensor.accelerator",
     "microtensor.backends.mps",
+    "microtensor.distributions",
+    "microtensor.distributions.constraints",
+    "microtensor.distributions.kl",
 ]
 # Namespaces that other parts of the PyTorch surface add; walked as soon as they exist.
 LATER_NAMESPACES = [

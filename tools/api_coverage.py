@@ -6,7 +6,8 @@
 
 Needs torch installed (it is the list being compared against). For each
 namespace (torch, torch.Tensor, torch.nn, torch.nn.functional, torch.optim,
-torch.optim.lr_scheduler, torch.autograd, torch.utils.data, torch.nn.init) it
+torch.optim.lr_scheduler, torch.autograd, torch.utils.data, torch.nn.init,
+torch.distributions) it
 lists PyTorch's public names (no leading underscore; modules, dtypes and
 typing helpers excluded) and whether microtensor has the same name in the
 matching place. Having a name is not proof of identical semantics: the parity
@@ -35,6 +36,7 @@ NAMESPACES = [
     ("torch.optim.lr_scheduler", "microtensor.optim.lr_scheduler"),
     ("torch.autograd", "microtensor.autograd"),
     ("torch.utils.data", "microtensor.utils.data"),
+    ("torch.distributions", "microtensor.distributions"),
 ]
 
 
