@@ -8,7 +8,7 @@ from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
-__all__ = ["OneHotCategorical"]
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class OneHotCategorical(Distribution):
@@ -106,3 +106,19 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + tuple(self.batch_shape) + (n,))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical with a straight-through rsample (Bengio et al., 2013).
+
+    rsample() returns the one-hot draw whose gradient is taken as that of probs:
+    sample + (probs - probs.detach()), so a loss on the draw reaches the logits.
+    """
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        """A one-hot draw carrying the gradient of probs (straight-through)."""
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
