@@ -45,6 +45,7 @@ NAMESPACES = [
     "microtensor.distributions",
     "microtensor.distributions.constraints",
     "microtensor.distributions.kl",
+    "microtensor.distributions.transforms",
 ]
 # Namespaces that other parts of the PyTorch surface add; walked as soon as they exist.
 LATER_NAMESPACES = [
