@@ -505,6 +505,10 @@ def test_constructor_errors():
         D.MultivariateNormal(mt.zeros(2), covariance_matrix=mt.eye(3))
     with pytest.raises(ValueError, match="reinterpreted_batch_ndims <= len"):
         D.Independent(D.Normal(mt.zeros(2), 1.0), 2)
+    with pytest.raises(TypeError, match="Categorical: probs must be a Tensor, got list"):
+        D.Categorical(probs=[0.5, 0.5])
+    with pytest.raises(TypeError, match="MultivariateNormal: scale_tril must be a Tensor"):
+        D.MultivariateNormal(mt.zeros(2), scale_tril=[[1.0, 0.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="instances of Number or Tensor"):
         D.Normal("0", 1.0)
 

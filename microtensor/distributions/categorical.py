@@ -34,6 +34,10 @@ class Categorical(Distribution):
     def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        given = probs if probs is not None else logits
+        if not isinstance(given, Tensor):
+            name = "probs" if probs is not None else "logits"
+            raise TypeError(f"Categorical: {name} must be a Tensor, got {type(given).__name__}")
         if probs is not None:
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")

@@ -77,6 +77,8 @@ class MultivariateNormal(Distribution):
                  validate_args: bool | None = None) -> None:  # fmt: skip
         import microtensor as mt
 
+        if not isinstance(loc, Tensor):
+            raise TypeError(f"MultivariateNormal: loc must be a Tensor, got {type(loc).__name__}")
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
         if (covariance_matrix is not None) + (scale_tril is not None) + (precision_matrix is not None) != 1:
@@ -86,6 +88,8 @@ class MultivariateNormal(Distribution):
         given = {"scale_tril": scale_tril, "covariance_matrix": covariance_matrix,
                  "precision_matrix": precision_matrix}  # fmt: skip
         name, matrix = next((k, v) for k, v in given.items() if v is not None)
+        if not isinstance(matrix, Tensor):
+            raise TypeError(f"MultivariateNormal: {name} must be a Tensor, got {type(matrix).__name__}")
         if matrix.dim() < 2:
             raise ValueError(
                 f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions"
