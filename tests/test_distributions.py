@@ -580,3 +580,29 @@ def test_transforms_invert_and_compose_as_torch():
         D.ExpTransform(cache_size=2)
     with pytest.raises(ValueError, match="list of Transforms"):
         D.TransformedDistribution(D.Normal(0.0, 1.0), [D.ExpTransform(), "exp"])
+
+
+@pytest.mark.parametrize("case", ["normal", "bernoulli_probs", "bernoulli_logits", "exponential"])
+def test_exponential_family_bregman_entropy_and_kl_match_closed_forms_and_torch(case):
+    kinds, _, build = CASES[case]
+    rng = np.random.default_rng(4)
+    arrays_p = [_values(k, (2, 3), rng) for k in kinds]
+    arrays_q = [_values(k, (2, 3), rng) for k in kinds]
+    pm, pt, dp, tp = _both(case, arrays_p)
+    qm, qt, dq, tq = _both(case, arrays_q)
+    assert isinstance(dp, D.ExponentialFamily)
+    hm, ht = D.ExponentialFamily.entropy(dp), TD.ExponentialFamily.entropy(tp)
+    _close(hm, ht)
+    np.testing.assert_allclose(hm.detach().numpy(), dp.entropy().detach().numpy(), rtol=1e-9, atol=1e-12)
+    km, kt = D.kl._kl_expfamily_expfamily(dp, dq), TD.kl._kl_expfamily_expfamily(tp, tq)
+    _close(km, kt)
+    closed = D.kl_divergence(dp, dq).detach().numpy()
+    np.testing.assert_allclose(km.detach().numpy(), closed, rtol=1e-9, atol=1e-12)
+    (hm.sum() + km.sum()).backward()
+    (ht.sum() + kt.sum()).backward()
+    for x, y in zip(pm + qm, pt + qt):
+        gx = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
+        gy = np.zeros(tuple(y.shape)) if y.grad is None else y.grad.numpy()
+        np.testing.assert_allclose(gx, gy, rtol=1e-9, atol=1e-10)
+    with pytest.raises(NotImplementedError, match="different exponential families"):
+        D.kl._kl_expfamily_expfamily(D.Normal(0.0, 1.0), D.Exponential(1.0))

@@ -16,6 +16,7 @@ from . import constraints, kl, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .independent import Independent
 from .kl import kl_divergence, register_kl
@@ -52,6 +53,7 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Distribution",
+    "ExponentialFamily",
     "Exponential",
     "Independent",
     "Laplace",

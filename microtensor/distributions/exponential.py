@@ -6,12 +6,13 @@ from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import _is_number, broadcast_all
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential(rate, validate_args=None): density rate * exp(-rate x) on x >= 0.
 
     rsample() is Exp(1) draws divided by rate (PyTorch's `exponential_()` stream),
@@ -24,6 +25,7 @@ class Exponential(Distribution):
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, rate, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
@@ -87,3 +89,10 @@ class Exponential(Distribution):
     def entropy(self) -> Tensor:
         """1 - log(rate)."""
         return 1.0 - self.rate.log()
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
