@@ -18,6 +18,7 @@ from .categorical import Categorical
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
+from .geometric import Geometric
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -54,6 +55,7 @@ __all__ = [
     "Categorical",
     "Distribution",
     "ExponentialFamily",
+    "Geometric",
     "Exponential",
     "Independent",
     "Laplace",

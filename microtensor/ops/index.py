@@ -131,7 +131,7 @@ def zero_at(grad, index):
         mask = np.ones(grad.shape, grad.dtype)
         mask[index] = 0
         return grad * Tensor._wrap(mask)
-    out = grad.copy()
+    out = np.array(grad)  # a copy, and an array even when the gradient of a 0-dim result is a NumPy scalar
     out[index] = 0
     return out
 
