@@ -95,6 +95,10 @@ CASES = {
     ),
     "geometric_probs": (("unit",), "batch", lambda lib, Dx, p: Dx.Geometric(probs=p)),
     "geometric_logits": (("real",), "batch", lambda lib, Dx, lg: Dx.Geometric(logits=lg)),
+    "cauchy": (("real", "positive"), "broadcast", lambda lib, Dx, loc, scale: Dx.Cauchy(loc, scale)),
+    "half_normal": (("positive",), "batch", lambda lib, Dx, scale: Dx.HalfNormal(scale)),
+    "gumbel": (("real", "positive"), "broadcast", lambda lib, Dx, loc, scale: Dx.Gumbel(loc, scale)),
+    "gumbel_float": (("real",), "batch", lambda lib, Dx, loc: Dx.Gumbel(loc, 2.0)),
     "independent_normal": (
         ("real", "positive"),
         "vector",
@@ -263,6 +267,10 @@ def test_kl_divergence_matches_torch_values_and_gradients():
         "uniform": (("real", "positive"), (3,)),
         "exponential": (("positive",), (2, 2)),
         "log_normal": (("real", "positive"), (3,)),
+        "cauchy": (("real", "positive"), (3,)),
+        "half_normal": (("positive",), (2, 2)),
+        "geometric_probs": (("unit",), (3,)),
+        "geometric_logits": (("real",), (3,)),
         "laplace": (("real", "positive"), (3,)),
     }
     for case, (kinds, shape) in pairs.items():
@@ -342,6 +350,13 @@ STREAMS = {
         logits=lib.tensor([0.2, 0.3, 0.5], dtype=dt)
     ),
     "geometric": lambda lib, Dx, dt: Dx.Geometric(lib.tensor([0.3, 0.9, 0.05], dtype=dt)),
+    "cauchy": lambda lib, Dx, dt: Dx.Cauchy(
+        lib.tensor([0.0, 1.0], dtype=dt), lib.tensor([1.0, 0.1], dtype=dt)
+    ),
+    "half_normal": lambda lib, Dx, dt: Dx.HalfNormal(lib.tensor([1.0, 3.0], dtype=dt)),
+    "gumbel": lambda lib, Dx, dt: Dx.Gumbel(
+        lib.tensor([0.0, 1.0], dtype=dt), lib.tensor([1.0, 0.5], dtype=dt)
+    ),
     "independent": lambda lib, Dx, dt: Dx.Independent(
         Dx.Normal(lib.zeros(4, dtype=dt), lib.ones(4, dtype=dt)), 1
     ),
@@ -361,9 +376,9 @@ def test_samples_are_torchs_numbers_after_manual_seed(case, sample_shape, dtype)
         a, b = getattr(d, method)(sample_shape), getattr(td, method)(sample_shape)
         assert tuple(a.shape) == tuple(b.shape)
         assert str(a.dtype) == str(b.dtype).removeprefix("torch.")
-        if case == "laplace":
-            # the uniforms are PyTorch's exactly; PyTorch's vectorised log1p (16+ elements) may round
-            # the last bit differently from NumPy's
+        if case in ("laplace", "gumbel"):
+            # the uniforms are PyTorch's exactly; PyTorch's log1p (vectorised, 16+ elements) and float32
+            # log may round the last bit differently from NumPy's
             ulp = float(np.finfo(a.detach().numpy().dtype).eps)
             np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=4 * ulp, atol=4 * ulp)
         else:

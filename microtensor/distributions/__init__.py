@@ -15,10 +15,13 @@ programs draw the same numbers as on PyTorch.
 from . import constraints, kl, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -28,6 +31,7 @@ from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
+    AbsTransform,
     AffineTransform,
     ComposeTransform,
     ExpTransform,
@@ -40,6 +44,10 @@ from .transforms import (
 from .uniform import Uniform
 
 __all__ = [
+    "AbsTransform",
+    "Cauchy",
+    "Gumbel",
+    "HalfNormal",
     "AffineTransform",
     "ComposeTransform",
     "ExpTransform",

@@ -19,6 +19,7 @@ from . import constraints
 from .utils import _is_number, _sum_rightmost
 
 __all__ = [
+    "AbsTransform",
     "AffineTransform",
     "ComposeTransform",
     "ExpTransform",
@@ -539,3 +540,21 @@ class AffineTransform(Transform):
     def inverse_shape(self, shape):
         """shape broadcast with loc's and scale's."""
         return self.forward_shape(shape)
+
+
+class AbsTransform(Transform):
+    """y = |x| (not bijective: the inverse returns y itself, the non-negative preimage)."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def __eq__(self, other):
+        return isinstance(other, AbsTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
