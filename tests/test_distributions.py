@@ -99,6 +99,26 @@ CASES = {
     "half_normal": (("positive",), "batch", lambda lib, Dx, scale: Dx.HalfNormal(scale)),
     "gumbel": (("real", "positive"), "broadcast", lambda lib, Dx, loc, scale: Dx.Gumbel(loc, scale)),
     "gumbel_float": (("real",), "batch", lambda lib, Dx, loc: Dx.Gumbel(loc, 2.0)),
+    "exp_relaxed_categorical": (
+        ("real", "positive"),
+        "vector+scalar",
+        lambda lib, Dx, lg, t: Dx.relaxed_categorical.ExpRelaxedCategorical(t, logits=lg),
+    ),
+    "relaxed_one_hot_probs": (
+        ("positive", "positive"),
+        "vector+scalar",
+        lambda lib, Dx, p, t: Dx.RelaxedOneHotCategorical(t, probs=p),
+    ),
+    "relaxed_bernoulli_logits": (
+        ("real", "positive"),
+        "batch+scalar",
+        lambda lib, Dx, lg, t: Dx.RelaxedBernoulli(t, logits=lg),
+    ),
+    "relaxed_bernoulli_probs": (
+        ("unit", "positive"),
+        "batch+scalar",
+        lambda lib, Dx, p, t: Dx.RelaxedBernoulli(t, probs=p),
+    ),
     "independent_normal": (
         ("real", "positive"),
         "vector",
@@ -124,6 +144,10 @@ def case_params(draw, case: str):
         param_shapes = draw(broadcastable_shapes(2, max_dims=3, max_side=3))
     elif rule == "batch":
         param_shapes = (draw(shapes(max_dims=3, max_side=3)),)
+    elif rule == "vector+scalar":  # a parameter vector and a 0-dim temperature
+        param_shapes = (draw(shapes(min_dims=1, max_dims=3, max_side=4)), ())
+    elif rule == "batch+scalar":
+        param_shapes = (draw(shapes(max_dims=3, max_side=3)), ())
     elif rule == "batch2":
         param_shapes = (draw(shapes(max_dims=3, max_side=3)),) * 2
     elif rule == "vector":
@@ -357,6 +381,12 @@ STREAMS = {
     "gumbel": lambda lib, Dx, dt: Dx.Gumbel(
         lib.tensor([0.0, 1.0], dtype=dt), lib.tensor([1.0, 0.5], dtype=dt)
     ),
+    "relaxed_one_hot": lambda lib, Dx, dt: Dx.RelaxedOneHotCategorical(
+        lib.tensor(0.5, dtype=dt), logits=lib.tensor([[0.0, 1.0, -1.0], [2.0, 0.0, 0.5]], dtype=dt)
+    ),
+    "relaxed_bernoulli": lambda lib, Dx, dt: Dx.RelaxedBernoulli(
+        lib.tensor(0.7, dtype=dt), probs=lib.tensor([0.2, 0.9], dtype=dt)
+    ),
     "independent": lambda lib, Dx, dt: Dx.Independent(
         Dx.Normal(lib.zeros(4, dtype=dt), lib.ones(4, dtype=dt)), 1
     ),
@@ -376,7 +406,7 @@ def test_samples_are_torchs_numbers_after_manual_seed(case, sample_shape, dtype)
         a, b = getattr(d, method)(sample_shape), getattr(td, method)(sample_shape)
         assert tuple(a.shape) == tuple(b.shape)
         assert str(a.dtype) == str(b.dtype).removeprefix("torch.")
-        if case in ("laplace", "gumbel"):
+        if case in ("laplace", "gumbel", "relaxed_one_hot", "relaxed_bernoulli"):
             # the uniforms are PyTorch's exactly; PyTorch's log1p (vectorised, 16+ elements) and float32
             # log may round the last bit differently from NumPy's
             ulp = float(np.finfo(a.detach().numpy().dtype).eps)

@@ -29,6 +29,8 @@ from .log_normal import LogNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
     AbsTransform,
@@ -44,6 +46,8 @@ from .transforms import (
 from .uniform import Uniform
 
 __all__ = [
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
     "AbsTransform",
     "Cauchy",
     "Gumbel",
