@@ -119,6 +119,18 @@ CASES = {
         "batch+scalar",
         lambda lib, Dx, p, t: Dx.RelaxedBernoulli(t, probs=p),
     ),
+    "mixture_normal": (
+        ("real", "real", "positive"),
+        "mixture",
+        lambda lib, Dx, w, loc, scale: Dx.MixtureSameFamily(Dx.Categorical(logits=w), Dx.Normal(loc, scale)),
+    ),
+    "mixture_diagonal_gaussians": (
+        ("real", "real", "positive"),
+        "mixture_event",
+        lambda lib, Dx, w, loc, scale: Dx.MixtureSameFamily(
+            Dx.Categorical(logits=w), Dx.Independent(Dx.Normal(loc, scale), 1)
+        ),
+    ),
     "independent_normal": (
         ("real", "positive"),
         "vector",
@@ -148,6 +160,11 @@ def case_params(draw, case: str):
         param_shapes = (draw(shapes(min_dims=1, max_dims=3, max_side=4)), ())
     elif rule == "batch+scalar":
         param_shapes = (draw(shapes(max_dims=3, max_side=3)), ())
+    elif rule.startswith("mixture"):  # mixture logits (..., K); components (..., K) or (..., K, E)
+        batch = draw(shapes(max_dims=2, max_side=3))
+        k = draw(st.integers(1, 4))
+        comp = batch + (k,) + ((draw(st.integers(1, 3)),) if rule == "mixture_event" else ())
+        param_shapes = (batch + (k,), comp, comp)
     elif rule == "batch2":
         param_shapes = (draw(shapes(max_dims=3, max_side=3)),) * 2
     elif rule == "vector":
@@ -386,6 +403,10 @@ STREAMS = {
     ),
     "relaxed_bernoulli": lambda lib, Dx, dt: Dx.RelaxedBernoulli(
         lib.tensor(0.7, dtype=dt), probs=lib.tensor([0.2, 0.9], dtype=dt)
+    ),
+    "mixture": lambda lib, Dx, dt: Dx.MixtureSameFamily(
+        Dx.Categorical(logits=lib.tensor([0.0, 1.0, -1.0], dtype=dt)),
+        Dx.Normal(lib.tensor([-2.0, 0.0, 3.0], dtype=dt), lib.tensor([0.5, 1.0, 0.2], dtype=dt)),
     ),
     "independent": lambda lib, Dx, dt: Dx.Independent(
         Dx.Normal(lib.zeros(4, dtype=dt), lib.ones(4, dtype=dt)), 1
@@ -671,3 +692,27 @@ def test_setitem_on_a_0_dim_tensor_differentiates():
 
     assert mt.autograd.gradcheck(f, (p,))
     assert mt.autograd.gradgradcheck(f, (p,))
+
+
+def test_mixture_weights_shared_across_a_batch_score_as_torch():
+    # mixture weights (K,) for components of batch (B, K): PyTorch scores these (its sample does not
+    # support them, so the values here are drawn by NumPy)
+    rng = np.random.default_rng(6)
+    w, loc, scale = rng.normal(size=3), rng.normal(size=(2, 3)), np.exp(rng.normal(size=(2, 3)))
+    x = rng.normal(size=(4, 2))
+    outs = []
+    for lib, Dx in ((mt, D), (torch, TD)):
+        ps = [lib.tensor(a, requires_grad=True) for a in (w, loc, scale)]
+        d = Dx.MixtureSameFamily(Dx.Categorical(logits=ps[0]), Dx.Normal(ps[1], ps[2]))
+        lp = d.log_prob(lib.tensor(x))
+        (lp.sum() + d.mean.sum() + d.variance.sum() + d.cdf(lib.tensor(x)).sum()).backward()
+        outs.append(
+            [lp.detach().numpy(), d.mean.detach().numpy(), d.variance.detach().numpy()]
+            + [p.grad.numpy() for p in ps]
+        )
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="does not equal"):
+        D.MixtureSameFamily(D.Categorical(logits=mt.zeros(2)), D.Normal(mt.zeros(3), 1.0))
+    with pytest.raises(ValueError, match="Categorical"):
+        D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(mt.zeros(3), 1.0))

@@ -26,6 +26,7 @@ from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
@@ -46,6 +47,7 @@ from .transforms import (
 from .uniform import Uniform
 
 __all__ = [
+    "MixtureSameFamily",
     "RelaxedBernoulli",
     "RelaxedOneHotCategorical",
     "AbsTransform",
