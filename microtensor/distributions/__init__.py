@@ -8,8 +8,11 @@
 
 Each distribution lives in the module PyTorch names it after (normal.py,
 categorical.py, ...). Samples draw from microtensor's generator with PyTorch's
-constructions (normal, multinomial, bernoulli, rand, normal_), so seeded
-programs draw the same numbers as on PyTorch.
+constructions (normal, multinomial, bernoulli, rand, normal_, exponential_,
+cauchy_, uniform_), so seeded programs draw the same numbers as on PyTorch; where
+a draw then passes through log/log1p or a matrix product (Laplace, Gumbel, the
+relaxed distributions, MultivariateNormal) the result can differ in the last bit,
+since PyTorch's kernels round those their own way.
 """
 
 from . import constraints, kl, transforms
@@ -47,39 +50,39 @@ from .transforms import (
 from .uniform import Uniform
 
 __all__ = [
-    "MixtureSameFamily",
-    "RelaxedBernoulli",
-    "RelaxedOneHotCategorical",
     "AbsTransform",
-    "Cauchy",
-    "Gumbel",
-    "HalfNormal",
     "AffineTransform",
-    "ComposeTransform",
-    "ExpTransform",
-    "IndependentTransform",
-    "LogNormal",
-    "SigmoidTransform",
-    "TanhTransform",
-    "Transform",
-    "TransformedDistribution",
-    "identity_transform",
-    "transforms",
     "Bernoulli",
     "Categorical",
+    "Cauchy",
+    "ComposeTransform",
     "Distribution",
+    "ExpTransform",
+    "Exponential",
     "ExponentialFamily",
     "Geometric",
-    "Exponential",
+    "Gumbel",
+    "HalfNormal",
     "Independent",
+    "IndependentTransform",
     "Laplace",
+    "LogNormal",
+    "MixtureSameFamily",
     "MultivariateNormal",
     "Normal",
     "OneHotCategorical",
     "OneHotCategoricalStraightThrough",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "SigmoidTransform",
+    "TanhTransform",
+    "Transform",
+    "TransformedDistribution",
     "Uniform",
     "constraints",
+    "identity_transform",
     "kl",
     "kl_divergence",
     "register_kl",
+    "transforms",
 ]
