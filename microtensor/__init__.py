@@ -6,7 +6,21 @@ loss = (mt.tensor([[0., 1.]]) @ W).tanh().sum()
 loss.backward()          # W.grad is a Tensor of W's shape
 """
 
-from . import accelerator, autograd, backends, cuda, data, linalg, nn, onnx, optim, random, utils, viz
+from . import (
+    accelerator,
+    autograd,
+    backends,
+    cuda,
+    data,
+    linalg,
+    nn,
+    onnx,
+    optim,
+    random,
+    testing,
+    utils,
+    viz,
+)
 from ._determinism import (
     are_deterministic_algorithms_enabled,
     is_deterministic_algorithms_warn_only_enabled,

@@ -198,3 +198,35 @@ def test_variable_is_the_tensor_api():
     assert v.grad.tolist() == [3.0, 3.0]
     y = mt.ones(2, requires_grad=True) * 2
     assert mt.autograd.Variable(y).grad_fn is None  # as PyTorch: the data, cut from the graph
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    ("tau", "hard", "dim"), [(1.0, False, -1), (0.5, False, 0), (2.0, True, -1), (0.3, True, 0)]
+)
+def test_gumbel_softmax_as_pytorch(dtype, tau, hard, dim):
+    import torch
+
+    results = []
+    for lib in (mt, torch):
+        lib.manual_seed(3)
+        x = lib.randn(5, 4, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.nn.functional.gumbel_softmax(x, tau=tau, hard=hard, dim=dim)
+        (y * lib.arange(4.0, dtype=getattr(lib, dtype))).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    (y, g), (ty, tg) = results
+    tol = 1e-6 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(y, ty, rtol=tol, atol=tol)
+    np.testing.assert_allclose(g, tg, rtol=10 * tol, atol=10 * tol)
+    if hard:
+        assert set(np.unique(y)) <= {0.0, 1.0} and (y.sum(dim) == 1).all()
+
+
+def test_cudnn_flags_exist_and_say_no_cudnn():
+    assert not mt.backends.cudnn.is_available() and mt.backends.cudnn.version() is None
+    assert (mt.backends.cudnn.enabled, mt.backends.cudnn.benchmark, mt.backends.cudnn.deterministic) == (
+        True,
+        False,
+        False,
+    )
