@@ -8,48 +8,12 @@ import stat
 
 import numpy as np
 import pytest
+from _dot import parse_dot
 
 import microtensor as mt
 import microtensor.nn as nn
 import microtensor.nn.functional as F
 from microtensor import viz
-
-_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NODE = re.compile(r"^\s*(\w+)\s*\[(.*)\];$")
-_EDGE = re.compile(r"^\s*(\w+)\s*->\s*(\w+)(?:\s*\[(.*)\])?;$")
-
-
-def parse_dot(src: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, str]]]:
-    """A small parser for the DOT subset to_dot writes: nodes with attributes, and edges.
-
-    Fails on anything else, on unbalanced braces/brackets (outside quoted strings) and on
-    edges that name undeclared nodes.
-    """
-    bare = _QUOTED.sub('""', src)
-    assert bare.count("{") == bare.count("}") == 1, "one balanced digraph { ... } block"
-    assert bare.count("[") == bare.count("]")
-    lines = src.strip().splitlines()
-    assert re.fullmatch(r"digraph \w+ \{", lines[0]) and lines[-1] == "}"
-    nodes: dict[str, dict[str, str]] = {}
-    edges = []
-    for line in lines[1:-1]:
-        if re.match(r"^\s*(graph|node|edge) \[", line):
-            continue
-        if m := _EDGE.match(line):
-            edges.append((m.group(1), m.group(2), m.group(3) or ""))
-        elif m := _NODE.match(line):
-            attrs = {}
-            for key, value in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,\s]+)', m.group(2)):
-                attrs[key] = (
-                    value[1:-1].replace("\\n", "\n").replace('\\"', '"') if value[0] == '"' else value
-                )
-            assert m.group(1) not in nodes, f"node {m.group(1)} declared twice"
-            nodes[m.group(1)] = attrs
-        else:
-            raise AssertionError(f"unparsed DOT line: {line!r}")
-    for a, b, _ in edges:
-        assert a in nodes and b in nodes, f"edge {a} -> {b} names an undeclared node"
-    return nodes, edges
 
 
 def xor_setup():

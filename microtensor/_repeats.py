@@ -1,0 +1,196 @@
+"""Repeated structure in a recorded graph: one block of ops applied N times.
+
+A stack of identical layers (the blocks of a transformer in a ModuleList or Sequential) and a
+recurrence unrolled over time (an LSTMCell called once per step) record the same run of ops again
+and again. `find_repeat` finds that run, so that `mt.explain` can say "LSTMCell × 20 time steps"
+and `mt.viz` can draw one instance as a cluster instead of twenty copies. Both read it from here.
+
+How: the ops are put in recording order (`Op.seq`, the order the program ran them, so one loop
+iteration or one layer is a contiguous stretch), each op is reduced to a signature (its display
+name, its output's shape and dtype, its inputs' shapes: the ops' declared data, no class names),
+and the longest stretch in which the signature at i equals the one at i + period is the repeated
+block. Two refinements make the instances the ones a reader expects:
+
+- the stretch may start a few ops early (the embedding sum before a transformer's first block
+  looks like the residual sum ending each block), so the block boundary is placed where the
+  fewest tensors cross from one instance into the next (the carried state: h and c, or the
+  residual stream);
+- the last step of a recurrence often drops the ops that only fed a next step (c_T when the loss
+  reads h_T only): a last instance missing exactly such ops still counts.
+
+The weights every instance reads (the same leaf tensor: a recurrence's shared parameters) make it
+"time steps"; otherwise the instances are "layers". Their gradient is the sum over the instances
+of each instance's contribution: backpropagation through time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["Repeat", "find_repeat"]
+
+MIN_SAVED = 4  # summarise only when collapsing saves at least this many ops
+_MAX_PERIOD = 512  # the longest block looked for (ops per instance)
+
+
+@dataclass
+class Repeat:
+    """One block of ops applied `count` times in a recorded graph.
+
+    instances  the op outputs of each instance, in recording order (the last may miss ops that
+               only fed a next instance)
+    shared     leaves that require grad and are read by every instance (a recurrence's weights)
+    name       the block's module class ("LSTMCell", "Block") when known, else "block"
+    owners     the module path of each instance's parameters ("blocks.0" … "blocks.3"), if named
+    """
+
+    instances: list[list[Tensor]]
+    shared: list[Tensor]
+    name: str = "block"
+    owners: list[str] = field(default_factory=list)
+    where: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(op output) -> (instance, position)
+
+    @property
+    def count(self) -> int:
+        """How many times the block is applied."""
+        return len(self.instances)
+
+    @property
+    def period(self) -> int:
+        """Ops per instance."""
+        return len(self.instances[0])
+
+    @property
+    def unit(self) -> str:
+        """ "time steps" when every instance reads the same weights (a recurrence), else "layers"."""
+        return "time steps" if self.shared else "layers"
+
+    @property
+    def step(self) -> str:
+        """What one instance is called: "step" or "layer"."""
+        return "step" if self.shared else "layer"
+
+    @property
+    def title(self) -> str:
+        """'LSTMCell × 20 time steps', 'Block × 4 layers'."""
+        return f"{self.name} × {self.count} {self.unit}"
+
+    @property
+    def span(self) -> str:
+        """'blocks.0 … blocks.3' (the instances' module paths), 'cell' when they share one, or ''."""
+        if not self.owners:
+            return ""
+        first, last = self.owners[0], self.owners[-1]
+        return first if first == last else f"{first} … {last}"
+
+    def representative(self, t: Tensor) -> Tensor:
+        """The op output of the first instance that plays t's part (t itself outside the block)."""
+        k_q = self.where.get(id(t))
+        return t if k_q is None else self.instances[0][k_q[1]]
+
+
+def _signature(t: Tensor, op_name) -> tuple:
+    node = t.grad_fn
+    inputs = tuple(tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__ for x in node.inputs)
+    return (op_name(node), tuple(t.shape), str(t.dtype), inputs)
+
+
+def _best_run(codes: list, max_period: int = _MAX_PERIOD) -> tuple[int, int, int] | None:
+    """(start, period, extent): the stretch codes[start : start + extent] in which every code equals
+    the one `period` later, covering the most ops in whole periods; None if nothing repeats.
+
+    For each period p, a stretch of equalities codes[i] == codes[i + p] of length L covers L + p
+    codes: one vectorised pass per period. Ties go to the shorter period (the smallest block)."""
+    ids = {c: k for k, c in enumerate(dict.fromkeys(codes))}
+    a = np.array([ids[c] for c in codes], np.int64)
+    best, best_cover = None, 0
+    for period in range(1, min(len(a) // 2, max_period) + 1):
+        eq = np.concatenate([[0], (a[period:] == a[:-period]).astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(eq))
+        for start, stop in zip(edges[::2], edges[1::2]):
+            extent = int(stop - start) + period
+            cover = extent // period * period
+            if extent >= 2 * period and cover > best_cover:
+                best, best_cover = (int(start), period, extent), cover
+    return best
+
+
+def _crossing(ops: list[Tensor], pos: dict[int, int], uses, a: int, p: int) -> int:
+    """How many op outputs of the instance ops[a : a + p] are read by the next instance."""
+    return sum(
+        any(a + p <= pos.get(id(c), -1) < a + 2 * p for c, _, _ in uses[id(t)]) for t in ops[a : a + p]
+    )
+
+
+def _prefix(names: list[str]) -> str:
+    """The module path shared by dotted parameter names: ['blocks.0.ln1.weight', 'blocks.0.attn.qkv.bias']
+    -> 'blocks.0' ('' for top-level names such as 'weight_hh')."""
+    parts = [n.split(".")[:-1] for n in names]
+    common = []
+    for level in zip(*parts):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    return ".".join(common)
+
+
+def find_repeat(g, op_name) -> Repeat | None:
+    """The repeated block of the recorded graph g (an explain.RecordedGraph), or None.
+
+    op_name: node -> the op's display name (explain.op_name). None unless the block is applied at
+    least twice and collapsing it to one instance saves at least MIN_SAVED ops."""
+    ops = sorted((t for t in g.order if t.grad_fn is not None), key=lambda t: t.grad_fn.seq)
+    if len(ops) < 2 + MIN_SAVED:
+        return None
+    run = _best_run([_signature(t, op_name) for t in ops])
+    if run is None:
+        return None
+    start, p, extent = run
+    pos = {id(t): i for i, t in enumerate(ops)}
+
+    def instances_from(first: int) -> tuple[int, int]:
+        """Instances starting at ops[first]; a last one cut short counts when the ops it lacks
+        only fed a next instance (c_T of an LSTM whose loss reads h_T). (count, end of the last)"""
+        n, short = divmod(start + extent - first, p)
+        missing = ops[first + short : first + p]
+        if short and all(
+            t is not g.output
+            and g.uses[id(t)]
+            and all(first + p <= pos[id(c)] < first + 2 * p for c, _, _ in g.uses[id(t)])
+            for t in missing
+        ):
+            return n + 1, first + n * p + short
+        return n, first + n * p
+
+    # where the stretch starts early, the boundary that keeps the most instances, then the one
+    # where the least state crosses from one instance into the next
+    first = min(
+        range(start, start + extent % p + 1),
+        key=lambda a: (-instances_from(a)[0], _crossing(ops, pos, g.uses, a, p), a),
+    )
+    count, end = instances_from(first)
+    if count < 2 or p * (count - 1) < MIN_SAVED:
+        return None
+    instances = [ops[first + k * p : min(first + (k + 1) * p, end)] for k in range(count)]
+    where = {id(t): (k, q) for k, inst in enumerate(instances) for q, t in enumerate(inst)}
+    # leaves each instance reads
+    reads: list[dict[int, Tensor]] = [{} for _ in instances]
+    for k, inst in enumerate(instances):
+        for t in inst:
+            for x in t.grad_fn.inputs:
+                if isinstance(x, Tensor) and x.grad_fn is None:
+                    reads[k][id(x)] = x
+    shared = [x for i, x in reads[0].items() if x.requires_grad and all(i in r for r in reads[1:])]
+    # each instance's module path: what the names of the parameters it reads have in common
+    owners = []
+    for r in reads:
+        named = [g.given[i] for i, x in r.items() if x.requires_grad and i in g.given]
+        owners.append(_prefix(named) if named else None)
+    modules = getattr(g, "modules", {})
+    name = modules.get(owners[0], "block") if owners[0] is not None else "block"
+    shown = owners if all(o for o in owners) else []
+    return Repeat(instances, shared, name, shown, where)
