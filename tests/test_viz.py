@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -160,3 +162,23 @@ def test_render_with_real_graphviz(tmp_path):
     svg = path.read_text(encoding="utf-8")
     assert path.suffix == ".svg" and "<svg" in svg
     assert "2.weight" in svg and "TanhBackward" in svg
+
+
+def test_the_docs_xor_graph_is_drawn_by_the_current_code(load_example):
+    """docs/xor_graph.svg (shown in the README) has every label line the current code writes for
+    the explain_xor example's graph, gradient norms included, and no other: a drawing left behind by
+    a change in the model, the labels or the gradients fails here."""
+    example = load_example("explain_xor")
+    x, y = example.gate_data("XOR", dtype=mt.float64)
+    model = example.make_model()
+    loss = F.binary_cross_entropy(model(x), y)
+    loss.backward(retain_graph=True)  # as the example draws it: with gradient norms
+    nodes, _ = parse_dot(viz.to_dot(loss, {"X": x, "y": y, **dict(model.named_parameters())}))
+    expected = sorted(line for a in nodes.values() for line in a["label"].split("\n"))
+    svg = (Path(__file__).resolve().parent.parent / "docs" / "xor_graph.svg").read_text(encoding="utf-8")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    drawn = sorted(html.unescape(t).replace("\xa0", " ") for t in texts)  # "  " is drawn as " &#160;"
+    assert drawn == expected, (
+        "docs/xor_graph.svg is stale: run python examples/explain_xor.py (with Graphviz installed) and "
+        "copy examples/out/xor/xor_graph.svg to docs/"
+    )
