@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -56,3 +57,19 @@ def _attributes(text: str) -> dict[str, str]:
     for key, value in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,\s]+)', text):
         attrs[key] = value[1:-1].replace("\\n", "\n").replace('\\"', '"') if value[0] == '"' else value
     return attrs
+
+
+def dot_texts(src: str) -> list[str]:
+    """Every line of text a drawing of the DOT source shows: node, cluster and edge labels, sorted."""
+    nodes, edges = parse_dot(src)
+    lines = [line for a in nodes.values() for line in a["label"].split("\n")]
+    for label in {a["_cluster_label"] for a in nodes.values() if "_cluster_label" in a}:
+        lines += label.split("\n")
+    lines += [_attributes(attrs)["label"] for _, _, attrs in edges if "label=" in attrs]
+    return sorted(lines)
+
+
+def svg_texts(svg: str) -> list[str]:
+    """Every line of text in an SVG that Graphviz drew, sorted (it draws "  " as " &#160;")."""
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    return sorted(html.unescape(t).replace("\xa0", " ") for t in texts)

@@ -5,14 +5,17 @@ of layers or steps; collapse=False draws every op."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from _dot import parse_dot
+from _dot import dot_texts, parse_dot, svg_texts
 
 import microtensor as mt
 import microtensor.nn as nn
 from microtensor import viz
 from microtensor.explain import RecordedGraph
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def gpt_loss(load_example, n_layer: int):
@@ -145,3 +148,12 @@ def test_render_passes_collapse_on(tmp_path):
     assert "cluster" not in path.read_text(encoding="utf-8")
     path = viz.render(loss, tmp_path / "lstm2.dot", names=cell)
     assert "LSTMCell × 20 time steps" in path.read_text(encoding="utf-8")
+
+
+def test_the_docs_lstm_drawing_is_drawn_by_the_current_code():
+    """docs/lstm_cell_graph.svg (docs/gradients.md) shows exactly the text the current code writes
+    for its graph: the cluster, the BPTT sums, the edge labels. Regenerate it after a change with
+    mt.viz.render(loss, "docs/lstm_cell_graph.svg", names=cell) on lstm_loss(20)'s graph."""
+    cell, loss = lstm_loss(20)
+    svg = (DOCS / "lstm_cell_graph.svg").read_text(encoding="utf-8")
+    assert svg_texts(svg) == dot_texts(viz.to_dot(loss, cell)), "docs/lstm_cell_graph.svg is stale"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 import shutil
 import stat
@@ -10,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _dot import parse_dot
+from _dot import dot_texts, parse_dot, svg_texts
 
 import microtensor as mt
 import microtensor.nn as nn
 import microtensor.nn.functional as F
 from microtensor import viz
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def xor_setup():
@@ -173,11 +174,8 @@ def test_the_docs_xor_graph_is_drawn_by_the_current_code(load_example):
     model = example.make_model()
     loss = F.binary_cross_entropy(model(x), y)
     loss.backward(retain_graph=True)  # as the example draws it: with gradient norms
-    nodes, _ = parse_dot(viz.to_dot(loss, {"X": x, "y": y, **dict(model.named_parameters())}))
-    expected = sorted(line for a in nodes.values() for line in a["label"].split("\n"))
-    svg = (Path(__file__).resolve().parent.parent / "docs" / "xor_graph.svg").read_text(encoding="utf-8")
-    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
-    drawn = sorted(html.unescape(t).replace("\xa0", " ") for t in texts)  # "  " is drawn as " &#160;"
+    expected = dot_texts(viz.to_dot(loss, {"X": x, "y": y, **dict(model.named_parameters())}))
+    drawn = svg_texts((DOCS / "xor_graph.svg").read_text(encoding="utf-8"))
     assert drawn == expected, (
         "docs/xor_graph.svg is stale: run python examples/explain_xor.py (with Graphviz installed) and "
         "copy examples/out/xor/xor_graph.svg to docs/"
