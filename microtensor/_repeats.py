@@ -96,7 +96,7 @@ class Repeat:
 def _signature(t: Tensor, op_name) -> tuple:
     node = t.grad_fn
     inputs = tuple(tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__ for x in node.inputs)
-    return (op_name(node), tuple(t.shape), str(t.dtype), inputs)
+    return (op_name(node), tuple(t.shape), t.dtype, inputs)
 
 
 def _best_run(codes: list, max_period: int = _MAX_PERIOD) -> tuple[int, int, int] | None:
@@ -111,11 +111,13 @@ def _best_run(codes: list, max_period: int = _MAX_PERIOD) -> tuple[int, int, int
     for period in range(1, min(len(a) // 2, max_period) + 1):
         eq = np.concatenate([[0], (a[period:] == a[:-period]).astype(np.int8), [0]])
         edges = np.flatnonzero(np.diff(eq))
-        for start, stop in zip(edges[::2], edges[1::2]):
-            extent = int(stop - start) + period
-            cover = extent // period * period
-            if extent >= 2 * period and cover > best_cover:
-                best, best_cover = (int(start), period, extent), cover
+        if not len(edges):
+            continue
+        starts, extents = edges[::2], edges[1::2] - edges[::2] + period
+        covers = np.where(extents >= 2 * period, extents // period * period, 0)
+        k = int(np.argmax(covers))  # the first of the stretches that cover the most
+        if covers[k] > best_cover:
+            best, best_cover = (int(starts[k]), period, int(extents[k])), int(covers[k])
     return best
 
 
@@ -142,7 +144,8 @@ def find_repeat(g, op_name) -> Repeat | None:
     """The repeated block of the recorded graph g (an explain.RecordedGraph), or None.
 
     op_name: node -> the op's display name (explain.op_name). None unless the block is applied at
-    least twice and collapsing it to one instance saves at least MIN_SAVED ops."""
+    least twice, collapsing it to one instance saves at least MIN_SAVED ops, and its instances make
+    up at least a quarter of the graph's ops."""
     ops = sorted((t for t in g.order if t.grad_fn is not None), key=lambda t: t.grad_fn.seq)
     if len(ops) < 2 + MIN_SAVED:
         return None
@@ -173,8 +176,8 @@ def find_repeat(g, op_name) -> Repeat | None:
         key=lambda a: (-instances_from(a)[0], _crossing(ops, pos, g.uses, a, p), a),
     )
     count, end = instances_from(first)
-    if count < 2 or p * (count - 1) < MIN_SAVED:
-        return None
+    if count < 2 or p * (count - 1) < MIN_SAVED or p * count * 4 < len(ops):
+        return None  # too small to matter, or a coincidence in a large graph (under a quarter of it)
     instances = [ops[first + k * p : min(first + (k + 1) * p, end)] for k in range(count)]
     where = {id(t): (k, q) for k, inst in enumerate(instances) for q, t in enumerate(inst)}
     # leaves each instance reads

@@ -4,6 +4,8 @@ of layers or steps; collapse=False draws every op."""
 
 from __future__ import annotations
 
+import io
+import itertools
 import re
 from pathlib import Path
 
@@ -157,3 +159,19 @@ def test_the_docs_lstm_drawing_is_drawn_by_the_current_code():
     cell, loss = lstm_loss(20)
     svg = (DOCS / "lstm_cell_graph.svg").read_text(encoding="utf-8")
     assert svg_texts(svg) == dot_texts(viz.to_dot(loss, cell)), "docs/lstm_cell_graph.svg is stale"
+
+
+def test_a_short_coincidence_in_a_large_graph_is_not_a_block():
+    x = mt.randn(2, 3, 4, 5, requires_grad=True)
+
+    def pattern(t):  # four ops, applied twice below
+        return t.exp().sin().tanh().sigmoid()
+
+    y = pattern(pattern(x))
+    assert clusters(parse_dot(viz.to_dot(y.sum()))[0])  # on its own, the pattern is the graph: a block
+    for perm in itertools.permutations(range(4)):  # 23 ops (not the identity), no two alike
+        y = y.permute(*perm)
+    y = y.reshape(6, 20).t().reshape(-1)  # 35 ops in all: the 8 repeated are under a quarter
+    nodes, _ = parse_dot(viz.to_dot(y.sum()))
+    assert not clusters(nodes) and len(nodes) == len(RecordedGraph(y.sum()).order)
+    assert "Repeated structure" not in mt.explain(y.sum(), file=io.StringIO())
