@@ -2,7 +2,7 @@
 
 A stack of identical layers (the blocks of a transformer in a ModuleList or Sequential) and a
 recurrence unrolled over time (an LSTMCell called once per step) record the same run of ops again
-and again. `find_repeat` finds that run, so that `mt.explain` can say "LSTMCell × 20 time steps"
+and again. `find_repeats` finds those runs, so that `mt.explain` can say "LSTMCell × 20 time steps"
 and `mt.viz` can draw one instance as a cluster instead of twenty copies. Both read it from here.
 
 How: the ops are put in recording order (`Op.seq`, the order the program ran them, so one loop
@@ -31,7 +31,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["Repeat", "find_repeat"]
+__all__ = ["Repeat", "find_repeats"]
 
 MIN_SAVED = 4  # summarise only when collapsing saves at least this many ops
 _MAX_PERIOD = 512  # the longest block looked for (ops per instance)
@@ -140,20 +140,39 @@ def _prefix(names: list[str]) -> str:
     return ".".join(common)
 
 
-def find_repeat(g, op_name) -> Repeat | None:
-    """The repeated block of the recorded graph g (an explain.RecordedGraph), or None.
+def find_repeats(g, op_name) -> list[Repeat]:
+    """The repeated blocks of the recorded graph g (an explain.RecordedGraph), in recording order.
 
-    op_name: node -> the op's display name (explain.op_name). None unless the block is applied at
-    least twice, collapsing it to one instance saves at least MIN_SAVED ops, and its instances make
-    up at least a quarter of the graph's ops."""
+    op_name: node -> the op's display name (explain.op_name). The block covering the most ops is
+    found first, then the stretches before and after it are searched the same way (the two layers
+    of a 2-layer LSTM: each its own loop over time). A block counts when it is applied at least
+    twice, collapsing it to one instance saves at least MIN_SAVED ops, and its instances make up at
+    least a quarter of the graph's ops (less is a coincidence in a large graph, not a structure)."""
     ops = sorted((t for t in g.order if t.grad_fn is not None), key=lambda t: t.grad_fn.seq)
-    if len(ops) < 2 + MIN_SAVED:
-        return None
-    run = _best_run([_signature(t, op_name) for t in ops])
+    codes = [_signature(t, op_name) for t in ops]
+    pos = {id(t): i for i, t in enumerate(ops)}
+    found, todo = [], [(0, len(ops))]
+    while todo:
+        lo, hi = todo.pop()
+        if hi - lo < 2 + MIN_SAVED:
+            continue
+        span = _block(g, ops, codes, pos, lo, hi)
+        if span is None:
+            continue
+        first, p, count, end = span
+        instances = [ops[first + k * p : min(first + (k + 1) * p, end)] for k in range(count)]
+        found.append(_describe(g, _with_feeders(g, ops, instances, codes, pos)))
+        todo += [(lo, first), (end, hi)]
+    return sorted(found, key=lambda r: r.instances[0][0].grad_fn.seq)
+
+
+def _block(g, ops, codes, pos, lo: int, hi: int) -> tuple[int, int, int, int] | None:
+    """(first op, period, count, end) of the best repeated block within ops[lo:hi], or None."""
+    run = _best_run(codes[lo:hi])
     if run is None:
         return None
     start, p, extent = run
-    pos = {id(t): i for i, t in enumerate(ops)}
+    start += lo
 
     def instances_from(first: int) -> tuple[int, int]:
         """Instances starting at ops[first]; a last one cut short counts when the ops it lacks
@@ -177,11 +196,33 @@ def find_repeat(g, op_name) -> Repeat | None:
     )
     count, end = instances_from(first)
     if count < 2 or p * (count - 1) < MIN_SAVED or p * count * 4 < len(ops):
-        return None  # too small to matter, or a coincidence in a large graph (under a quarter of it)
-    instances = [ops[first + k * p : min(first + (k + 1) * p, end)] for k in range(count)]
+        return None
+    return first, p, count, end
+
+
+def _with_feeders(g, ops, instances, codes, pos) -> list[list[Tensor]]:
+    """The instances with the ops recorded outside them that feed one instance only, when every
+    instance has such ops alike (nn.LSTM slices x_t for every step before its loop: each slice
+    belongs to its step)."""
+    inside = {id(t) for inst in instances for t in inst}
+    step = {id(t): k for k, inst in enumerate(instances) for t in inst}
+    feeders: list[list[Tensor]] = [[] for _ in instances]
+    for t in ops:
+        if id(t) in inside or t is g.output or not g.uses[id(t)]:
+            continue
+        ks = {step.get(id(c)) for c, _, _ in g.uses[id(t)]}
+        if len(ks) == 1 and None not in ks:
+            feeders[ks.pop()].append(t)
+    alike = [[codes[pos[id(t)]] for t in f] for f in feeders]
+    if not feeders[0] or any(a != alike[0] for a in alike[1:]):
+        return instances
+    return [f + inst for f, inst in zip(feeders, instances)]
+
+
+def _describe(g, instances: list[list[Tensor]]) -> Repeat:
+    """The Repeat of these instances: the weights they share, their module's name and paths."""
     where = {id(t): (k, q) for k, inst in enumerate(instances) for q, t in enumerate(inst)}
-    # leaves each instance reads
-    reads: list[dict[int, Tensor]] = [{} for _ in instances]
+    reads: list[dict[int, Tensor]] = [{} for _ in instances]  # the leaves each instance reads
     for k, inst in enumerate(instances):
         for t in inst:
             for x in t.grad_fn.inputs:

@@ -560,25 +560,23 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
 
 
 def _repeated_structure(g: RecordedGraph, grads, targets) -> list[str]:
-    """Section 4: the repeated block of the forward pass (found by _repeats.find_repeat, which viz
-    draws as one cluster), and each parameter's gradient as the sum of one contribution per use
+    """Section 4: the repeated blocks of the forward pass (found by _repeats.find_repeats, which viz
+    draws as one cluster each), and each parameter's gradient as the sum of one contribution per use
     (through an unrolled recurrence: backpropagation through time, the sum over the time steps)."""
-    from ._repeats import find_repeat
+    from ._repeats import find_repeats
     from .ops._xp import sum_to
 
     lines = []
-    rep = find_repeat(g, op_name)
     per_step: set[int] = set()
-    if rep is not None:
+    for i, rep in enumerate(find_repeats(g, op_name)):
         block = " → ".join(op_name(t.grad_fn) for t in rep.instances[0])
         first, last = g.sym[id(rep.instances[0][0])], g.sym[id(rep.instances[-1][-1])]
         span = f", {rep.span}" if rep.span else ""
-        lines += [
-            "",
-            "Repeated structure:",
+        lines += ["", "Repeated structure:"] if i == 0 else []
+        lines.append(
             f"  [{block}] × {rep.count}  ({rep.title}{span}: the same block of ops applied {rep.count} "
-            f"times, {first} … {last}; drawn once by mt.viz)",
-        ]
+            f"times, {first} … {last}; drawn once by mt.viz)"
+        )
         if rep.shared:
             weights = ", ".join(g.label(x) for x in rep.shared)
             lines.append(
