@@ -1,22 +1,25 @@
-"""Repeated structure in a recorded graph: one block of ops applied N times.
+"""Repeated structure in a recorded graph: a block of ops applied N times.
 
 A stack of identical layers (the blocks of a transformer in a ModuleList or Sequential) and a
 recurrence unrolled over time (an LSTMCell called once per step) record the same run of ops again
 and again. `find_repeats` finds those runs, so that `mt.explain` can say "LSTMCell × 20 time steps"
-and `mt.viz` can draw one instance as a cluster instead of twenty copies. Both read it from here.
+and `mt.viz` can draw one instance as a cluster instead of twenty copies. Both read them from here.
 
 How: the ops are put in recording order (`Op.seq`, the order the program ran them, so one loop
 iteration or one layer is a contiguous stretch), each op is reduced to a signature (its display
 name, its output's shape and dtype, its inputs' shapes: the ops' declared data, no class names),
-and the longest stretch in which the signature at i equals the one at i + period is the repeated
-block. Two refinements make the instances the ones a reader expects:
+and the stretch in which the signature at i equals the one at i + period, covering the most ops,
+is the repeated block; the stretches before and after it are searched the same way (a 2-layer
+LSTM: one loop per layer). Three refinements make the instances the ones a reader expects:
 
 - the stretch may start a few ops early (the embedding sum before a transformer's first block
   looks like the residual sum ending each block), so the block boundary is placed where the
   fewest tensors cross from one instance into the next (the carried state: h and c, or the
   residual stream);
 - the last step of a recurrence often drops the ops that only fed a next step (c_T when the loss
-  reads h_T only): a last instance missing exactly such ops still counts.
+  reads h_T only): a last instance missing exactly such ops still counts;
+- ops recorded before the loop that each feed one instance only (nn.LSTM slices every step's
+  input first) join their instance.
 
 The weights every instance reads (the same leaf tensor: a recurrence's shared parameters) make it
 "time steps"; otherwise the instances are "layers". Their gradient is the sum over the instances
@@ -46,13 +49,14 @@ class Repeat:
     shared     leaves that require grad and are read by every instance (a recurrence's weights)
     name       the block's module class ("LSTMCell", "Block") when known, else "block"
     owners     the module path of each instance's parameters ("blocks.0" … "blocks.3"), if named
+    where      id(op output) -> (instance, position in it), for every instance
     """
 
     instances: list[list[Tensor]]
     shared: list[Tensor]
     name: str = "block"
     owners: list[str] = field(default_factory=list)
-    where: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(op output) -> (instance, position)
+    where: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -66,7 +70,7 @@ class Repeat:
 
     @property
     def unit(self) -> str:
-        """ "time steps" when every instance reads the same weights (a recurrence), else "layers"."""
+        """Time steps when every instance reads the same weights (a recurrence), else layers."""
         return "time steps" if self.shared else "layers"
 
     @property
@@ -94,6 +98,7 @@ class Repeat:
 
 
 def _signature(t: Tensor, op_name) -> tuple:
+    """What must agree for two ops to play the same part in two instances."""
     node = t.grad_fn
     inputs = tuple(tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__ for x in node.inputs)
     return (op_name(node), tuple(t.shape), t.dtype, inputs)
@@ -161,7 +166,11 @@ def find_repeats(g, op_name) -> list[Repeat]:
             continue
         first, p, count, end = span
         instances = [ops[first + k * p : min(first + (k + 1) * p, end)] for k in range(count)]
-        found.append(_describe(g, _with_feeders(g, ops, instances, codes, pos)))
+        instances = _with_feeders(g, ops, instances, codes, pos)
+        found.append(_describe(g, instances))
+        for inst in instances:  # ops joined from outside match nothing in the search that follows
+            for t in inst:
+                codes[pos[id(t)]] = ("claimed", pos[id(t)])
         todo += [(lo, first), (end, hi)]
     return sorted(found, key=lambda r: r.instances[0][0].grad_fn.seq)
 
