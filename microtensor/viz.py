@@ -230,15 +230,20 @@ def to_dot(output: Tensor, names=None, *, collapse: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(output: Tensor, path, format: str = "svg", names=None, *, collapse: bool = True) -> Path:
+def render(output: Tensor, path, format: str | None = None, names=None, *, collapse: bool = True) -> Path:
     """Draw output's graph to `path` with Graphviz's `dot`; returns the path written.
 
-    names and collapse as for to_dot. A path without a suffix gets ".{format}". Without `dot` on
-    PATH, writes the DOT source next to it (same name, suffix ".dot"), prints how to render it, and
-    returns that path.
+    format: any of dot's output formats ("svg", "png", "pdf", "dot", ...); by default the path's
+    suffix, or "svg" for a path without one (which then gets ".svg"). names and collapse as for
+    to_dot. Without `dot` on PATH, writes the DOT source next to it (same name, suffix ".dot"),
+    prints how to render it, and returns that path.
     """
-    source = to_dot(output, names, collapse=collapse)
     path = Path(path)
+    if format is None:
+        format = path.suffix[1:] or "svg"  # noqa: A001 - the argument's name, as Graphviz's
+    elif path.suffix and path.suffix[1:].lower() != format.lower():
+        raise ValueError(f"render: the path {str(path)!r} says {path.suffix[1:]!r} but format={format!r}")
+    source = to_dot(output, names, collapse=collapse)
     if not path.suffix:
         path = path.with_suffix(f".{format}")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -148,6 +148,16 @@ def test_render_with_dot_calls_it_with_the_source(tmp_path, monkeypatch):
     assert (tmp_path / "args").read_text().split() == ["-Tpng", "-o", str(path)]
 
 
+def test_render_takes_the_format_from_the_path(tmp_path, monkeypatch):
+    _, _, _, loss = xor_setup()
+    fake = _fake_dot(tmp_path, 'echo "$@" > "$(dirname "$0")/args"\ncat > "$3"\n')
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: fake if name == "dot" else None)
+    path = viz.render(loss, tmp_path / "graph.png")
+    assert (tmp_path / "args").read_text().split() == ["-Tpng", "-o", str(path)]
+    with pytest.raises(ValueError, match="'png' but format='svg'"):
+        viz.render(loss, tmp_path / "graph.png", format="svg")
+
+
 def test_render_reports_a_failing_dot(tmp_path, monkeypatch):
     _, _, _, loss = xor_setup()
     fake = _fake_dot(tmp_path, 'echo "Error: syntax error in line 1" >&2\nexit 1\n')
