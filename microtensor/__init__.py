@@ -18,19 +18,27 @@ from . import (
     onnx,
     optim,
     random,
+    testing,
     utils,
     viz,
+)
+from ._determinism import (
+    are_deterministic_algorithms_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    use_deterministic_algorithms,
 )
 from ._dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
 )
 from ._dtypes import (
     double,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int8,
     int16,
     int32,
@@ -41,7 +49,27 @@ from ._dtypes import (
     uint8,
 )
 from ._dtypes import float32 as float  # noqa: A004 - PyTorch's name
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._dtypes import int32 as int  # noqa: A004 - PyTorch's name
+from ._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from ._tensor_str import set_printoptions
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .creation import (
     arange,
     as_tensor,

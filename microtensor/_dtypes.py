@@ -73,3 +73,47 @@ def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
     if ca != cb:
         return a if ca > cb else b
     return np.promote_types(a, b)
+
+
+class finfo:
+    """The limits of a floating dtype, as torch.finfo: bits, eps, max, min, tiny (=
+    smallest_normal), resolution and dtype (its name). No argument: the default dtype.
+
+        mt.finfo(mt.float32).eps    # 1.1920928955078125e-07
+    """
+
+    def __init__(self, type=None):  # noqa: A002 - PyTorch's name
+        dt = get_default_dtype() if type is None else np.dtype(type)
+        if dt.kind != "f":
+            raise TypeError(f"finfo: expected a floating point dtype, got {dt}")
+        info = np.finfo(dt)
+        self.bits = info.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision  # (NumPy's is rounded to the dtype: 0.0010004 for half)
+        self.dtype = dt.name
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+            f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
+        )
+
+
+class iinfo:
+    """The limits of an integer dtype, as torch.iinfo: bits, max, min and dtype (its name).
+
+        mt.iinfo(mt.int64).max     # 9223372036854775807
+    """
+
+    def __init__(self, type):  # noqa: A002 - PyTorch's name
+        dt = np.dtype(type)
+        if dt.kind not in "iu":
+            raise TypeError(f"iinfo: expected an integer dtype, got {dt}")
+        info = np.iinfo(dt)
+        self.bits, self.max, self.min, self.dtype = info.bits, int(info.max), int(info.min), dt.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -5,6 +5,7 @@ import threading
 
 class _Mode(threading.local):
     enabled = True  # each thread starts with gradients on, as in PyTorch
+    inference = False  # inside inference_mode
 
 
 mode = _Mode()

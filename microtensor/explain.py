@@ -51,10 +51,20 @@ _FREED = (
 
 
 # ------------------------------------------------------------------ the graph
+def _is_module(names) -> bool:
+    """Whether names is an nn.Module (duck-typed: explain does not import nn)."""
+    return callable(getattr(names, "named_parameters", None)) and callable(
+        getattr(names, "named_modules", None)
+    )
+
+
 def named_tensors(names, what: str) -> list[tuple[str, Tensor]]:
-    """(name, tensor) pairs from a dict, an iterable of pairs (named_parameters()), or tensors."""
+    """(name, tensor) pairs from a dict, an iterable of pairs (named_parameters()), tensors, or a
+    Module (its named parameters)."""
     if names is None:
         return []
+    if _is_module(names):
+        names = names.named_parameters()
     if isinstance(names, Tensor):
         names = [names]
     items = list(names.items()) if isinstance(names, dict) else list(names)
@@ -67,7 +77,7 @@ def named_tensors(names, what: str) -> list[tuple[str, Tensor]]:
         else:
             raise TypeError(
                 f"{what}: expected a dict of name -> Tensor, an iterable of (name, Tensor) pairs such as "
-                f"model.named_parameters(), or Tensors; got an item {item!r:.60}"
+                f"model.named_parameters(), Tensors or a Module; got an item {item!r:.60}"
             )
     return pairs
 
@@ -173,6 +183,7 @@ class RecordedGraph:
     uses       id(tensor) -> [(consumer tensor, input position, needs grad)]
     given      id(tensor) -> the name the caller gave it (e.g. "0.weight")
     sym        id(tensor) -> symbol used in formulas ("W1", "Z1", "A1", "L", ...)
+    modules    module path -> class name ("blocks.0" -> "Block"), when names is a Module
     """
 
     def __init__(self, output: Tensor, names=None, what: str = "explain", verb: str = "explain"):
@@ -189,6 +200,9 @@ class RecordedGraph:
         self.given: dict[int, str] = {}
         for name, t in named_tensors(names, what):
             self.given.setdefault(id(t), name)
+        self.modules = (
+            {path: type(m).__name__ for path, m in names.named_modules()} if _is_module(names) else {}
+        )
         self.layer: dict[int, int] = {}
         self.sym = self._symbols()
 
@@ -432,8 +446,11 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
     """Print (to `file`, default stdout) and return backward of `output` written as a derivation.
 
     inputs: the tensors to derive the gradient for, as a dict name -> tensor, an iterable of
-    (name, tensor) pairs such as model.named_parameters(), or tensors; default every leaf that
-    requires grad. max_steps bounds each listing: longer graphs are summarised, not dumped.
+    (name, tensor) pairs such as model.named_parameters(), tensors, or a Module (its parameters;
+    its submodules' class names then name a repeated block: "Block × 4 layers"); default every
+    leaf that requires grad. A block of ops applied several times (a stack of identical layers, a
+    cell unrolled over time) is summarised once at the end. max_steps bounds each listing: longer
+    graphs are summarised, not dumped.
     Nothing is accumulated into any .grad, and the graph is not freed.
     """
     if not isinstance(output, Tensor):
@@ -445,7 +462,7 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
             "computed under no_grad()"
         )
     named = named_tensors(inputs, "explain")
-    g = RecordedGraph(output, named)
+    g = RecordedGraph(output, inputs if _is_module(inputs) else named)
     if inputs is None:  # every leaf that requires grad, named by its symbol
         targets: list[tuple[str | None, Tensor]] = [
             (None, t) for t in g.order if t.grad_fn is None and t.requires_grad
@@ -542,52 +559,42 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
     return text
 
 
-def _repeats(names: list[str], max_period: int = 512) -> tuple[int, int, int] | None:
-    """(start, period, count): the run of one block of op names repeated most often back to back
-    (an unrolled loop, a stack of identical layers), covering the most ops; None if nothing repeats.
-
-    For each period p, names[i] == names[i + p] along a stretch of length L means the block starting
-    there repeats L // p + 1 times: one vectorised pass per period."""
-    codes = {n: k for k, n in enumerate(dict.fromkeys(names))}
-    a = np.array([codes[n] for n in names], np.int64)
-    best = None
-    for period in range(1, min(len(a) // 2, max_period) + 1):
-        eq = np.concatenate([[0], (a[period:] == a[:-period]).astype(np.int8), [0]])
-        edges = np.flatnonzero(np.diff(eq))
-        for start, stop in zip(edges[::2], edges[1::2]):
-            length = stop - start
-            if length < period:
-                continue
-            count = length // period + 1
-            if best is None or period * count > best[1] * best[2]:
-                best = (int(start), period, int(count))
-    return best
-
-
 def _repeated_structure(g: RecordedGraph, grads, targets) -> list[str]:
-    """Section 4: the repeated block of the forward pass, and each parameter's gradient as the sum
-    of one contribution per use (for an unrolled recurrence: backpropagation through time)."""
+    """Section 4: the repeated blocks of the forward pass (found by _repeats.find_repeats, which viz
+    draws as one cluster each), and each parameter's gradient as the sum of one contribution per use
+    (through an unrolled recurrence: backpropagation through time, the sum over the time steps)."""
+    from ._repeats import find_repeats
     from .ops._xp import sum_to
 
-    ops = [t for t in g.order if t.grad_fn is not None]
-    names = [op_name(t.grad_fn) for t in ops]
     lines = []
-    rep = _repeats(names)
-    if rep is not None and rep[1] * rep[2] >= 4:
-        start, period, count = rep
-        block = " → ".join(names[start : start + period])
-        first, last = g.sym[id(ops[start])], g.sym[id(ops[start + period * count - 1])]
-        lines += [
-            "",
-            "Repeated structure:",
-            f"  [{block}] × {count}  ({first} … {last}: the same block applied {count} times, as an "
-            "unrolled loop or a stack of identical layers)",
-        ]
+    per_step: set[int] = set()
+    for i, rep in enumerate(find_repeats(g, op_name)):
+        block = " → ".join(op_name(t.grad_fn) for t in rep.instances[0])
+        first, last = g.sym[id(rep.instances[0][0])], g.sym[id(rep.instances[-1][-1])]
+        span = f", {rep.span}" if rep.span else ""
+        lines += ["", "Repeated structure:"] if i == 0 else []
+        lines.append(
+            f"  [{block}] × {rep.count}  ({rep.title}{span}: the same block of ops applied {rep.count} "
+            f"times, {first} … {last}; drawn once by mt.viz)"
+        )
+        if rep.shared:
+            weights = ", ".join(g.label(x) for x in rep.shared)
+            lines.append(
+                f"  Every step reads the same {weights}: backpropagation through time makes each one's "
+                f"gradient the sum over the {rep.count} time steps of its gradient at step t, "
+                f"dL/dW = Σ_t dL/dW|step t, t = 1…{rep.count}."
+            )
+            for x in rep.shared:
+                uses = [c for c, _, need in g.uses[id(x)] if need]
+                steps = {rep.where.get(id(c), (-1,))[0] for c in uses}
+                if len(uses) == rep.count and steps == set(range(rep.count)):  # once per step
+                    per_step.add(id(x))
     shared = []
     for name, p in targets:
         uses = [(c, j) for c, j, need in g.uses.get(id(p), ()) if need]  # an input outside the graph: none
         if len(uses) < 2:
             continue
+        uses.sort(key=lambda use: use[0].grad_fn.seq)  # in the order the program ran: t = 1, 2, ...
         norms = []
         for c, j in uses:
             node = c.grad_fn
@@ -597,16 +604,17 @@ def _repeated_structure(g: RecordedGraph, grads, targets) -> list[str]:
             part = node._vjp(node.needs, gc, c._data, *node.arrays)[j]
             norms.append(float(np.linalg.norm(np.asarray(sum_to(part, p.shape), np.float64))))
         label = g.label(p) if name is None else name
-        shared.append((label, len(uses), norms))
+        shared.append((label, len(uses), norms, id(p) in per_step))
     if shared:
         lines += [
             "",
             "Parameters used more than once: the gradient is the sum of one contribution per use "
             "(through an unrolled recurrence: backpropagation through time, summed over the time steps):",
         ]
-        for label, n, norms in shared:
+        for label, n, norms, step in shared:
             shown = ", ".join(f"{v:.4g}" for v in norms[:8]) + (", …" if len(norms) > 8 else "")
-            lines.append(f"  dL/d{label} = Σ of {n} contributions, one per use; their ‖·‖: {shown}")
+            each = "one per time step, t = 1…" + str(n) if step else "one per use"
+            lines.append(f"  dL/d{label} = Σ of {n} contributions, {each}; their ‖·‖: {shown}")
     return lines
 
 

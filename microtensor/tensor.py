@@ -8,6 +8,8 @@ arithmetic itself lives in ops/: the methods here only route to it.
 from __future__ import annotations
 
 import copy
+import math
+import sys
 import weakref
 from collections.abc import Callable, Sequence
 from itertools import chain
@@ -18,6 +20,7 @@ import numpy as np
 from . import _dtypes
 from ._grad_mode import _EPOCH
 from ._grad_mode import mode as _mode
+from ._tensor_str import PRINT_OPTIONS
 from .size import Size
 
 _SCALARS = (bool, int, float)
@@ -556,20 +559,25 @@ class Tensor:
         else:
             # as PyTorch: integral floats print as `1.`, others with 4 decimals (`0.9640`, `3.5000`),
             # and so does scientific notation, which integral floats need for a range over 1000 or 1e8
-            fixed = False
+            opts = PRINT_OPTIONS
+            fixed, sci, precision = False, opts["sci_mode"], opts["precision"]
             if arr.dtype.kind == "f":
                 finite = arr[np.isfinite(arr)]
                 fixed = not np.array_equal(finite, np.round(finite))
                 big = np.abs(finite[finite != 0])
                 fixed = fixed or (big.size > 0 and (big.max() > 1e8 or big.max() > 1000 * big.min()))
+            threshold = opts["threshold"]
             body = np.array2string(
                 arr,
-                precision=4,
+                precision=precision,
                 separator=", ",
                 prefix="tensor(",
-                threshold=1000,
-                edgeitems=3,
-                floatmode="fixed" if fixed else "maxprec",
+                threshold=sys.maxsize if threshold == math.inf else int(threshold),
+                edgeitems=opts["edgeitems"],
+                max_line_width=opts["linewidth"],
+                floatmode="fixed" if fixed or sci is False else "maxprec",
+                suppress_small=sci is False,
+                formatter={"float_kind": _sci_formatter(arr, precision)} if sci else None,
             )
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
@@ -1048,6 +1056,15 @@ class _ViewInfo:
         since: PyTorch refuses to record anything with it (whether it should see the write's
         history is ambiguous); microtensor refuses views of it and in-place ops on it."""
         return not self.grad_mode and self.base._requires_grad and self.base._version != self.version
+
+
+def _sci_formatter(arr: np.ndarray, precision: int):
+    """Every element in scientific notation, right-aligned to the widest (for sci_mode=True)."""
+    finite = np.abs(arr[np.isfinite(arr)])
+    samples = [finite.max(), finite[finite > 0].min(initial=np.inf)] if finite.size else []
+    width = max((len(f"{v:.{precision}e}") for v in samples if np.isfinite(v)), default=0)
+    width += bool((arr < 0).any())
+    return lambda v: f"{v:.{precision}e}".rjust(width)
 
 
 def _remember_history(base: Tensor, old: Tensor) -> None:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from op_cases import CASES, CASES_BY_NAME, OpCase
 
 import microtensor as mt
+from microtensor import _repeats as repeats_module
 from microtensor import explain as explain_module
 from microtensor import viz as viz_module
 from microtensor.autograd import gradcheck, gradgradcheck
@@ -296,7 +297,7 @@ def test_every_differentiable_input_has_a_declared_derivative_and_a_role():
 
 def test_explain_and_viz_name_no_op_class():
     _import_every_module()
-    for module in (explain_module, viz_module):
+    for module in (explain_module, viz_module, repeats_module):
         src = inspect.getsource(module)
         named = [n for n in REGISTRY if f'"{n}"' in src or f"'{n}'" in src]
         assert not named, f"{module.__name__} names op classes {named}: read the ops' declared data instead"

@@ -5,51 +5,18 @@ from __future__ import annotations
 import re
 import shutil
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
+from _dot import dot_texts, parse_dot, svg_texts
 
 import microtensor as mt
 import microtensor.nn as nn
 import microtensor.nn.functional as F
 from microtensor import viz
 
-_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NODE = re.compile(r"^\s*(\w+)\s*\[(.*)\];$")
-_EDGE = re.compile(r"^\s*(\w+)\s*->\s*(\w+)(?:\s*\[(.*)\])?;$")
-
-
-def parse_dot(src: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, str]]]:
-    """A small parser for the DOT subset to_dot writes: nodes with attributes, and edges.
-
-    Fails on anything else, on unbalanced braces/brackets (outside quoted strings) and on
-    edges that name undeclared nodes.
-    """
-    bare = _QUOTED.sub('""', src)
-    assert bare.count("{") == bare.count("}") == 1, "one balanced digraph { ... } block"
-    assert bare.count("[") == bare.count("]")
-    lines = src.strip().splitlines()
-    assert re.fullmatch(r"digraph \w+ \{", lines[0]) and lines[-1] == "}"
-    nodes: dict[str, dict[str, str]] = {}
-    edges = []
-    for line in lines[1:-1]:
-        if re.match(r"^\s*(graph|node|edge) \[", line):
-            continue
-        if m := _EDGE.match(line):
-            edges.append((m.group(1), m.group(2), m.group(3) or ""))
-        elif m := _NODE.match(line):
-            attrs = {}
-            for key, value in re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^,\s]+)', m.group(2)):
-                attrs[key] = (
-                    value[1:-1].replace("\\n", "\n").replace('\\"', '"') if value[0] == '"' else value
-                )
-            assert m.group(1) not in nodes, f"node {m.group(1)} declared twice"
-            nodes[m.group(1)] = attrs
-        else:
-            raise AssertionError(f"unparsed DOT line: {line!r}")
-    for a, b, _ in edges:
-        assert a in nodes and b in nodes, f"edge {a} -> {b} names an undeclared node"
-    return nodes, edges
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def xor_setup():
@@ -181,6 +148,16 @@ def test_render_with_dot_calls_it_with_the_source(tmp_path, monkeypatch):
     assert (tmp_path / "args").read_text().split() == ["-Tpng", "-o", str(path)]
 
 
+def test_render_takes_the_format_from_the_path(tmp_path, monkeypatch):
+    _, _, _, loss = xor_setup()
+    fake = _fake_dot(tmp_path, 'echo "$@" > "$(dirname "$0")/args"\ncat > "$3"\n')
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: fake if name == "dot" else None)
+    path = viz.render(loss, tmp_path / "graph.png")
+    assert (tmp_path / "args").read_text().split() == ["-Tpng", "-o", str(path)]
+    with pytest.raises(ValueError, match="'png' but format='svg'"):
+        viz.render(loss, tmp_path / "graph.png", format="svg")
+
+
 def test_render_reports_a_failing_dot(tmp_path, monkeypatch):
     _, _, _, loss = xor_setup()
     fake = _fake_dot(tmp_path, 'echo "Error: syntax error in line 1" >&2\nexit 1\n')
@@ -196,3 +173,20 @@ def test_render_with_real_graphviz(tmp_path):
     svg = path.read_text(encoding="utf-8")
     assert path.suffix == ".svg" and "<svg" in svg
     assert "2.weight" in svg and "TanhBackward" in svg
+
+
+def test_the_docs_xor_graph_is_drawn_by_the_current_code(load_example):
+    """docs/xor_graph.svg (shown in the README) has every label line the current code writes for
+    the explain_xor example's graph, gradient norms included, and no other: a drawing left behind by
+    a change in the model, the labels or the gradients fails here."""
+    example = load_example("explain_xor")
+    x, y = example.gate_data("XOR", dtype=mt.float64)
+    model = example.make_model()
+    loss = F.binary_cross_entropy(model(x), y)
+    loss.backward(retain_graph=True)  # as the example draws it: with gradient norms
+    expected = dot_texts(viz.to_dot(loss, {"X": x, "y": y, **dict(model.named_parameters())}))
+    drawn = svg_texts((DOCS / "xor_graph.svg").read_text(encoding="utf-8"))
+    assert drawn == expected, (
+        "docs/xor_graph.svg is stale: run python examples/explain_xor.py (with Graphviz installed) and "
+        "copy examples/out/xor/xor_graph.svg to docs/"
+    )

@@ -130,6 +130,67 @@ class set_grad_enabled(_GradMode):
         return _decorate(fn, lambda: set_grad_enabled(flag))
 
 
+class _VariableType(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor)
+
+    def __call__(cls, data, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+        return data.detach().requires_grad_(requires_grad) if requires_grad else data.detach()
+
+
+class Variable(metaclass=_VariableType):
+    """The pre-2018 wrapper `Variable(tensor, requires_grad=True)`, which PyTorch merged into
+    Tensor: it returns the tensor's data as a Tensor (requiring grad if asked); every Tensor is
+    a Variable.
+
+        w = mt.autograd.Variable(mt.zeros(3), requires_grad=True)   # as mt.zeros(3, requires_grad=True)
+    """
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether code runs inside inference_mode."""
+    return _mode.inference
+
+
+class inference_mode(_GradMode):
+    """no_grad for code that only evaluates: `with mt.inference_mode():`, `@mt.inference_mode()`
+    or bare `@mt.inference_mode`; inference_mode(False) leaves the modes as they are.
+
+    As torch.inference_mode, nothing inside records a graph. PyTorch also marks the tensors made
+    inside as inference tensors, which autograd later refuses to save; here they are ordinary
+    tensors, so every program PyTorch runs computes the same values here.
+
+        with mt.inference_mode():
+            predictions = model(x).argmax(1)
+    """
+
+    def __new__(cls, mode: bool | Callable = True):
+        self = object.__new__(cls)
+        if callable(mode):  # bare @inference_mode
+            self._on = True
+            return self(mode)
+        return self
+
+    def __init__(self, mode: bool = True):
+        self._on = bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev, self._prev_inference = is_grad_enabled(), _mode.inference
+        if self._on:
+            _set_enabled(False)
+            _mode.inference = True
+
+    def __exit__(self, *exc) -> None:
+        _set_enabled(self._prev)
+        _mode.inference = self._prev_inference
+
+    def __call__(self, fn: Callable) -> Callable:
+        on = self._on
+        return _decorate(fn, lambda: inference_mode(on))
+
+
 # ------------------------------------------------------------- anomaly mode
 def is_anomaly_enabled() -> bool:
     """Whether anomaly mode is on (see detect_anomaly)."""

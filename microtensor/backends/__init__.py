@@ -1,5 +1,5 @@
 """microtensor.backends: the accelerator back ends PyTorch code queries (none are available)."""
 
-from . import mps
+from . import cudnn, mps
 
-__all__ = ["mps"]
+__all__ = ["cudnn", "mps"]

@@ -120,6 +120,26 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     return _reduce.log_softmax(input, dim)
 
 
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """A sample of the Gumbel-softmax (concrete) distribution over `dim`: softmax((logits + g) / tau)
+    with g = -log(Exp(1) noise), drawn as PyTorch draws it (the same seed gives its numbers).
+    hard=True returns one-hot vectors whose gradient is the soft sample's (straight-through).
+    `eps` is unused, as in PyTorch.
+
+        mt.manual_seed(0)
+        y = F.gumbel_softmax(mt.randn(4, 3), tau=0.5, hard=True)   # rows are one-hot
+    """
+    gumbels = -creation.empty_like(logits).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p); identity when not training."""
     if not 0 <= p <= 1:

@@ -217,6 +217,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("unique", sort.unique, True, ()),
     Binding("bincount", sort.bincount, True, ()),
     Binding("histc", sort.histc, True, ()),
+    Binding("isin", sort.isin, False, ()),
     Binding("var_mean", sort.var_mean, False, ()),
     Binding("std_mean", sort.std_mean, False, ()),
     Binding("searchsorted", sort.searchsorted, False, ()),

@@ -201,29 +201,40 @@ def _float_input(x, op: str) -> Tensor:
     return x
 
 
-def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def _cast_input(x: Tensor, dtype) -> Tensor:
+    """x in dtype (the reductions' `dtype=`: a differentiable cast before reducing), or x."""
+    if dtype is None or np.dtype(dtype) == x.dtype:
+        return x
+    from .elementwise import cast
+
+    return cast(x, np.dtype(dtype))
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum of all elements (a 0-d tensor), or over `dim` (an int or a tuple); `keepdim` keeps
-    the reduced dims with size 1. Integer and bool inputs sum to int64, as in PyTorch.
+    the reduced dims with size 1. Integer and bool inputs sum to int64, as in PyTorch; `dtype`
+    casts the input first.
 
         >>> x = mt.tensor([[1., 2.], [3., 4.]])
         >>> mt.sum(x).item(), mt.sum(x, dim=0).tolist(), mt.sum(x, 1, keepdim=True).shape
         (10.0, [4.0, 6.0], torch.Size([2, 1]))
     """
-    x = as_tensor(x, "sum")
+    x = _cast_input(as_tensor(x, "sum"), dtype)
     if x.dtype.kind == "u":  # PyTorch sums unsigned ints as int64 (NumPy: uint64); they never need grad
         x = Tensor._wrap(x._data.astype(np.int64))
     return Sum(norm_dims(dim, x.ndim, "sum"), keepdim)(x)
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Mean of all elements, or over `dim` (an int or a tuple), `keepdim` as in sum; floating input only.
+def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Mean of all elements, or over `dim` (an int or a tuple), `keepdim` as in sum; floating input
+    only, or `dtype` a floating dtype to cast the input to first.
 
     Example:
 
         >>> mt.mean(mt.tensor([[1., 2.], [3., 4.]]), dim=1).tolist()
         [1.5, 3.5]
     """
-    x = _float_input(x, "mean")
+    x = _float_input(_cast_input(as_tensor(x, "mean"), dtype), "mean")
     return Mean(norm_dims(dim, x.ndim, "mean"), keepdim)(x)
 
 
@@ -327,27 +338,29 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     return LogSumExp(norm_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
 
 
-def softmax(x: Tensor, dim: int) -> Tensor:
-    """exp(x) / sum(exp(x)) along `dim`: each slice along dim becomes probabilities summing to 1.
+def softmax(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`: each slice along dim becomes probabilities summing to 1;
+    `dtype` casts the input first.
 
     Example:
 
         >>> mt.softmax(mt.tensor([[0., 0.], [0., 1000.]]), dim=1).tolist()
         [[0.5, 0.5], [0.0, 1.0]]
     """
-    x = _float_input(x, "softmax")
+    x = _float_input(_cast_input(as_tensor(x, "softmax"), dtype), "softmax")
     return Softmax(norm_dim(dim, x.ndim, "softmax"))(x)
 
 
-def log_softmax(x: Tensor, dim: int) -> Tensor:
-    """log(softmax(x)) along `dim`, computed stably as x - logsumexp(x, dim).
+def log_softmax(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """log(softmax(x)) along `dim`, computed stably as x - logsumexp(x, dim); `dtype` casts the
+    input first.
 
     Example:
 
         >>> [round(v, 4) for v in mt.log_softmax(mt.tensor([0., 0.]), dim=0).tolist()]
         [-0.6931, -0.6931]
     """
-    x = _float_input(x, "log_softmax")
+    x = _float_input(_cast_input(as_tensor(x, "log_softmax"), dtype), "log_softmax")
     return LogSoftmax(norm_dim(dim, x.ndim, "log_softmax"))(x)
 
 

@@ -355,6 +355,18 @@ def bincount(x: Tensor, weights=None, minlength: int = 0) -> Tensor:
     return Tensor._wrap(out.astype(w.dtype if w.dtype == np.float32 else np.float64))
 
 
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """Whether each element of `elements` is in `test_elements` (bool, elements' shape); either may
+    be a number. invert=True: whether it is not.
+
+        >>> mt.isin(mt.tensor([1, 2, 3]), mt.tensor([2, 3])).tolist()
+        [False, True, True]
+    """
+    a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return Tensor._wrap(np.isin(a, b, assume_unique=assume_unique, invert=invert))
+
+
 def histc(x: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
     """A histogram of `bins` equal bins over [min, max] (both 0: the data's range); outside: ignored."""
     a = as_tensor(x, "histc")._data

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -131,6 +133,8 @@ def type(self, dtype=None, non_blocking: bool = False, **kwargs):  # noqa: A001
         return f"torch.{_TYPE_NAMES.get(str(self.dtype), str(self.dtype))}"
     if isinstance(dtype, str) and dtype in _BY_TYPE_NAME:
         dtype = np.dtype(_BY_TYPE_NAME[dtype])
+    elif isinstance(dtype, builtins.type) and isinstance(getattr(dtype, "dtype", None), np.dtype):
+        dtype = dtype.dtype  # a legacy type: mt.DoubleTensor
     return self.to(dtype)
 
 

@@ -1,24 +1,4 @@
-"""Testing helpers for users: Hypothesis strategies and a one-line gradient check.
-
-Import it explicitly (it needs `hypothesis`, which `import microtensor` never loads;
-`pip install 'microtensor[testing]'` installs it):
-
-    import microtensor as mt
-    from hypothesis import given
-    from microtensor.testing import assert_gradients_match, broadcastable_shapes, tensors
-
-    @given(tensors(elements="positive", requires_grad=True))
-    def test_my_log1p(x):
-        assert_gradients_match(lambda t: (t + 1).log(), x, second_order=True)
-
-Strategies draw finite float values inside a named *domain* (or a `(lo, hi)`
-interval), so that finite differences are valid: no value sits at a kink
-(abs/relu at 0), on a pole (1/x at 0) or on a tie (max, maximum) unless asked.
-
-`assert_gradients_match` compares a function's (or a Module's) autograd
-gradients with central finite differences in float64 and raises AssertionError
-naming the worst element.
-"""
+"""The Hypothesis strategies and the gradient check of microtensor.testing (see its docstring)."""
 
 from __future__ import annotations
 
@@ -37,8 +17,8 @@ except ImportError as e:  # an optional extra: say which one instead of a bare "
         "pip install 'microtensor[testing]' (or pip install hypothesis)"
     ) from e
 
-from . import _dtypes, autograd
-from .tensor import Tensor
+from .. import _dtypes, autograd
+from ..tensor import Tensor
 
 __all__ = [
     "DOMAINS",
