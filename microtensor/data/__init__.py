@@ -14,9 +14,18 @@ MICROTENSOR_DATA (a data root with one folder per data set), then the per-user c
 ~/.cache/microtensor (see `data_root`, `cache_dir`); `download=True` fetches into it.
 """
 
-from .dataset import Dataset, Subset, TensorDataset, random_split
+from .dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from .digits import LoadedData, digits, load_mnist_or_digits
-from .loader import DataLoader, default_collate
+from .loader import DataLoader, default_collate, default_convert, get_worker_info
 from .logic import GATES, TRUTH_TABLES, and_, logic_dataset, logic_gate, nand, or_, xor
 from .mnist import (
     MNIST,
@@ -30,25 +39,45 @@ from .mnist import (
     mnist,
     read_idx,
 )
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = [
     "GATES",
     "MNIST",
     "TRUTH_TABLES",
+    "BatchSampler",
+    "ChainDataset",
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "IterableDataset",
     "LoadedData",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "StackDataset",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
     "and_",
     "cache_dir",
     "data_root",
     "default_collate",
+    "default_convert",
     "default_download_dir",
     "default_mnist_dirs",
     "digits",
     "download_mnist",
     "find_mnist_dir",
+    "get_worker_info",
     "load_mnist_or_digits",
     "logic_dataset",
     "logic_gate",

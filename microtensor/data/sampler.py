@@ -1,0 +1,271 @@
+"""Samplers, as torch.utils.data names them: the orders in which a DataLoader visits a dataset.
+
+A sampler is an iterable of dataset indices (or, for a BatchSampler, of lists of indices).
+The random ones draw exactly what PyTorch's draw, from the same MT19937 streams, so after
+`mt.manual_seed(s)` (or with a Generator seeded alike) they give torch's indices:
+
+- RandomSampler without a generator takes a 64-bit seed from the global generator (as
+  `torch.empty((), dtype=torch.int64).random_()`) when its iteration starts, then draws
+  from a new Generator seeded with it: `randperm(n)` per pass, or `randint(n)` in chunks
+  of 32 with replacement.
+- SubsetRandomSampler: `randperm(len(indices), generator=generator)` per pass.
+- WeightedRandomSampler: `multinomial(weights as float64, num_samples, replacement)`.
+
+Iteration is lazy, as PyTorch's generators: nothing is drawn until the first index is asked for.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Any
+
+import numpy as np
+
+from .. import random as _random
+from ..creation import as_tensor
+from ..tensor import Tensor
+
+__all__ = [
+    "BatchSampler",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+]
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+def _check_generator(generator: Any, who: str, numpy_ok: bool = False) -> None:
+    kinds = (_random.Generator, np.random.Generator) if numpy_ok else (_random.Generator,)
+    if generator is not None and not isinstance(generator, kinds):
+        also = " (or a numpy.random.Generator)" if numpy_ok else ""
+        raise TypeError(
+            f"{who}: generator must be a microtensor.Generator{also}, got {type(generator).__name__}"
+        )
+
+
+class Sampler:
+    """Base class of all samplers: an iterable of indices (or of lists of indices, for batches).
+
+    A subclass defines `__iter__`, and `__len__` when the number of items it yields is known
+    (the DataLoader's `len()` asks for it).
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+class SequentialSampler(Sampler):
+    """The indices 0, 1, ..., len(data_source) - 1, in order, every pass."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """Indices of `data_source` in a random order: a new permutation every pass.
+
+    RandomSampler(data_source, replacement=False, num_samples=None, generator=None)
+
+    Without replacement it yields `num_samples` (default `len(data_source)`) indices taken
+    from successive permutations; with replacement, `num_samples` uniform draws from
+    `[0, len(data_source))`. Draws come from `generator`, or, when it is None, from a new
+    Generator seeded from the global generator at the start of every pass, as PyTorch does,
+    so `mt.manual_seed(s)` gives torch's order. A `numpy.random.Generator` is also accepted
+    (NumPy's own `permutation` / `integers`; no PyTorch parity).
+    """
+
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: _random.Generator | np.random.Generator | None = None,
+    ) -> None:
+        if not isinstance(replacement, bool):
+            raise TypeError(
+                f"RandomSampler: replacement should be a boolean value, but got replacement={replacement}"
+            )
+        _check_generator(generator, "RandomSampler", numpy_ok=True)
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        n = self.num_samples
+        if not _is_int(n) or n <= 0:
+            raise ValueError(
+                f"RandomSampler: num_samples should be a positive integer value, but got num_samples={n}"
+            )
+
+    @property
+    def num_samples(self) -> int:
+        """How many indices one pass yields: the `num_samples` given, else `len(data_source)`."""
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.data_source)
+        gen = self.generator
+        if isinstance(gen, np.random.Generator):
+            yield from self._numpy_order(gen, n)
+            return
+        if gen is None:  # PyTorch seeds a private generator from the global one, every pass
+            seed = int(_random.default_generator._u64(1)[0] % np.uint64(2**63))
+            gen = _random.Generator().manual_seed(seed)
+        total = self.num_samples
+        if self.replacement:
+            # PyTorch draws in chunks of 32, then the remainder (a draw of zero takes nothing)
+            for _ in range(total // 32):
+                yield from _random.randint(high=n, size=(32,), generator=gen).tolist()
+            yield from _random.randint(high=n, size=(total % 32,), generator=gen).tolist()
+        else:
+            for _ in range(total // n):
+                yield from _random._permutation(gen, n).tolist()
+            # PyTorch draws this last permutation even when it keeps none of it (total % n == 0),
+            # so a shared generator's stream moves on as torch's does
+            yield from _random._permutation(gen, n).tolist()[: total % n]
+
+    def _numpy_order(self, gen: np.random.Generator, n: int) -> Iterator[int]:
+        total = self.num_samples
+        if self.replacement:
+            yield from gen.integers(0, n, size=total).tolist()
+        else:
+            for _ in range(-(-total // n)):
+                yield from gen.permutation(n).tolist()[: min(n, total)]
+                total -= n
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def __repr__(self) -> str:
+        return (
+            f"RandomSampler(len(data_source)={len(self.data_source)}, replacement={self.replacement}, "
+            f"num_samples={self.num_samples})"
+        )
+
+
+class SubsetRandomSampler(Sampler):
+    """The given `indices`, in a new random order every pass (without replacement).
+
+    SubsetRandomSampler(indices, generator=None)
+
+    Each pass is `indices[i] for i in randperm(len(indices), generator=generator)`, drawn
+    from the global generator when `generator` is None: PyTorch's order for the same seed.
+    The typical use is a train/validation split of one dataset:
+
+        perm = mt.randperm(len(ds)).tolist()
+        train = DataLoader(ds, batch_size=32, sampler=SubsetRandomSampler(perm[:800]))
+        val = DataLoader(ds, batch_size=32, sampler=SubsetRandomSampler(perm[800:]))
+    """
+
+    def __init__(self, indices: Sequence[int], generator: _random.Generator | None = None) -> None:
+        _check_generator(generator, "SubsetRandomSampler")
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        g = self.generator if self.generator is not None else _random.default_generator
+        for i in _random._permutation(g, len(self.indices)).tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """`num_samples` indices of `[0, len(weights))` drawn with probabilities proportional to `weights`.
+
+    WeightedRandomSampler(weights, num_samples, replacement=True, generator=None)
+
+    Each pass is `multinomial(weights, num_samples, replacement, generator=generator)` with
+    the weights as float64, as PyTorch: the same seed gives torch's indices. Without
+    replacement an index appears at most once (so `num_samples <= len(weights)`). Weights
+    need not sum to one; the classic use balances classes with `1 / count[label]` per sample.
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[float] | Tensor | np.ndarray,
+        num_samples: int,
+        replacement: bool = True,
+        generator: _random.Generator | None = None,
+    ) -> None:
+        if not _is_int(num_samples) or num_samples <= 0:
+            raise ValueError(
+                "WeightedRandomSampler: num_samples should be a positive integer value, "
+                f"but got num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                "WeightedRandomSampler: replacement should be a boolean value, "
+                f"but got replacement={replacement}"
+            )
+        _check_generator(generator, "WeightedRandomSampler")
+        w = as_tensor(weights, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(
+                "WeightedRandomSampler: weights should be a 1d sequence but given weights have shape "
+                f"{tuple(w.shape)}"
+            )
+        self.weights = w
+        self.num_samples = int(num_samples)
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        # multinomial says what is wrong with the weights (negative, all zero, too few
+        # without replacement) when the pass starts, as in PyTorch
+        g = self.generator
+        drawn = _random.multinomial(self.weights, self.num_samples, self.replacement, generator=g)
+        yield from drawn.tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Group the indices of `sampler` into lists of `batch_size`.
+
+    BatchSampler(sampler, batch_size, drop_last)
+
+    The last list is shorter when the sampler's length is not a multiple of `batch_size`,
+    unless `drop_last=True` drops it. `sampler` may be any iterable of indices.
+
+        >>> list(BatchSampler(SequentialSampler(range(7)), batch_size=3, drop_last=False))
+        [[0, 1, 2], [3, 4, 5], [6]]
+    """
+
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
+        if not _is_int(batch_size) or batch_size <= 0:
+            raise ValueError(
+                "BatchSampler: batch_size should be a positive integer value, "
+                f"but got batch_size={batch_size}"
+            )
+        if not isinstance(drop_last, bool):
+            raise ValueError(
+                f"BatchSampler: drop_last should be a boolean value, but got drop_last={drop_last}"
+            )
+        self.sampler = sampler
+        self.batch_size = int(batch_size)
+        self.drop_last = drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        it = iter(self.sampler)
+        while batch := list(itertools.islice(it, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)  # type: ignore[arg-type]
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
