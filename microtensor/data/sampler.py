@@ -223,11 +223,29 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        # multinomial says what is wrong with the weights (negative, all zero, too few
-        # without replacement) when the pass starts, as in PyTorch
+        # checked when the pass starts (PyTorch's multinomial complains then), before any draw
+        self._check_weights()
         g = self.generator
         drawn = _random.multinomial(self.weights, self.num_samples, self.replacement, generator=g)
         yield from drawn.tolist()
+
+    def _check_weights(self) -> None:
+        w = self.weights.numpy()
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+        if bad.size:
+            raise RuntimeError(
+                "WeightedRandomSampler: weights must be finite and non-negative, "
+                f"got {w[bad[0]]} at index {bad[0]}"
+            )
+        if not w.sum() > 0:
+            raise RuntimeError(
+                f"WeightedRandomSampler: weights sum to 0 ({w.size} weights); one must be positive"
+            )
+        if not self.replacement and self.num_samples > w.size:
+            raise RuntimeError(
+                f"WeightedRandomSampler: cannot draw num_samples={self.num_samples} without replacement "
+                f"from {w.size} weights"
+            )
 
     def __len__(self) -> int:
         return self.num_samples
