@@ -56,8 +56,7 @@ for epoch in range(6):
         for xb, yb, ib in val_loader:
             correct += int((model(xb).argmax(1) == yb).sum())
             val_sums.append(int(ib.sum()))
-    print(
-        f"epoch {epoch + 1} loss {total / len(sampler):.5f} classes {seen.tolist()} val acc {correct}/{len(val_idx)}"
-    )
+    mean_loss = total / len(sampler)
+    print(f"epoch {epoch + 1} loss {mean_loss:.5f} classes {seen.tolist()} val acc {correct}/{len(val_idx)}")
     print("  train index sums", index_sums[:4], "val index sums", val_sums)
 print("batches", len(train_loader), len(val_loader))
