@@ -545,3 +545,58 @@ def test_custom_samplers_and_public_names():
     for name in md.__all__:
         assert getattr(md, name).__doc__, name
     assert issubclass(IterableDataset, Dataset)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=SEEDS,
+    n=st.integers(1, 25),
+    extra=st.none() | st.integers(1, 60),
+    batch=st.integers(1, 7),
+    drop_last=st.booleans(),
+    replacement=st.booleans(),
+)
+def test_array_batches_draw_as_the_element_by_element_path(seed, n, extra, batch, drop_last, replacement):
+    """A BatchSampler cuts batches from the built-in samplers' chunks; a subclass goes element by element.
+
+    Both must give the same batches and leave the global stream in the same place, also when a
+    pass is left after its first batch."""
+
+    class Plain(RandomSampler):  # not the exact type: BatchSampler takes the generic path
+        pass
+
+    runs = []
+    for cls in (RandomSampler, Plain):
+        mt.manual_seed(seed)
+        g = mt.Generator().manual_seed(seed)
+        sampler = BatchSampler(cls(range(n), replacement, extra, generator=g), batch, drop_last)
+        full = [list(sampler), list(sampler)]
+        it = iter(sampler)
+        first = next(it, None)
+        runs.append((full, first, g.get_state().numpy().tolist(), mt.rand(2).tolist()))
+    assert runs[0] == runs[1]
+
+
+def test_datasets_get_python_ints_and_any_index_objects():
+    got = []
+
+    class Recorder(Dataset):
+        def __getitem__(self, i):
+            got.append(type(i))
+            return i
+
+        def __len__(self):
+            return 5
+
+    mt.manual_seed(0)
+    assert sorted(x for b in DataLoader(Recorder(), batch_size=2, shuffle=True) for x in b.tolist()) == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
+    assert set(got) == {int}
+    keys = BatchSampler(SubsetRandomSampler(["a", "b", "c"]), 2, False)
+    assert sorted(k for b in keys for k in b) == ["a", "b", "c"]
+    assert all(isinstance(k, str) for b in keys for k in b)

@@ -16,7 +16,7 @@ from .. import random as _random
 from ..ops.shape import stack
 from ..tensor import Tensor, _to_array
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .sampler import _CHUNKED, BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
@@ -335,7 +335,12 @@ class _DataLoaderIter:
 
     def __init__(self, loader: DataLoader):
         self._loader = loader
-        self._sampler_iter = iter(loader._index_sampler)
+        index_sampler = loader._index_sampler
+        if type(index_sampler) is BatchSampler and type(index_sampler.sampler) in _CHUNKED:
+            # the same batches at the same draws, as int64 arrays (no Python int per sample)
+            self._sampler_iter = index_sampler._array_batches()
+        else:
+            self._sampler_iter = iter(index_sampler)
         gen = loader.generator
         if not isinstance(gen, np.random.Generator):
             # PyTorch draws its workers' base seed at every iter(), with workers or not
@@ -364,6 +369,8 @@ class _DataLoaderIter:
             rows = base[idx] if base is not None else idx
             return tuple(t[rows] if t.requires_grad else Tensor._wrap(t._data[rows]) for t in tensors)
         ds = self._loader.dataset
+        if isinstance(index, np.ndarray):
+            index = index.tolist()  # a dataset gets Python ints, as from PyTorch's samplers
         getitems = getattr(ds, "__getitems__", None)
         samples = getitems(index) if callable(getitems) else [ds[i] for i in index]
         return collate(samples)

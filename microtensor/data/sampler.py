@@ -12,6 +12,12 @@ The random ones draw exactly what PyTorch's draw, from the same MT19937 streams,
 - WeightedRandomSampler: `multinomial(weights as float64, num_samples, replacement)`.
 
 Iteration is lazy, as PyTorch's generators: nothing is drawn until the first index is asked for.
+
+The built-in samplers produce their indices as NumPy chunks (`_chunks`: one permutation, one
+multinomial draw, ...), each drawn only when an index from it is first needed, exactly when
+PyTorch's element-by-element generators draw it; `__iter__` flattens the chunks, and a
+BatchSampler over such a sampler cuts batches straight from them (`_array_batches`), which the
+DataLoader uses to index a TensorDataset without a Python int per sample.
 """
 
 from __future__ import annotations
@@ -60,6 +66,11 @@ class Sampler:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
 
+def _flatten(chunks: Iterator[np.ndarray]) -> Iterator[int]:
+    for chunk in chunks:
+        yield from chunk.tolist()
+
+
 class SequentialSampler(Sampler):
     """The indices 0, 1, ..., len(data_source) - 1, in order, every pass."""
 
@@ -68,6 +79,9 @@ class SequentialSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
+
+    def _chunks(self) -> Iterator[np.ndarray]:
+        yield np.arange(len(self.data_source), dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.data_source)
@@ -114,34 +128,39 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
+        return _flatten(self._chunks())
+
+    def _chunks(self) -> Iterator[np.ndarray]:
         n = len(self.data_source)
-        gen = self.generator
+        gen, private = self.generator, self.generator is None
         if isinstance(gen, np.random.Generator):
-            yield from self._numpy_order(gen, n)
+            yield from self._numpy_chunks(gen, n)
             return
-        if gen is None:  # PyTorch seeds a private generator from the global one, every pass
+        if private:  # PyTorch seeds a private generator from the global one, every pass
             seed = int(_random.default_generator._u64(1)[0] % np.uint64(2**63))
             gen = _random.Generator().manual_seed(seed)
         total = self.num_samples
         if self.replacement:
             # PyTorch draws in chunks of 32, then the remainder (a draw of zero takes nothing)
             for _ in range(total // 32):
-                yield from _random.randint(high=n, size=(32,), generator=gen).tolist()
-            yield from _random.randint(high=n, size=(total % 32,), generator=gen).tolist()
+                yield _random._random_from_to(gen, 32, np.dtype(np.int64), 0, n, "RandomSampler")
+            yield _random._random_from_to(gen, total % 32, np.dtype(np.int64), 0, n, "RandomSampler")
         else:
             for _ in range(total // n):
-                yield from _random._permutation(gen, n).tolist()
+                yield _random._permutation(gen, n)
             # PyTorch draws this last permutation even when it keeps none of it (total % n == 0),
-            # so a shared generator's stream moves on as torch's does
-            yield from _random._permutation(gen, n).tolist()[: total % n]
+            # so a shared generator's stream moves on as torch's does; a private one is thrown
+            # away, so there the unseen draw is skipped (it costs as much as the epoch's own)
+            if total % n or not private:
+                yield _random._permutation(gen, n)[: total % n]
 
-    def _numpy_order(self, gen: np.random.Generator, n: int) -> Iterator[int]:
+    def _numpy_chunks(self, gen: np.random.Generator, n: int) -> Iterator[np.ndarray]:
         total = self.num_samples
         if self.replacement:
-            yield from gen.integers(0, n, size=total).tolist()
+            yield gen.integers(0, n, size=total)
         else:
             for _ in range(-(-total // n)):
-                yield from gen.permutation(n).tolist()[: min(n, total)]
+                yield gen.permutation(n)[: min(n, total)]
                 total -= n
 
     def __len__(self) -> int:
@@ -177,6 +196,17 @@ class SubsetRandomSampler(Sampler):
         g = self.generator if self.generator is not None else _random.default_generator
         for i in _random._permutation(g, len(self.indices)).tolist():
             yield self.indices[i]
+
+    def _chunks(self) -> Iterator[np.ndarray]:
+        g = self.generator if self.generator is not None else _random.default_generator
+        perm = _random._permutation(g, len(self.indices))
+        idx = np.asarray(self.indices)
+        if idx.ndim == 1 and idx.dtype.kind in "iu":
+            yield idx.astype(np.int64, copy=False)[perm]
+        else:  # indices NumPy cannot hold as ints (keys of a dict-like dataset, ...): kept as objects
+            picked = np.empty(len(perm), dtype=object)
+            picked[:] = [self.indices[i] for i in perm.tolist()]
+            yield picked
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -223,11 +253,13 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
+        return _flatten(self._chunks())
+
+    def _chunks(self) -> Iterator[np.ndarray]:
         # checked when the pass starts (PyTorch's multinomial complains then), before any draw
         self._check_weights()
         g = self.generator
-        drawn = _random.multinomial(self.weights, self.num_samples, self.replacement, generator=g)
-        yield from drawn.tolist()
+        yield _random.multinomial(self.weights, self.num_samples, self.replacement, generator=g).numpy()
 
     def _check_weights(self) -> None:
         w = self.weights.numpy()
@@ -278,12 +310,36 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def __iter__(self) -> Iterator[list[int]]:
+        if type(self.sampler) in _CHUNKED:
+            for batch in self._array_batches():
+                yield batch.tolist()
+            return
         it = iter(self.sampler)
         while batch := list(itertools.islice(it, self.batch_size)):
             if self.drop_last and len(batch) < self.batch_size:
                 return
             yield batch
 
+    def _array_batches(self) -> Iterator[np.ndarray]:
+        """The batches as int64 arrays, cut from the sampler's chunks.
+
+        A chunk is asked for only when the batch being built needs more indices, which is
+        when PyTorch's element-by-element BatchSampler would pull them, so draws happen at
+        the same moments (the final, empty pull included).
+        """
+        bs, pending = self.batch_size, np.zeros(0, np.int64)
+        for chunk in self.sampler._chunks():  # type: ignore[union-attr]
+            pending = np.concatenate([pending, chunk]) if pending.size else chunk
+            while pending.size >= bs:
+                yield pending[:bs]
+                pending = pending[bs:]
+        if pending.size and not self.drop_last:
+            yield pending
+
     def __len__(self) -> int:
         n = len(self.sampler)  # type: ignore[arg-type]
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+# samplers whose indices come as lazily drawn NumPy chunks (exact types: a subclass may override __iter__)
+_CHUNKED = (SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler)
