@@ -514,8 +514,8 @@ def test_get_worker_info_is_none_in_the_main_process():
             seen.append(get_worker_info())
             return iter(range(3))
 
-    assert [b.tolist() for b in DataLoader(Sharded(), batch_size=2, num_workers=2)] == [[0, 1], [2]]
-    assert seen == [None]
+    assert [b.tolist() for b in DataLoader(Sharded(), batch_size=2)] == [[0, 1], [2]]
+    assert seen == [None] and get_worker_info() is None
 
 
 def test_num_workers_gives_the_same_batches():
@@ -600,3 +600,137 @@ def test_datasets_get_python_ints_and_any_index_objects():
     keys = BatchSampler(SubsetRandomSampler(["a", "b", "c"]), 2, False)
     assert sorted(k for b in keys for k in b) == ["a", "b", "c"]
     assert all(isinstance(k, str) for b in keys for k in b)
+
+
+# ------------------------------------------------------------------ workers, against torch's processes
+
+
+def in_both(torch, build, seed=0, epochs=2):
+    """Run `build(lib, data)` (an iterable of plain values per epoch) in microtensor and in torch.
+
+    Also returns the main process's next draws (torch's, Python's, NumPy's), which workers must
+    leave alone."""
+    import random
+
+    import torch.utils.data as td
+
+    runs = []
+    for lib, data in ((mt, md), (torch, td)):
+        lib.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
+        loader = build(lib, data)
+        passes = [[_plain(b) for b in loader] for _ in range(epochs)]
+        runs.append((passes, lib.rand(2).tolist(), random.random(), np.random.rand()))
+    return runs
+
+
+def _plain(v):
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def augmenting(lib, data):
+    """A map-style dataset whose samples carry draws from torch's, Python's and NumPy's global generators."""
+    import random
+
+    class Augmenting(data.Dataset):
+        offset = 0
+
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            info = data.get_worker_info()
+            who = -1 if info is None else info.id
+            return i + self.offset, who, lib.rand(1), random.random(), np.random.rand()
+
+    return Augmenting()
+
+
+def shard_init(worker_id):
+    """A worker_init_fn that configures the worker's own copy of the dataset, as PyTorch's docs do."""
+    import microtensor.utils.data as mdata
+
+    info = mdata.get_worker_info()
+    if info is None:  # under torch, microtensor's get_worker_info is None: ask torch's
+        import torch.utils.data as tdata
+
+        info = tdata.get_worker_info()
+    info.dataset.offset = 100 * (worker_id + 1)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")
+def test_workers_give_torchs_augmented_batches(torch, workers):
+    def build(lib, data):
+        return data.DataLoader(augmenting(lib, data), batch_size=3, shuffle=True, num_workers=workers)
+
+    ours, theirs = in_both(torch, build)
+    assert ours == theirs
+    assert {who for p in ours[0] for b in p for who in b[1]} == set(range(workers))
+
+
+def test_worker_init_fn_and_prefetch_factor_as_torch(torch):
+    def build(lib, data):
+        return data.DataLoader(
+            augmenting(lib, data), batch_size=4, num_workers=2, worker_init_fn=shard_init, prefetch_factor=1
+        )
+
+    ours, theirs = in_both(torch, build, seed=5)
+    assert ours == theirs
+    assert ours[0][0][0][0] == [100, 101, 102, 103] and ours[0][0][1][0] == [204, 205, 206, 207]
+
+
+def test_persistent_workers_keep_their_streams_as_torch(torch):
+    def build(lib, data):
+        ds = augmenting(lib, data)
+        return data.DataLoader(ds, batch_size=4, shuffle=True, num_workers=2, persistent_workers=True)
+
+    ours, theirs = in_both(torch, build, seed=2, epochs=3)
+    assert ours == theirs
+
+
+def stream(lib, data, stop, shard):
+    class Numbers(data.IterableDataset):
+        def __iter__(self):
+            info = data.get_worker_info()
+            if not shard or info is None:
+                return iter(range(stop))
+            per = -(-stop // info.num_workers)
+            return iter(range(info.id * per, min(stop, (info.id + 1) * per)))
+
+    return Numbers()
+
+
+@pytest.mark.parametrize(
+    "stop, shard, workers, batch, drop_last",
+    [(4, True, 2, None, False), (11, True, 2, 2, False), (11, True, 2, 2, True), (9, True, 3, 2, False),
+     (5, False, 2, 2, False), (7, True, 3, 3, False)],
+)  # fmt: skip
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")
+def test_workers_over_a_stream_as_torch(torch, stop, shard, workers, batch, drop_last):
+    def build(lib, data):
+        ds = stream(lib, data, stop, shard)
+        return data.DataLoader(ds, batch_size=batch, num_workers=workers, drop_last=drop_last)
+
+    ours, theirs = in_both(torch, build)
+    assert ours == theirs
+    if shard and not drop_last:
+        flat = [x for b in ours[0][0] for x in (b if isinstance(b, list) else [b])]
+        assert sorted(flat) == list(range(stop))
+
+
+def test_worker_numpy_seed_is_torchs(torch):
+    from torch.utils.data._utils.worker import _generate_state
+
+    from microtensor.data.worker import _numpy_seed
+
+    for base in (0, 1, 2**32 + 5, 2**63 - 1, 123456789012345):
+        for wid in range(4):
+            assert _numpy_seed(base, wid) == _generate_state(base, wid)

@@ -25,7 +25,7 @@ from .dataset import (
     random_split,
 )
 from .digits import LoadedData, digits, load_mnist_or_digits
-from .loader import DataLoader, default_collate, default_convert, get_worker_info
+from .loader import DataLoader, default_collate, default_convert
 from .logic import GATES, TRUTH_TABLES, and_, logic_dataset, logic_gate, nand, or_, xor
 from .mnist import (
     MNIST,
@@ -47,6 +47,7 @@ from .sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "GATES",
@@ -67,6 +68,7 @@ __all__ = [
     "SubsetRandomSampler",
     "TensorDataset",
     "WeightedRandomSampler",
+    "WorkerInfo",
     "and_",
     "cache_dir",
     "data_root",

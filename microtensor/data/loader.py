@@ -1,12 +1,13 @@
 """DataLoader: mini-batches of Tensors from a Dataset, in a sampler's order, as torch.utils.data.
 
-Also the collate functions (`default_collate`, which stacks samples into a batch, and
-`default_convert`, which only turns NumPy arrays into Tensors) and `get_worker_info`.
+Also the collate functions: `default_collate`, which stacks samples into a batch, and
+`default_convert`, which only turns NumPy arrays into Tensors. Workers live in worker.py.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..ops.shape import stack
 from ..tensor import Tensor, _to_array
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .sampler import _CHUNKED, BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .worker import _Worker
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
@@ -104,16 +106,6 @@ def default_convert(data: Any) -> Any:
     return data
 
 
-def get_worker_info() -> None:
-    """Information about the current DataLoader worker process; None in the main process.
-
-    microtensor loads every batch in the main process (see DataLoader's `num_workers`), so
-    this is always None, which is what a PyTorch IterableDataset that shards its stream
-    across workers expects when it runs alone: it then yields the whole stream.
-    """
-    return None
-
-
 def _check_shapes(shapes: list, what: str) -> None:
     for i, s in enumerate(shapes):
         if tuple(s) != tuple(shapes[0]):
@@ -164,11 +156,14 @@ class DataLoader:
     a `Subset` of one) with the default collate, a batch is built by indexing the dataset's
     tensors with the batch's index array at once: `(t[idx] for t in tensors)`.
 
-    All loading happens in the main process: `num_workers` (checked as PyTorch checks it)
-    starts no workers, `worker_init_fn` is not called and `get_worker_info()` stays None; a
-    map-style dataset gives the same batches, in the same order, as PyTorch's in-order
-    workers would. `pin_memory`, `timeout`, `prefetch_factor`, `persistent_workers` and
-    `in_order` are checked and otherwise change nothing (there is no GPU and no worker).
+    `num_workers > 0` runs PyTorch's workers in the main process, one after the other (see
+    worker.py): each has its own copy of the dataset and its own random streams seeded as
+    PyTorch seeds them, `worker_init_fn(worker_id)` runs in it and `get_worker_info()` answers
+    in it, batches go to the workers in turn and come back in order, and
+    `persistent_workers=True` keeps them between passes; so a dataset that augments at random
+    or shards a stream by worker gives PyTorch's batches. Loading is not parallel.
+    `pin_memory`, `timeout`, `multiprocessing_context` and `in_order` are checked and otherwise
+    change nothing (there is no GPU, and batches always come back in order).
     """
 
     _initialized = False
@@ -295,6 +290,7 @@ class DataLoader:
         self.pin_memory = bool(pin_memory)
         self.pin_memory_device = pin_memory_device
         self.in_order = in_order
+        self._workers = None  # the simulated workers, kept between passes with persistent_workers
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
@@ -320,7 +316,7 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         """A new pass over the data: draws the base seed now and the order at the first batch."""
-        return _DataLoaderIter(self)
+        return _WorkersIter(self) if self.num_workers > 0 else _DataLoaderIter(self)
 
     def __repr__(self) -> str:
         size = "a stream" if isinstance(self.dataset, IterableDataset) else f"{len(self.dataset)}"
@@ -330,25 +326,92 @@ class DataLoader:
         )
 
 
+def _base_seed(gen: _random.Generator | np.random.Generator | None) -> int:
+    """The pass's base seed, as PyTorch's `torch.empty((), dtype=torch.int64).random_(generator=gen)`."""
+    if isinstance(gen, np.random.Generator):
+        return int(gen.integers(0, 2**63))
+    return int((gen if gen is not None else _random.default_generator)._u64(1)[0] % np.uint64(2**63))
+
+
+def _index_iter(loader: DataLoader) -> Iterator[Any]:
+    index_sampler = loader._index_sampler
+    if type(index_sampler) is BatchSampler and type(index_sampler.sampler) in _CHUNKED:
+        # the same batches at the same draws, as int64 arrays (no Python int per sample)
+        return index_sampler._array_batches()
+    return iter(index_sampler)
+
+
+class _Fetcher:
+    """Turns an index (a batch's indices, or one index without batching) into data from `dataset`.
+
+    For an IterableDataset the index only says how many samples to take from the stream;
+    calling it raises StopIteration when the stream has nothing (more) to give.
+    """
+
+    def __init__(self, loader: DataLoader, dataset: Any):
+        self.dataset = dataset
+        self.collate_fn = loader.collate_fn
+        self.drop_last = loader.drop_last
+        self.auto_collation = loader.batch_sampler is not None
+        self.stream = iter(dataset) if isinstance(dataset, IterableDataset) else None
+        self.ended = False
+        self.fast = self._tensor_source() if self.auto_collation else None
+
+    def __call__(self, index: Any) -> Any:
+        if self.stream is not None:
+            return self._from_stream(index)
+        if not self.auto_collation:
+            return self.collate_fn(self.dataset[index])
+        if self.fast is not None:
+            tensors, base = self.fast
+            idx = np.asarray(index, dtype=np.int64)
+            rows = base[idx] if base is not None else idx
+            return tuple(t[rows] if t.requires_grad else Tensor._wrap(t._data[rows]) for t in tensors)
+        if isinstance(index, np.ndarray):
+            index = index.tolist()  # a dataset gets Python ints, as from PyTorch's samplers
+        getitems = getattr(self.dataset, "__getitems__", None)
+        samples = getitems(index) if callable(getitems) else [self.dataset[i] for i in index]
+        return self.collate_fn(samples)
+
+    def _from_stream(self, index: Any) -> Any:
+        if self.ended:
+            raise StopIteration
+        if not self.auto_collation:
+            return self.collate_fn(next(self.stream))
+        samples = []
+        for _ in index:
+            try:
+                samples.append(next(self.stream))
+            except StopIteration:
+                self.ended = True
+                break
+        if not samples or (self.drop_last and len(samples) < len(index)):
+            raise StopIteration
+        return self.collate_fn(samples)
+
+    def _tensor_source(self) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
+        """The tensors behind a TensorDataset (through any Subsets) for the vectorised path."""
+        if self.collate_fn is not default_collate:
+            return None
+        ds, base = self.dataset, None
+        while type(ds) is Subset:
+            base = ds.indices if base is None else ds.indices[base]
+            ds = ds.dataset
+        if not isinstance(ds, TensorDataset) or type(ds).__getitem__ is not TensorDataset.__getitem__:
+            return None
+        return ds.tensors, base
+
+
 class _DataLoaderIter:
-    """One pass of a DataLoader: the index sampler's iterator, and how to fetch a batch."""
+    """One pass of a DataLoader without workers: the index sampler's iterator and a fetcher."""
 
     def __init__(self, loader: DataLoader):
         self._loader = loader
-        index_sampler = loader._index_sampler
-        if type(index_sampler) is BatchSampler and type(index_sampler.sampler) in _CHUNKED:
-            # the same batches at the same draws, as int64 arrays (no Python int per sample)
-            self._sampler_iter = index_sampler._array_batches()
-        else:
-            self._sampler_iter = iter(index_sampler)
-        gen = loader.generator
-        if not isinstance(gen, np.random.Generator):
+        self._sampler_iter = _index_iter(loader)
+        if not isinstance(loader.generator, np.random.Generator):
             # PyTorch draws its workers' base seed at every iter(), with workers or not
-            (gen if gen is not None else _random.default_generator)._u64(1)
-        self._auto_collation = loader.batch_sampler is not None
-        self._stream = iter(loader.dataset) if isinstance(loader.dataset, IterableDataset) else None
-        self._ended = False
-        self._fast = self._tensor_source() if self._auto_collation else None
+            _base_seed(loader.generator)
+        self._fetch = _Fetcher(loader, loader.dataset)
 
     def __iter__(self) -> _DataLoaderIter:
         return self
@@ -358,47 +421,80 @@ class _DataLoaderIter:
 
     def __next__(self) -> Any:
         index = next(self._sampler_iter)  # StopIteration ends the pass
-        if self._stream is not None:
-            return self._next_from_stream(index)
-        collate = self._loader.collate_fn
-        if not self._auto_collation:
-            return collate(self._loader.dataset[index])
-        if self._fast is not None:
-            tensors, base = self._fast
-            idx = np.asarray(index, dtype=np.int64)
-            rows = base[idx] if base is not None else idx
-            return tuple(t[rows] if t.requires_grad else Tensor._wrap(t._data[rows]) for t in tensors)
-        ds = self._loader.dataset
-        if isinstance(index, np.ndarray):
-            index = index.tolist()  # a dataset gets Python ints, as from PyTorch's samplers
-        getitems = getattr(ds, "__getitems__", None)
-        samples = getitems(index) if callable(getitems) else [ds[i] for i in index]
-        return collate(samples)
+        return self._fetch(index)
 
-    def _next_from_stream(self, index: Any) -> Any:
-        if self._ended:
-            raise StopIteration
-        if not self._auto_collation:
-            return self._loader.collate_fn(next(self._stream))
-        samples = []
-        for _ in index:
-            try:
-                samples.append(next(self._stream))
-            except StopIteration:
-                self._ended = True
+
+class _WorkersIter(_DataLoaderIter):
+    """One pass of a DataLoader with `num_workers` workers, simulated in the main process.
+
+    As PyTorch's in-order multi-process loader: `prefetch_factor * num_workers` batches of
+    indices are handed out when the pass starts and one more each time a batch is returned,
+    to the workers in turn (skipping those whose stream has ended); batches come back in the
+    order they were handed out. A batch is fetched when it is returned, in its worker (see
+    worker.py), which gives the same data as PyTorch's workers fetching ahead of time.
+    """
+
+    def __init__(self, loader: DataLoader):
+        self._loader = loader
+        n = loader.num_workers
+        workers = loader._workers if loader.persistent_workers else None
+        if workers is None:
+            iter(loader._index_sampler)  # PyTorch builds (and drops) one sampler iterator more here
+            base_seed = _base_seed(loader.generator)
+            self._sampler_iter = _index_iter(loader)
+            workers = [
+                _Worker(
+                    w, n, base_seed, loader.dataset, loader.worker_init_fn, lambda ds: _Fetcher(loader, ds)
+                )
+                for w in range(n)
+            ]
+            if loader.persistent_workers:
+                loader._workers = workers
+        else:  # persistent workers keep their random states and datasets; only the streams restart
+            self._sampler_iter = _index_iter(loader)
+            for worker in workers:
+                worker.fetch = worker.run(_Fetcher, loader, worker.info.dataset)
+        self._workers = workers
+        self._iterable = isinstance(loader.dataset, IterableDataset)
+        self._active = [True] * n
+        self._turn = itertools.cycle(range(n))
+        self._tasks: dict[int, tuple[int, Any]] = {}
+        self._sent = self._received = 0
+        for _ in range(loader.prefetch_factor * n):
+            self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Give the next batch of indices to the next active worker, as PyTorch's _try_put_index."""
+        try:
+            index = next(self._sampler_iter)
+        except StopIteration:
+            return
+        for _ in range(len(self._workers)):
+            w = next(self._turn)
+            if self._active[w]:
                 break
-        if not samples or (self._loader.drop_last and len(samples) < len(index)):
-            raise StopIteration
-        return self._loader.collate_fn(samples)
+        else:  # no worker left: PyTorch drops the index too
+            return
+        self._tasks[self._sent] = (w, index)
+        self._sent += 1
 
-    def _tensor_source(self) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
-        """The tensors behind a TensorDataset (through any Subsets) for the vectorised path."""
-        if self._loader.collate_fn is not default_collate:
-            return None
-        ds, base = self._loader.dataset, None
-        while type(ds) is Subset:
-            base = ds.indices if base is None else ds.indices[base]
-            ds = ds.dataset
-        if not isinstance(ds, TensorDataset) or type(ds).__getitem__ is not TensorDataset.__getitem__:
-            return None
-        return ds.tensors, base
+    def __next__(self) -> Any:
+        while True:
+            while self._received < self._sent and not self._active[self._tasks[self._received][0]]:
+                del self._tasks[self._received]  # handed to a worker whose stream ended: never filled
+                self._received += 1
+            if self._received == self._sent:
+                raise StopIteration
+            w, index = self._tasks.pop(self._received)
+            self._received += 1
+            worker = self._workers[w]
+            try:
+                data = worker.run(worker.fetch, index)
+            except StopIteration:
+                if not self._iterable:
+                    raise
+                self._active[w] = False  # this worker's stream is done; the others go on
+                self._hand_out()
+                continue
+            self._hand_out()
+            return data

@@ -13,7 +13,7 @@ from ..data.dataset import (
     TensorDataset,
     random_split,
 )
-from ..data.loader import DataLoader, default_collate, default_convert, get_worker_info
+from ..data.loader import DataLoader, default_collate, default_convert
 from ..data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -22,6 +22,7 @@ from ..data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from ..data.worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "BatchSampler",
@@ -38,6 +39,7 @@ __all__ = [
     "SubsetRandomSampler",
     "TensorDataset",
     "WeightedRandomSampler",
+    "WorkerInfo",
     "default_collate",
     "default_convert",
     "get_worker_info",
