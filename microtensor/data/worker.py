@@ -92,8 +92,8 @@ class _Worker:
         self.ended = False
         self.info = WorkerInfo(worker_id, num_workers, base_seed + worker_id, copy.copy(dataset))
         # the states a fresh worker process starts from: seeded as PyTorch seeds its workers
+        self.generator = _random.Generator().manual_seed(self.info.seed)
         main = _save()
-        _random.manual_seed(self.info.seed)
         _pyrandom.seed(self.info.seed)
         np.random.seed(_numpy_seed(base_seed, worker_id))
         self.states = _save()
@@ -110,20 +110,22 @@ class _Worker:
         global _worker_info
         main = _save()
         _restore(self.states)
+        _random.default_generator._swap(self.generator)  # the worker's stream becomes the global one
         _worker_info = self.info
         try:
             return fn(*args)
         finally:
             _worker_info = None
+            _random.default_generator._swap(self.generator)
             self.states = _save()
             _restore(main)
 
 
 def _save() -> tuple:
-    return _random.get_rng_state(), _pyrandom.getstate(), np.random.get_state()
+    """Python's and NumPy's global random states (microtensor's generator is swapped, not copied)."""
+    return _pyrandom.getstate(), np.random.get_state()
 
 
 def _restore(states: tuple) -> None:
-    _random.set_rng_state(states[0])
-    _pyrandom.setstate(states[1])
-    np.random.set_state(states[2])
+    _pyrandom.setstate(states[0])
+    np.random.set_state(states[1])
