@@ -734,3 +734,12 @@ def test_worker_numpy_seed_is_torchs(torch):
     for base in (0, 1, 2**32 + 5, 2**63 - 1, 123456789012345):
         for wid in range(4):
             assert _numpy_seed(base, wid) == _generate_state(base, wid)
+
+
+def test_an_iterable_dataset_needs_iter():
+    class Missing(IterableDataset):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        Missing()
+    assert not hasattr(md, "WorkerInfo")  # as torch.utils.data, which keeps it private

@@ -34,7 +34,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset, Iterable):
     """A stream of samples: subclasses define `__iter__` (and need no indices or length).
 
     A DataLoader over an IterableDataset takes the samples in the order the stream gives
@@ -49,8 +49,7 @@ class IterableDataset(Dataset):
                 return iter(range(self.n, 0, -1))
     """
 
-    def __iter__(self) -> Iterator[Any]:
-        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+    # __iter__ stays abstract (from Iterable): as in PyTorch, a subclass without one cannot be built
 
     def __len__(self) -> int:
         # as PyTorch, where an IterableDataset has no length unless a subclass gives one
