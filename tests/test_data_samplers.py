@@ -302,6 +302,8 @@ def test_dataloader_len_follows_its_sampler():
         ({"timeout": -1}, "timeout option should be non-negative"),
         ({"prefetch_factor": 2}, "prefetch_factor option could only be specified in multiprocessing"),
         ({"persistent_workers": True}, "persistent_workers option needs num_workers > 0"),
+        ({"num_workers": 2, "prefetch_factor": 0}, "prefetch_factor option should be positive, got 0"),
+        ({"multiprocessing_context": "fork"}, "multiprocessing_context can only be used with multi-process"),
     ],
 )
 def test_dataloader_option_errors(kwargs, match):

@@ -202,10 +202,9 @@ class DataLoader:
                 "DataLoader: prefetch_factor option could only be specified in multiprocessing; "
                 "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None"
             )
-        if prefetch_factor is not None and prefetch_factor < 0:
-            raise ValueError(
-                f"DataLoader: prefetch_factor option should be non-negative, got {prefetch_factor}"
-            )
+        if prefetch_factor is not None and prefetch_factor <= 0:
+            # PyTorch accepts 0 here and fails when the workers start; a pass needs one batch ahead
+            raise ValueError(f"DataLoader: prefetch_factor option should be positive, got {prefetch_factor}")
         if persistent_workers and num_workers == 0:
             raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if multiprocessing_context is not None and num_workers == 0:
