@@ -161,7 +161,9 @@ class DataLoader:
     PyTorch seeds them, `worker_init_fn(worker_id)` runs in it and `get_worker_info()` answers
     in it, batches go to the workers in turn and come back in order, and
     `persistent_workers=True` keeps them between passes; so a dataset that augments at random
-    or shards a stream by worker gives PyTorch's batches. Loading is not parallel.
+    or shards a stream by worker gives PyTorch's batches. Loading is not parallel, and each
+    batch pays for swapping Python's and NumPy's global random states in and out, so
+    `num_workers=0` is the fast choice when worker-side randomness does not matter.
     `pin_memory`, `timeout`, `multiprocessing_context` and `in_order` are checked and otherwise
     change nothing (there is no GPU, and batches always come back in order).
     """
