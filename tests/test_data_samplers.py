@@ -745,3 +745,45 @@ def test_an_iterable_dataset_needs_iter():
     with pytest.raises(TypeError, match="abstract"):
         Missing()
     assert not hasattr(md, "WorkerInfo")  # as torch.utils.data, which keeps it private
+
+
+# ------------------------------------------------------------------ DistributedSampler
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(0, 30),
+    replicas=st.integers(1, 5),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**31),
+    drop_last=st.booleans(),
+)
+def test_distributed_sampler_matches_torch(torch, n, replicas, shuffle, seed, drop_last):
+    import torch.utils.data as td
+
+    shares = {}
+    for lib, data in ((mt, md), (torch, td)):
+        runs = []
+        for rank in range(replicas):
+            s = data.DistributedSampler(
+                range(n), replicas, rank, shuffle=shuffle, seed=seed, drop_last=drop_last
+            )
+            epochs = []
+            for epoch in range(2):
+                s.set_epoch(epoch)
+                epochs.append(list(s))
+            runs.append((len(s), epochs))
+        shares[lib.__name__] = runs
+    assert shares["microtensor"] == shares["torch"]
+    if not drop_last and n:
+        assert sorted({i for _, e in shares["microtensor"] for i in e[0]}) == list(range(n))
+
+
+def test_distributed_sampler_errors_and_loader():
+    with pytest.raises(RuntimeError, match="pass num_replicas and rank"):
+        md.DistributedSampler(range(4))
+    with pytest.raises(ValueError, match=r"invalid rank 2, rank should be in the interval \[0, 1\]"):
+        md.DistributedSampler(range(4), num_replicas=2, rank=2)
+    sampler = md.DistributedSampler(range(10), num_replicas=3, rank=1, shuffle=False)
+    loader = DataLoader(TensorDataset(mt.arange(10)), batch_size=2, sampler=sampler)
+    assert [b.tolist() for b in batches_of(loader)] == [[1, 4], [7, 0]] and len(loader) == 2

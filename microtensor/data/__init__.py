@@ -25,6 +25,7 @@ from .dataset import (
     random_split,
 )
 from .digits import LoadedData, digits, load_mnist_or_digits
+from .distributed import DistributedSampler
 from .loader import DataLoader, default_collate, default_convert
 from .logic import GATES, TRUTH_TABLES, and_, logic_dataset, logic_gate, nand, or_, xor
 from .mnist import (
@@ -58,6 +59,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "IterableDataset",
     "LoadedData",
     "RandomSampler",

@@ -13,6 +13,7 @@ from ..data.dataset import (
     TensorDataset,
     random_split,
 )
+from ..data.distributed import DistributedSampler
 from ..data.loader import DataLoader, default_collate, default_convert
 from ..data.sampler import (
     BatchSampler,
@@ -30,6 +31,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "IterableDataset",
     "RandomSampler",
     "Sampler",
