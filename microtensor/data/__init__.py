@@ -6,6 +6,12 @@ X, y = xor()                                   # the XOR truth table, (4, 2) and
 loader = DataLoader(TensorDataset(X, y), batch_size=2, shuffle=True, seed=0)
 for xb, yb in loader: ...
 
+# PyTorch's samplers and datasets: a seeded train/validation split, class balancing, streams
+perm = mt.randperm(len(ds)).tolist()
+train_loader = DataLoader(ds, batch_size=32, sampler=SubsetRandomSampler(perm[:800]))
+balanced = DataLoader(ds, batch_size=32, sampler=WeightedRandomSampler(weights, num_samples=len(ds)))
+both = ds_a + ds_b                             # ConcatDataset; IterableDataset / ChainDataset for streams
+
 train = mnist(download=True)                   # 60,000 x 784 float32 in [0, 1], int64 labels
 data = load_mnist_or_digits()                  # MNIST if found, else scikit-learn's 8x8 digits
 
