@@ -175,6 +175,17 @@ class Generator:
         )
         return self
 
+    def _swap(self, other: Generator) -> None:
+        """Exchange the whole state (stream, seed, cached normals) with `other`, in O(1).
+
+        The DataLoader's simulated workers use it to put a worker's stream in place of the
+        global one around each fetch (get_state/set_state would copy 5 KB each way).
+        """
+        for name in ("_bg", "_seed", "_fresh", "_next_double", "_next_float"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            setattr(self, name, theirs)
+            setattr(other, name, mine)
+
     def __repr__(self) -> str:
         return f"<microtensor.Generator object, device='cpu', initial_seed={self._seed}>"
 

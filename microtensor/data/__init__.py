@@ -6,6 +6,12 @@ X, y = xor()                                   # the XOR truth table, (4, 2) and
 loader = DataLoader(TensorDataset(X, y), batch_size=2, shuffle=True, seed=0)
 for xb, yb in loader: ...
 
+# PyTorch's samplers and datasets: a seeded train/validation split, class balancing, streams
+perm = mt.randperm(len(ds)).tolist()
+train_loader = DataLoader(ds, batch_size=32, sampler=SubsetRandomSampler(perm[:800]))
+balanced = DataLoader(ds, batch_size=32, sampler=WeightedRandomSampler(weights, num_samples=len(ds)))
+both = ds_a + ds_b                             # ConcatDataset; IterableDataset / ChainDataset for streams
+
 train = mnist(download=True)                   # 60,000 x 784 float32 in [0, 1], int64 labels
 data = load_mnist_or_digits()                  # MNIST if found, else scikit-learn's 8x8 digits
 
@@ -14,9 +20,19 @@ MICROTENSOR_DATA (a data root with one folder per data set), then the per-user c
 ~/.cache/microtensor (see `data_root`, `cache_dir`); `download=True` fetches into it.
 """
 
-from .dataset import Dataset, Subset, TensorDataset, random_split
+from .dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from .digits import LoadedData, digits, load_mnist_or_digits
-from .loader import DataLoader, default_collate
+from .distributed import DistributedSampler
+from .loader import DataLoader, default_collate, default_convert
 from .logic import GATES, TRUTH_TABLES, and_, logic_dataset, logic_gate, nand, or_, xor
 from .mnist import (
     MNIST,
@@ -30,25 +46,48 @@ from .mnist import (
     mnist,
     read_idx,
 )
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "GATES",
     "MNIST",
     "TRUTH_TABLES",
+    "BatchSampler",
+    "ChainDataset",
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
+    "IterableDataset",
     "LoadedData",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "StackDataset",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
+    "WorkerInfo",
     "and_",
     "cache_dir",
     "data_root",
     "default_collate",
+    "default_convert",
     "default_download_dir",
     "default_mnist_dirs",
     "digits",
     "download_mnist",
     "find_mnist_dir",
+    "get_worker_info",
     "load_mnist_or_digits",
     "logic_dataset",
     "logic_gate",

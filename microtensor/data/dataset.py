@@ -1,9 +1,14 @@
-"""Datasets, as torch.utils.data names them: Dataset, TensorDataset, Subset, random_split."""
+"""Datasets, as torch.utils.data names them.
+
+Map-style: Dataset, TensorDataset, Subset, ConcatDataset (also `a + b`), StackDataset, random_split.
+Iterable-style (a stream, no indices): IterableDataset, ChainDataset (also `a + b`).
+"""
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +28,36 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        """`a + b`: the samples of `a`, then those of `b` (a ConcatDataset)."""
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset, Iterable):
+    """A stream of samples: subclasses define `__iter__` (and need no indices or length).
+
+    A DataLoader over an IterableDataset takes the samples in the order the stream gives
+    them, batching `batch_size` consecutive samples (the last batch shorter unless
+    `drop_last`); it takes no sampler and no `shuffle=True`. `a + b` chains two streams
+    (a ChainDataset).
+
+        class Countdown(IterableDataset):
+            def __init__(self, n):
+                self.n = n
+            def __iter__(self):
+                return iter(range(self.n, 0, -1))
+    """
+
+    # __iter__ stays abstract (from Iterable): as in PyTorch, a subclass without one cannot be built
+
+    def __len__(self) -> int:
+        # as PyTorch, where an IterableDataset has no length unless a subclass gives one
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
+    def __add__(self, other: Dataset) -> ChainDataset:
+        """`a + b`: the stream of `a`, then that of `b` (a ChainDataset)."""
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -87,6 +122,117 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several map-style datasets one after the other: index i runs through them in order.
+
+    ConcatDataset(datasets)
+
+    `cumulative_sizes[k]` is the number of samples in datasets[0..k]. Negative indices
+    count from the end, as for a list.
+    """
+
+    @staticmethod
+    def cumsum(sequence: Iterable[Dataset]) -> list[int]:
+        """The running totals of the lengths of `sequence`'s datasets."""
+        totals, s = [], 0
+        for d in sequence:
+            s += len(d)
+            totals.append(s)
+        return totals
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("ConcatDataset: datasets should not be an empty iterable")
+        for i, d in enumerate(self.datasets):
+            if isinstance(d, IterableDataset):
+                raise AssertionError(
+                    f"ConcatDataset does not support IterableDataset (dataset {i} is a {type(d).__name__}); "
+                    "use ChainDataset to join streams"
+                )
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> Any:
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError(
+                    f"ConcatDataset: absolute value of index should not exceed dataset length ({idx} for {n})"
+                )
+            idx += n
+        if idx >= n:
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for {n} samples")
+        k = bisect.bisect_right(self.cumulative_sizes, idx)
+        return self.datasets[k][idx - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets streamed one after the other, lazily.
+
+    ChainDataset(datasets)
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            _check_iterable(d)
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            _check_iterable(d)
+            total += len(d)
+        return total
+
+
+def _check_iterable(d: Any) -> None:
+    if not isinstance(d, IterableDataset):
+        raise AssertionError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+
+
+class StackDataset(Dataset):
+    """Several map-style datasets of equal length side by side: sample i holds each one's sample i.
+
+    StackDataset(*datasets) gives tuples, StackDataset(**datasets) dicts:
+
+        pairs = StackDataset(images, labels)        # pairs[i] == (images[i], labels[i])
+        named = StackDataset(image=images, label=labels)  # named[i] == {"image": ..., "label": ...}
+    """
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "StackDataset: supported either tuple-like (via args) or dict-like (via kwargs) "
+                "input/output, but both types are given"
+            )
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        lengths = [len(d) for d in parts]
+        if any(n != lengths[0] for n in lengths):
+            names = [f"{i}" for i in range(len(args))] if args else list(kwargs)
+            raise ValueError(
+                "StackDataset: size mismatch between datasets: "
+                + ", ".join(f"{k}: {n}" for k, n in zip(names, lengths))
+            )
+        self._length = lengths[0]
+        self.datasets: tuple | dict = tuple(args) if args else dict(kwargs)
+
+    def __getitem__(self, index: int) -> tuple | dict:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def random_split(
