@@ -58,7 +58,8 @@ class MultivariateNormal(Distribution):
     a positive-definite precision matrix, or the lower-triangular Cholesky factor
     of the covariance (scale_tril, positive diagonal). Everything is computed
     from the Cholesky factor; rsample is loc + L @ eps with eps standard normal
-    (PyTorch's construction and stream).
+    (PyTorch's construction and stream: eps is PyTorch's exactly, the product L @ eps
+    and a Cholesky factor computed here equal PyTorch's to rounding).
 
         d = MultivariateNormal(mt.zeros(2), covariance_matrix=mt.eye(2))
         x = d.rsample((5,))            # shape (5, 2)
