@@ -48,6 +48,22 @@ def test_conv2d_values_and_gradients(xs, ok, stride, padding, dilation, groups, 
     check(torch, mt, fn, *arrays)
 
 
+@pytest.mark.parametrize("block_bytes", [1, 3000, 12000])
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (2, 1, 1), ((1, 2), (2, 0), (2, 1))])
+def test_conv2d_blocked_kernels_cover_the_batch_exactly(monkeypatch, block_bytes, stride, padding, dilation):
+    # blocks of one output row, of a few rows of one sample, and of several whole samples: each
+    # must read (forward, weight gradient) and scatter (input gradient) exactly its own windows
+    from microtensor.ops import conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", block_bytes)
+    arrays = [_a(3, 2, 9, 8), _a(4, 2, 3, 2), _a(4)]
+
+    def fn(lib, x, w, b):
+        return lib.nn.functional.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
+
+    check(torch, mt, fn, *arrays)
+
+
 @pytest.mark.parametrize(
     "stride, padding, dilation, groups", [(1, 0, 1, 1), (2, 1, 1, 2), (1, "same", 3, 1), (3, 2, 2, 1)]
 )

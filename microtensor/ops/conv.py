@@ -121,19 +121,67 @@ def _channels_first(out: np.ndarray, n: int, oh: int, ow: int) -> np.ndarray:
     return out.reshape(n, oh, ow, out.shape[-1]).transpose(0, 3, 1, 2)
 
 
+# The batch is cut into blocks whose columns take about BLOCK_BYTES, so that gathering a block's
+# columns and the GEMM that reads them (or the GEMM that writes them and the adds that scatter
+# them back) meet in the core's L2 cache instead of streaming a (N·OH·OW, KH·KW·C) matrix through
+# memory: one scratch buffer of the block's size serves every block. For the 64×32×26×26 input of
+# the MNIST CNN's second convolution the columns are 42 MB, the block about 1 MB; see
+# docs/benchmarks.md for the measured gain.
+BLOCK_BYTES = 1 << 20
+
+
+def _blocks(n: int, oh: int, row_bytes: int):
+    """(n0, n1, r0, r1): samples n0:n1, output rows r0:r1 of a block of about BLOCK_BYTES of
+    columns (row_bytes per output row): whole samples when one fits, else rows of one sample."""
+    rows = max(1, BLOCK_BYTES // max(row_bytes, 1))
+    if rows >= oh:
+        per = rows // oh
+        for n0 in range(0, n, per):
+            yield n0, min(n, n0 + per), 0, oh
+    else:
+        for s in range(n):
+            for r0 in range(0, oh, rows):
+                yield s, s + 1, r0, min(oh, r0 + rows)
+
+
+def _block_rows(n: int, oh: int, row_bytes: int) -> int:
+    """The most output rows (of all samples) that one block of _blocks holds."""
+    rows = max(1, BLOCK_BYTES // max(row_bytes, 1))
+    return min(n, rows // oh) * oh if rows >= oh else rows
+
+
+def _channels_last(g: np.ndarray) -> np.ndarray:
+    """g (N, O, OH, OW) as C-contiguous (N, OH, OW, O) (free when g is a convolution's output)."""
+    return np.ascontiguousarray(g.transpose(0, 2, 3, 1))
+
+
 def conv_forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeom) -> np.ndarray:
-    """y = x ⋆ w + b on arrays: x (N, C, H, W), w (O, C/G, KH, KW) -> (N, O, OH, OW)."""
+    """y = x ⋆ w + b on arrays: x (N, C, H, W), w (O, C/G, KH, KW) -> (N, O, OH, OW), the view of
+    channels-last memory."""
     n = x.shape[0]
     oh, ow = geom.out_size()
-    cols = _columns(x, geom)
-    wm = _weight_matrix(w, geom.groups)
-    if geom.groups == 1:
-        out = cols @ wm
-    else:  # one batched GEMM over the groups, then the groups' channels side by side
-        out = np.matmul(cols, wm).transpose(1, 0, 2).reshape(cols.shape[1], w.shape[0])
-    if b is not None:
-        out += b
-    return _channels_first(out, n, oh, ow)
+    o = w.shape[0]
+    if geom.groups > 1:  # one batched GEMM over the groups, then the groups' channels side by side
+        cols = _columns(x, geom)
+        out = np.matmul(cols, _weight_matrix(w, geom.groups))
+        out = out.transpose(1, 0, 2).reshape(cols.shape[1], o)
+        if b is not None:
+            out += b
+        return _channels_first(out, n, oh, ow)
+    win = _windows(_padded_channels_last(x, geom), geom)
+    k = win[0, 0, 0].size  # KH·KW·C
+    wm = _weight_matrix(w, 1)
+    dtype = np.result_type(x.dtype, w.dtype)
+    out = np.empty((n, oh, ow, o), dtype)
+    buf = np.empty(_block_rows(n, oh, ow * k * dtype.itemsize) * ow * k, dtype)
+    for n0, n1, r0, r1 in _blocks(n, oh, ow * k * dtype.itemsize):
+        cols = buf[: (n1 - n0) * (r1 - r0) * ow * k].reshape((n1 - n0, r1 - r0) + win.shape[2:])
+        np.copyto(cols, win[n0:n1, r0:r1])
+        y = out[n0:n1, r0:r1]  # contiguous: whole samples, or whole rows of one sample
+        np.matmul(cols.reshape(-1, k), wm, out=y.reshape(-1, o))
+        if b is not None:
+            y += b  # while the block is in cache
+    return out.transpose(0, 3, 1, 2)
 
 
 def col2im(cols: np.ndarray, geom: ConvGeom, dtype) -> np.ndarray:
@@ -157,19 +205,37 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, geom: ConvGeom) -> np.ndarray:
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     groups = geom.groups
-    rows = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)  # free when g is channels-last
-    # one GEMM per kernel position, batched: (KH·KW, M, C) with each position's columns contiguous,
-    # so that col2im's strided adds read their source in order
-    if groups == 1:
-        wk = w.transpose(2, 3, 0, 1).reshape(kh * kw, o, cg)
-        cols = np.matmul(rows, wk)
-    else:
+    dtype = np.result_type(g.dtype, w.dtype)
+    if groups > 1:  # one GEMM per kernel position and group, batched, then col2im
+        rows = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)  # free when g is channels-last
         og = o // groups
         wk = w.reshape(groups, og, cg, kh, kw).transpose(3, 4, 0, 1, 2).reshape(kh * kw, groups, og, cg)
         r = rows.reshape(n * oh * ow, groups, og).transpose(1, 0, 2)  # (G, M, Og)
         cols = np.matmul(r[None], wk).transpose(0, 2, 1, 3)  # (KK, M, G, Cg)
-    cols = cols.reshape(kh, kw, n, oh, ow, groups * cg)
-    return col2im(cols, geom, np.result_type(g, w))
+        return col2im(cols.reshape(kh, kw, n, oh, ow, groups * cg), geom, dtype)
+    # per block: its columns' gradient, one GEMM per kernel position (batched) so that each
+    # position's (rows, C) columns are contiguous and its strided add into the padded
+    # channels-last image runs over whole image rows; all while the block is in cache. (One GEMM
+    # (rows, O)·(O, KH·KW·C) is a little faster, but its adds then run 32 floats at a time.)
+    dy = _channels_last(g)
+    wk = w.transpose(2, 3, 0, 1).reshape(kh * kw, o, cg)
+    (p0, p1), (q0, q1) = geom.padding
+    h, wd = geom.size
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    xp = np.zeros((n, h + p0 + p1, wd + q0 + q1, cg), dtype)
+    row_bytes = ow * kh * kw * cg * dtype.itemsize
+    buf = np.empty(_block_rows(n, oh, row_bytes) * ow * kh * kw * cg, dtype)
+    for n0, n1, r0, r1 in _blocks(n, oh, row_bytes):
+        m = (n1 - n0) * (r1 - r0) * ow
+        cols = buf[: m * kh * kw * cg].reshape(kh * kw, m, cg)
+        np.matmul(dy[n0:n1, r0:r1].reshape(m, o), wk, out=cols)
+        cols = cols.reshape(kh, kw, n1 - n0, r1 - r0, ow, cg)
+        dst = xp[n0:n1]
+        for i in range(kh):
+            rows = slice(r0 * sh + i * dh, (r1 - 1) * sh + i * dh + 1, sh)
+            for j in range(kw):
+                dst[:, rows, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += cols[i, j]
+    return xp[:, p0 : p0 + h, q0 : q0 + wd].transpose(0, 3, 1, 2)
 
 
 def conv_weight_grad(x: np.ndarray, g: np.ndarray, geom: ConvGeom) -> np.ndarray:
@@ -177,14 +243,27 @@ def conv_weight_grad(x: np.ndarray, g: np.ndarray, geom: ConvGeom) -> np.ndarray
     groups = geom.groups
     kh, kw = geom.kernel
     c, o = x.shape[1], g.shape[1]
-    cols = _columns(x, geom)
-    rows = _grad_rows(g, groups)
-    if groups == 1:
-        dw = (cols.T @ rows).reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
-    else:
+    if groups > 1:
+        cols = _columns(x, geom)
+        rows = _grad_rows(g, groups)
         dw = np.matmul(cols.transpose(0, 2, 1), rows).reshape(groups, kh, kw, c // groups, o // groups)
-        dw = dw.transpose(0, 4, 3, 1, 2).reshape(o, c // groups, kh, kw)
-    return np.ascontiguousarray(dw)
+        return np.ascontiguousarray(dw.transpose(0, 4, 3, 1, 2).reshape(o, c // groups, kh, kw))
+    # dWᵀ = Σ over blocks of dYᵀ·cols: (O, KH·KW·C), each block's columns gathered in cache
+    win = _windows(_padded_channels_last(x, geom), geom)
+    n, oh, ow = win.shape[:3]
+    k = kh * kw * c
+    dy = _channels_last(g)
+    dtype = np.result_type(x.dtype, g.dtype)
+    dw = np.zeros((o, k), dtype)
+    part = np.empty((o, k), dtype)
+    row_bytes = ow * k * dtype.itemsize
+    buf = np.empty(_block_rows(n, oh, row_bytes) * ow * k, dtype)
+    for n0, n1, r0, r1 in _blocks(n, oh, row_bytes):
+        cols = buf[: (n1 - n0) * (r1 - r0) * ow * k].reshape((n1 - n0, r1 - r0) + win.shape[2:])
+        np.copyto(cols, win[n0:n1, r0:r1])
+        np.matmul(dy[n0:n1, r0:r1].reshape(-1, o).T, cols.reshape(-1, k), out=part)
+        dw += part
+    return np.ascontiguousarray(dw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
 
 
 # ------------------------------------------------------------------ ops
