@@ -9,9 +9,10 @@ For every case the harness
 2. times the peers interleaved: after a warm-up, block b runs each peer for ~``block_seconds`` in
    an order rotated by b, so drift of the machine (load, clocks, thermals) hits every peer alike.
    Per peer: median, min and max over blocks of the time per step (or per op / per node);
-3. measures peak memory of one step with tracemalloc (NumPy reports its buffers to it; PyTorch's
-   allocator does not, so torch has none) and, once, whether memory stays flat over many
-   ``xor`` steps.
+3. measures peak memory of one step two ways: the resident memory (RSS) above the step's start,
+   for every peer alike, each in a child process (``rss.py``), reported with its ratio to
+   PyTorch's; and with tracemalloc (NumPy reports its buffers to it; PyTorch's allocator does not,
+   so torch has none), in the JSON only. Once, whether memory stays flat over many ``xor`` steps.
 
 Timing is done with the garbage collector enabled (as in a user's training loop) and a
 ``gc.collect()`` before each block; the objects that exist after setup (the ~170,000 that importing
@@ -38,7 +39,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from . import _threads, workloads
+from . import _threads, rss, workloads
 from .workloads import EqualWorkError, Sizes
 
 __all__ = [
@@ -247,6 +248,16 @@ def time_case(case: workloads.Case, config: Config, peers: list[str]) -> dict[st
 
 
 # ------------------------------------------------------------------------- memory
+def _add_rss(results: dict[str, dict], peaks: dict[str, int | None]) -> None:
+    """Each peer's peak RSS of one step (rss.py) and its ratio to PyTorch's."""
+    torch_peak = peaks.get("torch")
+    for p, r in results.items():
+        r["peak_rss_bytes"] = peaks.get(p)
+        r["mem_ratio_torch"] = (
+            r["peak_rss_bytes"] / torch_peak if torch_peak and r["peak_rss_bytes"] is not None else None
+        )
+
+
 def step_peak_bytes(runner) -> int:
     """Peak bytes allocated above the steady state during one step (tracemalloc).
 
@@ -470,14 +481,15 @@ def header_lines(meta: dict) -> list[str]:
         "peer, peers interleaved block by block (order rotated), "
         + ("gc enabled; " if meta["config"]["gc_enabled"] else "gc DISABLED in timed blocks (--no-gc); ")
         + "gc.freeze() after setup;",
-        "  memory: tracemalloc peak of one step above steady state; ratios are of medians",
+        "  memory: peak RSS of one step above its start, each peer in a child process (benchmarks/rss.py); "
+        "ratios are of medians",
     ]
     return lines
 
 
 COLUMNS = (
     f"{'case':<26} {'peer':<12} {'median':>10} {'min':>10} {'max':>10} {'×numpy':>7} {'×torch':>7} "
-    f"{'peak mem':>10}  blocks"
+    f"{'peak RSS':>10} {'mem×torch':>9}  blocks"
 )
 
 
@@ -488,7 +500,8 @@ def case_lines(name: str, result: dict) -> list[str]:
         lines.append(
             f"{label:<26} {peer:<12} {fmt_time(r['median']):>10} {fmt_time(r['min']):>10} "
             f"{fmt_time(r['max']):>10} {_ratio(r['ratio_numpy']):>7} {_ratio(r['ratio_torch']):>7} "
-            f"{fmt_bytes(r['peak_bytes']):>10}  {len(r['block_times'])}×{r['steps_per_block']}"
+            f"{fmt_bytes(r['peak_rss_bytes']):>10} {_ratio(r['mem_ratio_torch']):>9}  "
+            f"{len(r['block_times'])}×{r['steps_per_block']}"
         )
     return lines
 
@@ -561,6 +574,7 @@ def run(
                 why = "not selected (--peers)" if workloads.torch_available() else "not installed"
                 say(f"  PyTorch is {why}: no torch peer, no ×torch ratios")
             say()
+            peaks = rss.measure(cases, peers, threads)
             say(COLUMNS)
             t_start = time.perf_counter()
             for case in cases:
@@ -577,6 +591,7 @@ def run(
                     "check": checks,
                     "peers": time_case(case, config, peers),
                 }
+                _add_rss(result["peers"], peaks[case.name])
                 report["cases"][case.name] = result
                 for line in case_lines(case.name, result):
                     say(line)

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is a top-level package of the repo, not installed
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import _threads, floor, harness, seq_workloads, workloads  # noqa: E402
+from benchmarks import _threads, floor, harness, rss, seq_workloads, workloads  # noqa: E402
 from benchmarks.harness import EqualWorkError, equal_work_check  # noqa: E402
 
 TINY_SIZES = workloads.Sizes(
@@ -215,13 +215,18 @@ def test_quick_harness_end_to_end(tmp_path, capsys):
             if "torch" in peers:
                 assert r["ratio_torch"] == pytest.approx(r["median"] / case["peers"]["torch"]["median"])
             assert (r["peak_bytes"] is None) == (peer == "torch")
+            if rss.supported():
+                assert isinstance(r["peak_rss_bytes"], int) and r["peak_rss_bytes"] >= 0
+                if "torch" in peers and case["peers"]["torch"]["peak_rss_bytes"]:
+                    ratio = r["peak_rss_bytes"] / case["peers"]["torch"]["peak_rss_bytes"]
+                    assert r["mem_ratio_torch"] == pytest.approx(ratio)
         assert name in out
     flat = report["memory_flatness"]
     assert flat["steps"] == TINY.flatness_steps
     assert set(flat["peers"]) == {"numpy", "microtensor"}
     for m in flat["peers"].values():
         assert {"start_bytes", "end_bytes", "growth_bytes", "peak_above_start_bytes"} <= set(m)
-    assert "median" in out and "×numpy" in out and "threads:" in out
+    assert "median" in out and "×numpy" in out and "peak RSS" in out and "threads:" in out
     assert "deep-chain time per op" in out
 
 
@@ -283,3 +288,37 @@ def test_thread_arguments_are_parsed_before_numpy():
         [sys.executable, "-m", "benchmarks", "--list"], cwd=ROOT, env=env, check=True, capture_output=True
     )
     assert b"mnist-mlp" in listed.stdout
+
+
+# ------------------------------------------------------------------------ the memory instrument
+class _Allocates:
+    """A runner whose step holds `mib` MiB of touched memory for a moment, then frees it."""
+
+    prepare = None
+
+    def __init__(self, mib: int):
+        self.mib = mib
+
+    def step(self):
+        if self.mib:
+            np.ones(self.mib * 2**20 // 8).sum()
+
+
+@pytest.mark.skipif(not rss.supported(), reason="needs Linux's /proc/self/clear_refs")
+def test_rss_step_peak_sees_what_a_step_allocates_and_frees():
+    # 64 MiB: above glibc's largest automatic mmap threshold, so it is a mapping even in this
+    # process (the child processes fix the threshold at 64 KiB for every peer); the kernel's RSS
+    # counters are batched per CPU, so the figure is approximate
+    peak = rss.step_peak(_Allocates(64))
+    assert 56 * 2**20 <= peak < 80 * 2**20, peak
+    peak = rss.step_peak(_Allocates(0))
+    assert peak < 4 * 2**20, peak
+
+
+@pytest.mark.skipif(not rss.supported(), reason="needs Linux's /proc/self/clear_refs")
+def test_rss_measures_every_peer_in_a_child_process():
+    case = CASES["mnist-mlp"]
+    peaks = rss.measure([case], ["numpy", *FRAMEWORKS], threads=1)
+    # the TINY MLP's step allocates a few small arrays: every peer has a figure, none is huge
+    assert set(peaks[case.name]) == {"numpy", *FRAMEWORKS}
+    assert all(0 <= b < 64 * 2**20 for b in peaks[case.name].values())
