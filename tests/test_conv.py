@@ -50,13 +50,18 @@ def test_conv2d_values_and_gradients(xs, ok, stride, padding, dilation, groups, 
 
 @pytest.mark.parametrize("block_bytes", [1, 3000, 12000])
 @pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (2, 1, 1), ((1, 2), (2, 0), (2, 1))])
-def test_conv2d_blocked_kernels_cover_the_batch_exactly(monkeypatch, block_bytes, stride, padding, dilation):
+@pytest.mark.parametrize("channels", [2, 5])
+def test_conv2d_blocked_kernels_cover_the_batch_exactly(
+    monkeypatch, block_bytes, stride, padding, dilation, channels
+):
     # blocks of one output row, of a few rows of one sample, and of several whole samples: each
-    # must read (forward, weight gradient) and scatter (input gradient) exactly its own windows
+    # must read (forward, weight gradient) and scatter (input gradient) exactly its own windows;
+    # 2 channels gather the columns transposed (a window row, KW·C = 4, is shorter than an output
+    # row), 5 channels as rows
     from microtensor.ops import conv as conv_ops
 
     monkeypatch.setattr(conv_ops, "BLOCK_BYTES", block_bytes)
-    arrays = [_a(3, 2, 9, 8), _a(4, 2, 3, 2), _a(4)]
+    arrays = [_a(3, channels, 9, 8), _a(4, channels, 3, 2), _a(4)]
 
     def fn(lib, x, w, b):
         return lib.nn.functional.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)

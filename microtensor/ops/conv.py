@@ -155,6 +155,26 @@ def _channels_last(g: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(g.transpose(0, 2, 3, 1))
 
 
+def _gather(win: np.ndarray, n0: int, n1: int, r0: int, r1: int, buf: np.ndarray) -> np.ndarray:
+    """The columns of samples n0:n1, output rows r0:r1 as an (M, KH·KW·C) matrix copied into buf.
+
+    The copy's inner loop runs over the longer of the two contiguous runs: a window row (KW·C
+    floats of the channels-last input) when it is longer than an output row (OW), else an output
+    row of one (kernel position, channel). The latter lays the columns out transposed (K, M),
+    which the GEMMs read as the transposed (M, K) view: for LeNet's first layer (C = 1, KW = 5,
+    OW = 28) the gather then makes 25 copies of whole rows instead of 50,176 copies of 5 floats."""
+    nb, rb, ow, kh, kw, c = (n1 - n0, r1 - r0) + win.shape[2:]
+    m, k = nb * rb * ow, kh * kw * c
+    part = win[n0:n1, r0:r1]
+    if kw * c >= ow:
+        cols = buf[: m * k].reshape(part.shape)
+        np.copyto(cols, part)
+        return cols.reshape(m, k)
+    cols = buf[: m * k].reshape(kh, kw, c, nb, rb, ow)
+    np.copyto(cols, part.transpose(3, 4, 5, 0, 1, 2))
+    return cols.reshape(k, m).T
+
+
 def conv_forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeom) -> np.ndarray:
     """y = x ⋆ w + b on arrays: x (N, C, H, W), w (O, C/G, KH, KW) -> (N, O, OH, OW), the view of
     channels-last memory."""
@@ -175,10 +195,9 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeom) -> np.ndarray:
     out = np.empty((n, oh, ow, o), dtype)
     buf = np.empty(_block_rows(n, oh, ow * k * dtype.itemsize) * ow * k, dtype)
     for n0, n1, r0, r1 in _blocks(n, oh, ow * k * dtype.itemsize):
-        cols = buf[: (n1 - n0) * (r1 - r0) * ow * k].reshape((n1 - n0, r1 - r0) + win.shape[2:])
-        np.copyto(cols, win[n0:n1, r0:r1])
+        cols = _gather(win, n0, n1, r0, r1, buf)
         y = out[n0:n1, r0:r1]  # contiguous: whole samples, or whole rows of one sample
-        np.matmul(cols.reshape(-1, k), wm, out=y.reshape(-1, o))
+        np.matmul(cols, wm, out=y.reshape(-1, o))
         if b is not None:
             y += b  # while the block is in cache
     return out.transpose(0, 3, 1, 2)
@@ -259,9 +278,8 @@ def conv_weight_grad(x: np.ndarray, g: np.ndarray, geom: ConvGeom) -> np.ndarray
     row_bytes = ow * k * dtype.itemsize
     buf = np.empty(_block_rows(n, oh, row_bytes) * ow * k, dtype)
     for n0, n1, r0, r1 in _blocks(n, oh, row_bytes):
-        cols = buf[: (n1 - n0) * (r1 - r0) * ow * k].reshape((n1 - n0, r1 - r0) + win.shape[2:])
-        np.copyto(cols, win[n0:n1, r0:r1])
-        np.matmul(dy[n0:n1, r0:r1].reshape(-1, o).T, cols.reshape(-1, k), out=part)
+        cols = _gather(win, n0, n1, r0, r1, buf)
+        np.matmul(dy[n0:n1, r0:r1].reshape(-1, o).T, cols, out=part)
         dw += part
     return np.ascontiguousarray(dw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
 
