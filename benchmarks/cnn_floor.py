@@ -41,6 +41,21 @@ def _blocks(n: int, sample_bytes: int):
     return [(s, min(n, s + per)) for s in range(0, n, per)]
 
 
+def _gather(win: np.ndarray, s: int, e: int, buf: np.ndarray) -> np.ndarray:
+    """The columns of samples s:e as an (M, KH·KW·C) matrix copied into buf: as rows when a window
+    row (KW·C floats) is longer than an output row (OW), else transposed (K, M), whose copy runs
+    over whole output rows (LeNet's first layer: C = 1, KW = 5, OW = 28), read as its (M, K) view."""
+    _, oh, ow, kh, kw, c = win.shape
+    m, k = (e - s) * oh * ow, kh * kw * c
+    if kw * c >= ow:
+        cols = buf[: m * k].reshape((e - s,) + win.shape[1:])
+        np.copyto(cols, win[s:e])
+        return cols.reshape(m, k)
+    cols = buf[: m * k].reshape(kh, kw, c, e - s, oh, ow)
+    np.copyto(cols, win[s:e].transpose(3, 4, 5, 0, 1, 2))
+    return cols.reshape(k, m).T
+
+
 def conv_forward(x_cl: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int):
     """x_cl (N, H, W, C) channels-last; returns (y_cl (N, OH, OW, O), cache)."""
     o, c, kh, kw = w.shape
@@ -56,12 +71,10 @@ def conv_forward(x_cl: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int):
     wmat = w.transpose(2, 3, 1, 0).reshape(k, o)
     y = np.empty((n, oh, ow, o), x_cl.dtype)
     blocks = _blocks(n, win[:1].size * x_cl.itemsize)
-    buf = np.empty((blocks[0][1],) + win.shape[1:], x_cl.dtype)
+    buf = np.empty(blocks[0][1] * win[:1].size, x_cl.dtype)
     for s, e in blocks:
-        cols = buf[: e - s]
-        np.copyto(cols, win[s:e])
         ys = y[s:e]
-        np.matmul(cols.reshape(-1, k), wmat, out=ys.reshape(-1, o))
+        np.matmul(_gather(win, s, e, buf), wmat, out=ys.reshape(-1, o))
         ys += b
     return y, (xp, pad)
 
@@ -74,13 +87,11 @@ def conv_backward(dy_cl: np.ndarray, w: np.ndarray, cache, need_dx: bool = True)
     k = kh * kw * c
     win = _windows(xp, kh, kw)
     blocks = _blocks(n, win[:1].size * xp.itemsize)
-    buf = np.empty((blocks[0][1],) + win.shape[1:], xp.dtype)
+    buf = np.empty(blocks[0][1] * win[:1].size, xp.dtype)
     dwt = np.zeros((o, k), xp.dtype)  # dWmatᵀ = Σ over blocks of dYᵀ cols
     part = np.empty((o, k), xp.dtype)
     for s, e in blocks:
-        cols = buf[: e - s]
-        np.copyto(cols, win[s:e])
-        np.matmul(dy_cl[s:e].reshape(-1, o).T, cols.reshape(-1, k), out=part)
+        np.matmul(dy_cl[s:e].reshape(-1, o).T, _gather(win, s, e, buf), out=part)
         dwt += part
     dw = dwt.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)
     db = dy_cl.reshape(-1, o).sum(axis=0)
