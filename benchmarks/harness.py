@@ -67,6 +67,10 @@ class Config:
     warmup_seconds: float
     flatness_steps: int  # xor steps of the memory-flatness check
     gc_enabled: bool = True  # False (--no-gc): time with the cyclic collector off, to see its share
+    # "wall" (time.perf_counter) or "cpu" (--cpu-time: time.process_time, the CPU time of this
+    # process, which on a machine shared with other jobs leaves out the time they hold the core;
+    # with one BLAS thread it is the step's own time; cache and memory contention remain)
+    clock: str = "wall"
 
 
 FULL = Config(
@@ -183,20 +187,23 @@ def equal_work_check(
 
 
 # ------------------------------------------------------------------------- timing
-def _run_block(runner, steps: int) -> float:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _run_block(runner, steps: int, clock=time.perf_counter) -> float:
     """Seconds spent in `steps` calls of runner.step (runner.prepare, if any, untimed)."""
     step, prepare = runner.step, runner.prepare
     if prepare is None:
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(steps):
             step()
-        return time.perf_counter() - t0
+        return clock() - t0
     total = 0.0
     for _ in range(steps):
         prepare()
-        t0 = time.perf_counter()
+        t0 = clock()
         step()
-        total += time.perf_counter() - t0
+        total += clock() - t0
     return total
 
 
@@ -209,7 +216,7 @@ def time_case(case: workloads.Case, config: Config, peers: list[str]) -> dict[st
     for p, runner in runners.items():  # warm-up, which also calibrates the block length
         times = []
         while not times or (sum(times) < config.warmup_seconds and len(times) < 1000):
-            times.append(_run_block(runner, 1))
+            times.append(_run_block(runner, 1, CLOCKS[config.clock]))
         per_step[p] = statistics.median(times[len(times) // 2 :])
     steps = {p: max(1, round(config.block_seconds / max(t, 1e-9))) for p, t in per_step.items()}
     block_length = max(steps[p] * per_step[p] for p in peers)
@@ -221,7 +228,7 @@ def time_case(case: workloads.Case, config: Config, peers: list[str]) -> dict[st
             if not config.gc_enabled:
                 gc.disable()
             try:
-                seconds = _run_block(runners[p], steps[p])
+                seconds = _run_block(runners[p], steps[p], CLOCKS[config.clock])
             finally:
                 gc.enable()
             blocks[p].append(seconds / steps[p] / case.units_per_step)
@@ -480,7 +487,9 @@ def header_lines(meta: dict) -> list[str]:
         f"  timing: up to {meta['config']['blocks']} blocks of ~{meta['config']['block_seconds']} s per "
         "peer, peers interleaved block by block (order rotated), "
         + ("gc enabled; " if meta["config"]["gc_enabled"] else "gc DISABLED in timed blocks (--no-gc); ")
-        + "gc.freeze() after setup;",
+        + "gc.freeze() after setup; "
+        + ("CPU time of the process (--cpu-time)" if meta["config"].get("clock") == "cpu" else "wall time")
+        + ";",
         "  memory: peak RSS of one step above its start, each peer in a child process (benchmarks/rss.py); "
         "ratios are of medians",
     ]
@@ -689,6 +698,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="time with the cyclic garbage collector disabled (shows what collections cost)",
     )
     parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with the process's CPU time instead of wall time (a machine shared with other jobs)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="instead of timing, cProfile one peer's steps (see --profile-*)",
@@ -714,6 +728,8 @@ def main(argv: list[str] | None = None, config: Config | None = None) -> int:
     config = config or (QUICK if args.quick else FULL)
     if args.no_gc:
         config = replace(config, gc_enabled=False)
+    if args.cpu_time:
+        config = replace(config, clock="cpu")
     try:
         workloads.select(workloads.make_cases(config.sizes), args.only)
     except ValueError as e:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -234,9 +235,9 @@ def test_no_gc_times_with_the_collector_off_and_says_so(tmp_path, capsys, monkey
     states = []
     real_run_block = harness._run_block
 
-    def run_block(runner, steps):
+    def run_block(runner, steps, clock):
         states.append(gc.isenabled())
-        return real_run_block(runner, steps)
+        return real_run_block(runner, steps, clock)
 
     monkeypatch.setattr(harness, "_run_block", run_block)
     path = tmp_path / "bench.json"
@@ -246,6 +247,22 @@ def test_no_gc_times_with_the_collector_off_and_says_so(tmp_path, capsys, monkey
     timed = states[-TINY.blocks * len(json.loads(path.read_text())["peers"]) :]
     assert timed and not any(timed)  # every timed block ran with the collector off...
     assert gc.isenabled()  # ...and it is back on afterwards
+
+
+def test_cpu_time_times_with_the_process_clock_and_says_so(tmp_path, capsys, monkeypatch):
+    clocks = []
+    real_run_block = harness._run_block
+
+    def run_block(runner, steps, clock):
+        clocks.append(clock)
+        return real_run_block(runner, steps, clock)
+
+    monkeypatch.setattr(harness, "_run_block", run_block)
+    path = tmp_path / "bench.json"
+    assert harness.main(["--cpu-time", "--only", "op-overhead/add", "--json", str(path)], config=TINY) == 0
+    assert "CPU time of the process (--cpu-time)" in capsys.readouterr().out
+    assert json.loads(path.read_text())["meta"]["config"]["clock"] == "cpu"
+    assert clocks and all(c is time.process_time for c in clocks)
 
 
 def test_harness_aborts_on_unequal_work(monkeypatch, tmp_path, capsys):
