@@ -339,3 +339,14 @@ def test_rss_measures_every_peer_in_a_child_process():
     # the TINY MLP's step allocates a few small arrays: every peer has a figure, none is huge
     assert set(peaks[case.name]) == {"numpy", *FRAMEWORKS}
     assert all(0 <= b < 64 * 2**20 for b in peaks[case.name].values())
+
+
+def test_kernel_benchmark_compares_equal_computations():
+    # python -m benchmarks.kernels times each kernel against its plain NumPy form: both must
+    # compute the same array, or the speed-up would compare different work
+    from benchmarks import kernels
+
+    for name, new, old in kernels.rows():
+        a, b = np.asarray(new(), np.float64), np.asarray(old(), np.float64)
+        assert a.shape == b.shape, name
+        assert np.linalg.norm(a - b) <= 1e-5 * np.linalg.norm(b), name
