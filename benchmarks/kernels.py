@@ -17,7 +17,8 @@ import time
 
 from ._threads import set_thread_env
 
-set_thread_env(1)
+if __name__ == "__main__":  # one BLAS thread, set before NumPy loads (not when a test imports this)
+    set_thread_env(1)
 
 import numpy as np  # noqa: E402 - after the thread variables
 
