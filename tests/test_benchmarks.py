@@ -350,3 +350,16 @@ def test_kernel_benchmark_compares_equal_computations():
         a, b = np.asarray(new(), np.float64), np.asarray(old(), np.float64)
         assert a.shape == b.shape, name
         assert np.linalg.norm(a - b) <= 1e-5 * np.linalg.norm(b), name
+
+
+def test_opprofile_times_ops_and_restores_them():
+    from benchmarks import opprofile
+    from microtensor.ops import base
+
+    before = {cls: (cls.__dict__.get("forward"), cls.__dict__.get("_vjp")) for cls in base.REGISTRY.values()}
+    step, ops = opprofile.per_op("mnist-mlp", steps=2, sizes=TINY_SIZES)
+    assert step > 0 and "optimizer.step" in ops
+    assert any(k.endswith(".fwd") for k in ops) and any(k.endswith(".bwd") for k in ops)
+    assert 0 < sum(ops.values()) <= step * 1.5  # parts of one step (medians: roughly bounded by it)
+    after = {cls: (cls.__dict__.get("forward"), cls.__dict__.get("_vjp")) for cls in base.REGISTRY.values()}
+    assert after == before
