@@ -9,7 +9,10 @@ GEMM over the windows of the input ("im2col"), without Python loops over pixels 
 * the GEMM's output (N·OH·OW, O) *is* channels-last, so it is returned as the transposed view
   (N, O, OH, OW) without a copy, and the next layer's gather reads it at full speed;
 * the input gradient scatters the GEMM's (N, OH, OW, KH, KW, C) columns back with one strided add
-  per kernel position (KH·KW adds, each over the whole batch).
+  per kernel position (KH·KW adds);
+* all of it runs over blocks of the batch of about BLOCK_BYTES of columns, so that the gather and
+  the GEMM (or the GEMM and the scatter) meet in cache and no column matrix of the whole batch is
+  ever allocated or kept (the weight gradient gathers its block's columns again).
 
 The three linear maps of a convolution y = x ⋆ w are adjoint to one another, so their derivatives
 are each other:
