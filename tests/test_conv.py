@@ -69,6 +69,15 @@ def test_conv2d_blocked_kernels_cover_the_batch_exactly(
     check(torch, mt, fn, *arrays)
 
 
+def test_conv2d_and_max_pool2d_of_an_empty_batch():
+    # no sample: no block of the batch to gather or scatter, zero weight and bias gradients
+    def fn(lib, x, w, b):
+        f = lib.nn.functional
+        return f.max_pool2d(f.relu(f.conv2d(x, w, b, padding=1)), 2)
+
+    check(torch, mt, fn, _a(0, 3, 6, 6), _a(4, 3, 3, 3), _a(4))
+
+
 @pytest.mark.parametrize(
     "stride, padding, dilation, groups", [(1, 0, 1, 1), (2, 1, 1, 2), (1, "same", 3, 1), (3, 2, 2, 1)]
 )

@@ -193,7 +193,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b, geom: ConvGeom) -> np.ndarray:
             out += b
         return _channels_first(out, n, oh, ow)
     win = _windows(_padded_channels_last(x, geom), geom)
-    k = win[0, 0, 0].size  # KH·KW·C
+    k = w.shape[1] * w.shape[2] * w.shape[3]  # KH·KW·C
     wm = _weight_matrix(w, 1)
     dtype = np.result_type(x.dtype, w.dtype)
     out = np.empty((n, oh, ow, o), dtype)
