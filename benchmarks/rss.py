@@ -67,14 +67,21 @@ def step_peak(runner, warmup: int = 3, repeats: int = 3) -> int:
     return int(statistics.median(peaks))
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a measuring child: this one's, glibc's mmap threshold fixed, the
+    repository importable."""
+    env = dict(os.environ)
+    env["MALLOC_MMAP_THRESHOLD_"] = str(MMAP_THRESHOLD)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
 def measure(cases: list, peers: list[str], threads: int) -> dict[str, dict[str, int | None]]:
     """{case name: {peer: peak bytes of one step}}, each peer in its own child process."""
     out: dict[str, dict[str, int | None]] = {c.name: dict.fromkeys(peers) for c in cases}
     if not supported():
         return out
-    env = dict(os.environ)
-    env["MALLOC_MMAP_THRESHOLD_"] = str(MMAP_THRESHOLD)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = child_env()
     for peer in peers:
         child = subprocess.run(
             [sys.executable, "-m", "benchmarks.rss"],
