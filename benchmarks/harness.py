@@ -9,9 +9,10 @@ For every case the harness
 2. times the peers interleaved: after a warm-up, block b runs each peer for ~``block_seconds`` in
    an order rotated by b, so drift of the machine (load, clocks, thermals) hits every peer alike.
    Per peer: median, min and max over blocks of the time per step (or per op / per node);
-3. measures peak memory of one step with tracemalloc (NumPy reports its buffers to it; PyTorch's
-   allocator does not, so torch has none) and, once, whether memory stays flat over many
-   ``xor`` steps.
+3. measures peak memory of one step two ways: the resident memory (RSS) above the step's start,
+   for every peer alike, each in a child process (``rss.py``), reported with its ratio to
+   PyTorch's; and with tracemalloc (NumPy reports its buffers to it; PyTorch's allocator does not,
+   so torch has none), in the JSON only. Once, whether memory stays flat over many ``xor`` steps.
 
 Timing is done with the garbage collector enabled (as in a user's training loop) and a
 ``gc.collect()`` before each block; the objects that exist after setup (the ~170,000 that importing
@@ -38,7 +39,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from . import _threads, workloads
+from . import _threads, rss, workloads
 from .workloads import EqualWorkError, Sizes
 
 __all__ = [
@@ -66,6 +67,10 @@ class Config:
     warmup_seconds: float
     flatness_steps: int  # xor steps of the memory-flatness check
     gc_enabled: bool = True  # False (--no-gc): time with the cyclic collector off, to see its share
+    # "wall" (time.perf_counter) or "cpu" (--cpu-time: time.process_time, the CPU time of this
+    # process, which on a machine shared with other jobs leaves out the time they hold the core;
+    # with one BLAS thread it is the step's own time; cache and memory contention remain)
+    clock: str = "wall"
 
 
 FULL = Config(
@@ -182,20 +187,23 @@ def equal_work_check(
 
 
 # ------------------------------------------------------------------------- timing
-def _run_block(runner, steps: int) -> float:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _run_block(runner, steps: int, clock=time.perf_counter) -> float:
     """Seconds spent in `steps` calls of runner.step (runner.prepare, if any, untimed)."""
     step, prepare = runner.step, runner.prepare
     if prepare is None:
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(steps):
             step()
-        return time.perf_counter() - t0
+        return clock() - t0
     total = 0.0
     for _ in range(steps):
         prepare()
-        t0 = time.perf_counter()
+        t0 = clock()
         step()
-        total += time.perf_counter() - t0
+        total += clock() - t0
     return total
 
 
@@ -208,7 +216,7 @@ def time_case(case: workloads.Case, config: Config, peers: list[str]) -> dict[st
     for p, runner in runners.items():  # warm-up, which also calibrates the block length
         times = []
         while not times or (sum(times) < config.warmup_seconds and len(times) < 1000):
-            times.append(_run_block(runner, 1))
+            times.append(_run_block(runner, 1, CLOCKS[config.clock]))
         per_step[p] = statistics.median(times[len(times) // 2 :])
     steps = {p: max(1, round(config.block_seconds / max(t, 1e-9))) for p, t in per_step.items()}
     block_length = max(steps[p] * per_step[p] for p in peers)
@@ -220,7 +228,7 @@ def time_case(case: workloads.Case, config: Config, peers: list[str]) -> dict[st
             if not config.gc_enabled:
                 gc.disable()
             try:
-                seconds = _run_block(runners[p], steps[p])
+                seconds = _run_block(runners[p], steps[p], CLOCKS[config.clock])
             finally:
                 gc.enable()
             blocks[p].append(seconds / steps[p] / case.units_per_step)
@@ -247,6 +255,16 @@ def time_case(case: workloads.Case, config: Config, peers: list[str]) -> dict[st
 
 
 # ------------------------------------------------------------------------- memory
+def _add_rss(results: dict[str, dict], peaks: dict[str, int | None]) -> None:
+    """Each peer's peak RSS of one step (rss.py) and its ratio to PyTorch's."""
+    torch_peak = peaks.get("torch")
+    for p, r in results.items():
+        r["peak_rss_bytes"] = peaks.get(p)
+        r["mem_ratio_torch"] = (
+            r["peak_rss_bytes"] / torch_peak if torch_peak and r["peak_rss_bytes"] is not None else None
+        )
+
+
 def step_peak_bytes(runner) -> int:
     """Peak bytes allocated above the steady state during one step (tracemalloc).
 
@@ -469,15 +487,18 @@ def header_lines(meta: dict) -> list[str]:
         f"  timing: up to {meta['config']['blocks']} blocks of ~{meta['config']['block_seconds']} s per "
         "peer, peers interleaved block by block (order rotated), "
         + ("gc enabled; " if meta["config"]["gc_enabled"] else "gc DISABLED in timed blocks (--no-gc); ")
-        + "gc.freeze() after setup;",
-        "  memory: tracemalloc peak of one step above steady state; ratios are of medians",
+        + "gc.freeze() after setup; "
+        + ("CPU time of the process (--cpu-time)" if meta["config"].get("clock") == "cpu" else "wall time")
+        + ";",
+        "  memory: peak RSS of one step above its start, each peer in a child process (benchmarks/rss.py); "
+        "ratios are of medians",
     ]
     return lines
 
 
 COLUMNS = (
     f"{'case':<26} {'peer':<12} {'median':>10} {'min':>10} {'max':>10} {'×numpy':>7} {'×torch':>7} "
-    f"{'peak mem':>10}  blocks"
+    f"{'peak RSS':>10} {'mem×torch':>9}  blocks"
 )
 
 
@@ -488,7 +509,8 @@ def case_lines(name: str, result: dict) -> list[str]:
         lines.append(
             f"{label:<26} {peer:<12} {fmt_time(r['median']):>10} {fmt_time(r['min']):>10} "
             f"{fmt_time(r['max']):>10} {_ratio(r['ratio_numpy']):>7} {_ratio(r['ratio_torch']):>7} "
-            f"{fmt_bytes(r['peak_bytes']):>10}  {len(r['block_times'])}×{r['steps_per_block']}"
+            f"{fmt_bytes(r['peak_rss_bytes']):>10} {_ratio(r['mem_ratio_torch']):>9}  "
+            f"{len(r['block_times'])}×{r['steps_per_block']}"
         )
     return lines
 
@@ -561,6 +583,7 @@ def run(
                 why = "not selected (--peers)" if workloads.torch_available() else "not installed"
                 say(f"  PyTorch is {why}: no torch peer, no ×torch ratios")
             say()
+            peaks = rss.measure(cases, peers, threads)
             say(COLUMNS)
             t_start = time.perf_counter()
             for case in cases:
@@ -577,6 +600,7 @@ def run(
                     "check": checks,
                     "peers": time_case(case, config, peers),
                 }
+                _add_rss(result["peers"], peaks[case.name])
                 report["cases"][case.name] = result
                 for line in case_lines(case.name, result):
                     say(line)
@@ -674,6 +698,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="time with the cyclic garbage collector disabled (shows what collections cost)",
     )
     parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with the process's CPU time instead of wall time (a machine shared with other jobs)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="instead of timing, cProfile one peer's steps (see --profile-*)",
@@ -699,6 +728,8 @@ def main(argv: list[str] | None = None, config: Config | None = None) -> int:
     config = config or (QUICK if args.quick else FULL)
     if args.no_gc:
         config = replace(config, gc_enabled=False)
+    if args.cpu_time:
+        config = replace(config, clock="cpu")
     try:
         workloads.select(workloads.make_cases(config.sizes), args.only)
     except ValueError as e:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is a top-level package of the repo, not installed
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import _threads, floor, harness, seq_workloads, workloads  # noqa: E402
+from benchmarks import _threads, floor, harness, rss, seq_workloads, workloads  # noqa: E402
 from benchmarks.harness import EqualWorkError, equal_work_check  # noqa: E402
 
 TINY_SIZES = workloads.Sizes(
@@ -215,13 +216,18 @@ def test_quick_harness_end_to_end(tmp_path, capsys):
             if "torch" in peers:
                 assert r["ratio_torch"] == pytest.approx(r["median"] / case["peers"]["torch"]["median"])
             assert (r["peak_bytes"] is None) == (peer == "torch")
+            if rss.supported():
+                assert isinstance(r["peak_rss_bytes"], int) and r["peak_rss_bytes"] >= 0
+                if "torch" in peers and case["peers"]["torch"]["peak_rss_bytes"]:
+                    ratio = r["peak_rss_bytes"] / case["peers"]["torch"]["peak_rss_bytes"]
+                    assert r["mem_ratio_torch"] == pytest.approx(ratio)
         assert name in out
     flat = report["memory_flatness"]
     assert flat["steps"] == TINY.flatness_steps
     assert set(flat["peers"]) == {"numpy", "microtensor"}
     for m in flat["peers"].values():
         assert {"start_bytes", "end_bytes", "growth_bytes", "peak_above_start_bytes"} <= set(m)
-    assert "median" in out and "×numpy" in out and "threads:" in out
+    assert "median" in out and "×numpy" in out and "peak RSS" in out and "threads:" in out
     assert "deep-chain time per op" in out
 
 
@@ -229,9 +235,9 @@ def test_no_gc_times_with_the_collector_off_and_says_so(tmp_path, capsys, monkey
     states = []
     real_run_block = harness._run_block
 
-    def run_block(runner, steps):
+    def run_block(runner, steps, clock):
         states.append(gc.isenabled())
-        return real_run_block(runner, steps)
+        return real_run_block(runner, steps, clock)
 
     monkeypatch.setattr(harness, "_run_block", run_block)
     path = tmp_path / "bench.json"
@@ -241,6 +247,22 @@ def test_no_gc_times_with_the_collector_off_and_says_so(tmp_path, capsys, monkey
     timed = states[-TINY.blocks * len(json.loads(path.read_text())["peers"]) :]
     assert timed and not any(timed)  # every timed block ran with the collector off...
     assert gc.isenabled()  # ...and it is back on afterwards
+
+
+def test_cpu_time_times_with_the_process_clock_and_says_so(tmp_path, capsys, monkeypatch):
+    clocks = []
+    real_run_block = harness._run_block
+
+    def run_block(runner, steps, clock):
+        clocks.append(clock)
+        return real_run_block(runner, steps, clock)
+
+    monkeypatch.setattr(harness, "_run_block", run_block)
+    path = tmp_path / "bench.json"
+    assert harness.main(["--cpu-time", "--only", "op-overhead/add", "--json", str(path)], config=TINY) == 0
+    assert "CPU time of the process (--cpu-time)" in capsys.readouterr().out
+    assert json.loads(path.read_text())["meta"]["config"]["clock"] == "cpu"
+    assert clocks and all(c is time.process_time for c in clocks)
 
 
 def test_harness_aborts_on_unequal_work(monkeypatch, tmp_path, capsys):
@@ -283,3 +305,66 @@ def test_thread_arguments_are_parsed_before_numpy():
         [sys.executable, "-m", "benchmarks", "--list"], cwd=ROOT, env=env, check=True, capture_output=True
     )
     assert b"mnist-mlp" in listed.stdout
+
+
+# ------------------------------------------------------------------------ the memory instrument
+_ALLOCATES = """
+import numpy as np
+from benchmarks import rss
+
+class Allocates:  # a step that holds {mib} MiB of touched memory for a moment, then frees it
+    prepare = None
+
+    def step(self):
+        if {mib}:
+            np.ones({mib} * 2**20 // 8).sum()
+
+print(rss.step_peak(Allocates()))
+"""
+
+
+@pytest.mark.skipif(not rss.supported(), reason="needs Linux's /proc/self/clear_refs")
+@pytest.mark.parametrize("mib", [0, 64])
+def test_rss_step_peak_sees_what_a_step_allocates_and_frees(mib):
+    # in a child set up as the instrument's are (in this process, memory freed by earlier tests may
+    # still be resident and serve the step unseen); the kernel's RSS counters are batched per CPU,
+    # so the figure is approximate
+    child = subprocess.run(
+        [sys.executable, "-c", _ALLOCATES.format(mib=mib)],
+        capture_output=True, text=True, env=rss.child_env(), cwd=ROOT, check=True,
+    )  # fmt: skip
+    peak = int(child.stdout)
+    assert (mib - 4) * 2**20 <= peak < (mib + 8) * 2**20, peak
+
+
+@pytest.mark.skipif(not rss.supported(), reason="needs Linux's /proc/self/clear_refs")
+def test_rss_measures_every_peer_in_a_child_process():
+    case = CASES["mnist-mlp"]
+    peaks = rss.measure([case], ["numpy", *FRAMEWORKS], threads=1)
+    # the TINY MLP's step allocates a few small arrays: every peer has a figure, none is huge
+    assert set(peaks[case.name]) == {"numpy", *FRAMEWORKS}
+    assert all(0 <= b < 64 * 2**20 for b in peaks[case.name].values())
+
+
+def test_kernel_benchmark_compares_equal_computations():
+    # python -m benchmarks.kernels times each kernel against its plain NumPy form: both must
+    # compute the same array, or the speed-up would compare different work
+    from benchmarks import kernels
+
+    for name, new, old in kernels.rows():
+        a, b = np.asarray(new(), np.float64), np.asarray(old(), np.float64)
+        assert a.shape == b.shape, name
+        assert np.linalg.norm(a - b) <= 1e-5 * np.linalg.norm(b), name
+
+
+def test_opprofile_times_ops_and_restores_them():
+    from benchmarks import opprofile
+    from microtensor.ops import base
+
+    before = {cls: (cls.__dict__.get("forward"), cls.__dict__.get("_vjp")) for cls in base.REGISTRY.values()}
+    step, ops = opprofile.per_op("mnist-mlp", steps=2, sizes=TINY_SIZES)
+    assert step > 0 and "optimizer.step" in ops
+    assert any(k.endswith(".fwd") for k in ops) and any(k.endswith(".bwd") for k in ops)
+    assert 0 < sum(ops.values()) <= step * 1.5  # parts of one step (medians: roughly bounded by it)
+    after = {cls: (cls.__dict__.get("forward"), cls.__dict__.get("_vjp")) for cls in base.REGISTRY.values()}
+    assert after == before

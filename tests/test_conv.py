@@ -48,6 +48,36 @@ def test_conv2d_values_and_gradients(xs, ok, stride, padding, dilation, groups, 
     check(torch, mt, fn, *arrays)
 
 
+@pytest.mark.parametrize("block_bytes", [1, 3000, 12000])
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (2, 1, 1), ((1, 2), (2, 0), (2, 1))])
+@pytest.mark.parametrize("channels", [2, 5])
+def test_conv2d_blocked_kernels_cover_the_batch_exactly(
+    monkeypatch, block_bytes, stride, padding, dilation, channels
+):
+    # blocks of one output row, of a few rows of one sample, and of several whole samples: each
+    # must read (forward, weight gradient) and scatter (input gradient) exactly its own windows;
+    # 2 channels gather the columns transposed (a window row, KW·C = 4, is shorter than an output
+    # row), 5 channels as rows
+    from microtensor.ops import conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", block_bytes)
+    arrays = [_a(3, channels, 9, 8), _a(4, channels, 3, 2), _a(4)]
+
+    def fn(lib, x, w, b):
+        return lib.nn.functional.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
+
+    check(torch, mt, fn, *arrays)
+
+
+def test_conv2d_and_max_pool2d_of_an_empty_batch():
+    # no sample: no block of the batch to gather or scatter, zero weight and bias gradients
+    def fn(lib, x, w, b):
+        f = lib.nn.functional
+        return f.max_pool2d(f.relu(f.conv2d(x, w, b, padding=1)), 2)
+
+    check(torch, mt, fn, _a(0, 3, 6, 6), _a(4, 3, 3, 3), _a(4))
+
+
 @pytest.mark.parametrize(
     "stride, padding, dilation, groups", [(1, 0, 1, 1), (2, 1, 1, 2), (1, "same", 3, 1), (3, 2, 2, 1)]
 )

@@ -214,3 +214,33 @@ def test_user_code_inside_backward_still_warns():
     z = mt.tensor([0.0, 2.0], requires_grad=True)
     with pytest.warns(RuntimeWarning, match="divide by zero"):
         Reciprocal.apply(z).sum().backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("zero_first", [False, True])
+def test_masked_gradient_where_is_bit_identical_to_numpy_where(dtype, zero_first):
+    # where(cond, 0, grad) / where(cond, grad, 0) on arrays takes a branch-free path (an AND on the
+    # bits): the result must equal np.where's bit for bit: +0.0 where masked, NaN, ±inf and -0.0
+    # kept as they are
+    from microtensor.ops import _xp
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((6, 5)).astype(dtype)
+    a[0, :4] = [NAN, INF, -INF, -0.0]
+    cond = rng.random((6, 5)) < 0.5
+    for zero in (0, 0.0):
+        args = (zero, a) if zero_first else (a, zero)
+        for c in (cond, cond.T.copy().T, ~cond):
+            got, want = _xp.where(c, *args), np.where(c, *args)
+            assert got.dtype == want.dtype
+            assert got.tobytes() == want.tobytes()
+
+
+def test_relu_gradient_is_plus_zero_where_masked_and_keeps_nonfinite_grads():
+    torch = pytest.importorskip("torch")
+    x = np.array([-1.0, 0.0, 2.0, 3.0, -4.0, 5.0], np.float32)
+    g = np.array([-2.0, INF, NAN, -0.0, NAN, -INF], np.float32)
+    xm, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    xm.relu().backward(mt.tensor(g))
+    xt.relu().backward(torch.tensor(g))
+    assert xm.grad.numpy().tobytes() == xt.grad.numpy().tobytes()

@@ -58,6 +58,24 @@ def test_max_pool_ties_and_nan_follow_pytorch():
     )  # ties: the first one gets the gradient
 
 
+@pytest.mark.parametrize("kernel, size", [(2, (8, 6)), (2, (7, 9)), (3, (9, 6)), ((2, 3), (6, 7))])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_max_pool2d_tiling_windows_route_ties_to_the_first(kernel, size, channels_last):
+    # kernel == stride without padding: the windows tile the input (the fast path); ReLU's zeros
+    # make whole windows of ties, a NaN takes its window's gradient, and rows or columns beyond
+    # the last window (7 = 3·2 + 1) get none
+    x = np.round(_a(2, 3, *size), 1)
+    x[0, 0, 1, 1] = np.nan
+
+    def fn(lib, x):
+        x = lib.relu(x)
+        if channels_last:  # the memory layout a convolution's output has
+            x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+        return lib.nn.functional.max_pool2d(x, kernel)
+
+    check(torch, mt, fn, x)
+
+
 @pytest.mark.parametrize(
     "kernel, stride, padding, dilation, ceil_mode", [(2, None, 0, 1, False), (3, 2, 1, 2, True)]
 )

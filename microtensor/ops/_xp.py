@@ -140,7 +140,44 @@ def where(cond, a, b):
     """Elementwise `a if cond else b`; cond takes no part in differentiation."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return _ON_TENSOR["where"](constant(cond), a, b)
+    if _is_plus_zero(b) and _maskable(a, cond):
+        return _keep_bits(a, cond, True)
+    if _is_plus_zero(a) and _maskable(b, cond):
+        return _keep_bits(b, cond, False)
     return np.where(cond, a, b)
+
+
+# A gradient masked by a data-dependent condition (ReLU's out > 0, clamp's inside) is where's common
+# case. np.where branches on every element and runs ~7 ns/element on a random mask; clearing the
+# masked elements' bits with an AND is branch-free and exact (+0.0 where masked, every kept value
+# bit-identical, NaN and inf included): 2.6 ms against 14 ms on 2.4M floats (docs/benchmarks.md).
+_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _is_plus_zero(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v == 0 and math.copysign(1, v) > 0
+
+
+def _maskable(a, cond) -> bool:
+    return (
+        type(a) is np.ndarray
+        and a.dtype.kind == "f"
+        and a.dtype.itemsize in _UINT
+        and isinstance(cond, np.ndarray)
+        and cond.dtype == np.bool_
+        and cond.shape == a.shape
+    )
+
+
+def _keep_bits(a: np.ndarray, cond: np.ndarray, keep_where: bool) -> np.ndarray:
+    """a where cond == keep_where, +0.0 elsewhere."""
+    uint = _UINT[a.dtype.itemsize]
+    mask = cond.astype(uint)  # 1 / 0, in cond's memory layout
+    if keep_where:
+        np.negative(mask, out=mask)  # 1 -> all bits set
+    else:
+        np.subtract(mask, uint(1), out=mask)  # 0 -> all bits set (wraps), 1 -> 0
+    return np.bitwise_and(a.view(uint), mask, out=mask).view(a.dtype)
 
 
 def exp(a):
