@@ -249,6 +249,11 @@ def _add_scaled(input, prod, beta, alpha, op: str) -> Tensor:
     if alpha != 1:
         prod = prod * alpha
     if beta == 0:
+        if inp.requires_grad:  # input stays in the graph with a zero gradient (as PyTorch's); its
+            # values (nan and inf too) are never read
+            from .elementwise import where
+
+            return prod + where(Tensor._wrap(np.zeros((), bool)), inp, 0.0)
         return prod
     return (inp if beta == 1 else inp * beta) + prod
 
@@ -548,8 +553,8 @@ def norm_vjp(grad, x, out, p, dims, keepdim):
     the elements at the extreme; for p = 0 it is 0 (as PyTorch)."""
     g = _xp.kept(grad, tuple(x.shape), dims, keepdim)
     o = _xp.kept(out, tuple(x.shape), dims, keepdim)
-    if p == 0:
-        return x * 0 * g
+    if p == 0:  # no gradient at all (PyTorch's is undefined: a leaf reached only here keeps grad None)
+        return None
     if p == 1:
         return g * _xp.sgn(x)
     if p in (np.inf, -np.inf):
@@ -905,14 +910,21 @@ class QR(Op):
 @helper
 def qr_vjp(grad, out, a):
     """For m ≥ n: gA = (gQ + Q copyltu(M)) R⁻ᵀ with M = R gRᵀ − gQᵀ Q and copyltu(M) the symmetric
-    matrix with M's lower triangle (the rule of PyTorch and JAX)."""
+    matrix with M's lower triangle (the rule of PyTorch and JAX). For m < n, A = [X | Y] and
+    R = [U | V] with X = Q U square: gY = Q gV, and gX is the square rule with gQ + Y gVᵀ."""
     m, n = a.shape[-2], a.shape[-1]
-    if m < n:
-        raise RuntimeError(
-            f"linalg.qr: the derivative is implemented only for m >= n (tall or square A), got {m}x{n}"
-        )
-    Q, R = out[..., :m, :n], out[..., m:, :n]
-    gQ, gR = grad[..., :m, :n], grad[..., m:, :n]
+    if m >= n:
+        return _qr_square_vjp(out[..., :m, :n], out[..., m:, :n], grad[..., :m, :n], grad[..., m:, :n], a)
+    Q, R, gQ, gR = out[..., :m, :m], out[..., m:, :n], grad[..., :m, :m], grad[..., m:, :n]
+    gV = gR[..., m:]
+    gX = _qr_square_vjp(Q, R[..., :m], gQ + a[..., m:] @ mT(gV), gR[..., :m], a)
+    # [gX | gY] without a concatenation (which the derivative namespace lacks): two placements
+    left, right = _const(np.eye(m, n), a), _const(np.eye(n - m, n, m), a)
+    return gX @ left + (Q @ gV) @ right
+
+
+def _qr_square_vjp(Q, R, gQ, gR, a):
+    n = R.shape[-1]
     M = R @ mT(gR) - mT(gQ) @ Q
     low = _const(np.tril(np.ones((n, n)), -1), a)
     M = M * (low + _eye(n, a)) + mT(M * low)  # copyltu(M)
@@ -921,8 +933,8 @@ def qr_vjp(grad, out, a):
 
 def qr(A, mode: str = "reduced", *, out=None):
     """A = Q R with Q orthonormal columns and R upper-triangular, as the named tuple (Q, R); mode
-    'reduced' (k = min(m, n)) or 'complete' (Q is m × m). Differentiable for m ≥ n ('complete' only
-    when m == n): PyTorch's formula.
+    'reduced' (k = min(m, n)), 'complete' (Q is m × m) or 'r' (Q empty). Differentiable as PyTorch's:
+    not with 'complete' when m > n, nor with 'r' (backward raises: the rule needs Q).
 
     >>> Q, R = mt.linalg.qr(mt.tensor([[1.0, 2.0], [3.0, 4.0]]))
     """
@@ -940,8 +952,18 @@ def qr(A, mode: str = "reduced", *, out=None):
     k = m if mode == "complete" else min(m, n)
     Q, R = packed[..., :m, :k], packed[..., m:, :n]
     if mode == "r":
+        if R.requires_grad:  # in the graph, as PyTorch's, but its backward raises (it needs Q)
+            from .math import _NotDifferentiable
+
+            R = _NotDifferentiable(
+                _r_factor, "linalg.qr with mode='r'", "use mode='reduced' to differentiate through qr"
+            )(A)
         return qr_t(Tensor._wrap(np.zeros(0, A._data.dtype)), R)
     return qr_t(Q, R)
+
+
+def _r_factor(a):
+    return np.linalg.qr(a, mode="r")
 
 
 class SVD(Op):
