@@ -164,10 +164,18 @@ class Atanh(Op):
 
 
 class Atan2(Op):
-    derivatives = {"a": "grad * b / (a * a + b * b)", "b": "-grad * a / (a * a + b * b)"}
+    derivatives = {"a": "grad * b * inv_sq(a, b)", "b": "-grad * a * inv_sq(a, b)"}
 
     def forward(self, a, b):
         return np.arctan2(a, b)
+
+
+@helper
+def inv_sq(a, b):
+    """1 / (a² + b²), and 0 where that is 0 (PyTorch's atan2 gradient at the origin is 0, not nan)."""
+    d = a * a + b * b
+    zero = _xp.constant(d) == 0
+    return _xp.where(zero, 0, 1 / _xp.where(zero, 1, d))
 
 
 class Hypot(Op):
@@ -786,27 +794,34 @@ def positive(input) -> Tensor:  # noqa: A002
     return x
 
 
-def _float_pair(a, b, name: str):
-    """Both operands promoted (as PyTorch), then integer ones made the default float dtype."""
+def _float_pair(a, b, name: str, ints: bool = True):
+    """Both operands promoted (as PyTorch), then integer ones made the default float dtype (or, for
+    the functions PyTorch has no integer kernel for, `ints=False`, refused)."""
     a, b = _operands(a, b, name)
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None
     t = ta if ta is not None else tb
     if t._data.dtype.kind != "f":
+        if not ints:
+            raise RuntimeError(
+                f"{name}: not implemented for {t.dtype} operands (as in PyTorch); make one floating point"
+            )
         dt = _dtypes.get_default_dtype()
         a = cast(a, dt) if ta is not None else a
         b = cast(b, dt) if tb is not None else b
     return a, b
 
 
-def _binary(op_cls, name: str, doc: str):
+def _binary(op_cls, name: str, doc: str, ints: bool = True):
     def fn(input, other, *, out=None) -> Tensor:  # noqa: A002
         _no_out(out, name)
-        return op_cls()(*_float_pair(input, other, name))
+        return op_cls()(*_float_pair(input, other, name, ints))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (
-        f"{doc}, elementwise with broadcasting; integers give the default float dtype.\n\n"
+        f"{doc}, elementwise with broadcasting; "
+        + ("integers give the default float dtype" if ints else "two integer operands raise, as in PyTorch")
+        + ".\n\n"
         f"Derivative: {op_cls.formula}.\n\n    >>> mt.{name}(mt.tensor([1.0, 2.0]), mt.tensor([3.0, 4.0]))\n"
     )
     return fn
@@ -815,9 +830,9 @@ def _binary(op_cls, name: str, doc: str):
 atan2 = _binary(
     Atan2, "atan2", "The angle of the point (other, input): atan(input / other) in the right quadrant"
 )
-hypot = _binary(Hypot, "hypot", "sqrt(input² + other²), without overflow")
-logaddexp = _binary(LogAddExp, "logaddexp", "log(e^input + e^other), without overflow")
-logaddexp2 = _binary(LogAddExp2, "logaddexp2", "log2(2^input + 2^other), without overflow")
+hypot = _binary(Hypot, "hypot", "sqrt(input² + other²), without overflow", ints=False)
+logaddexp = _binary(LogAddExp, "logaddexp", "log(e^input + e^other), without overflow", ints=False)
+logaddexp2 = _binary(LogAddExp2, "logaddexp2", "log2(2^input + 2^other), without overflow", ints=False)
 xlogy = _binary(Xlogy, "xlogy", "input · log(other), and 0 where input == 0 (unless other is nan)")
 copysign = _binary(Copysign, "copysign", "|input| with the sign of other")
 
@@ -932,6 +947,8 @@ def lerp(input, end, weight, *, out=None) -> Tensor:  # noqa: A002
     >>> mt.lerp(mt.tensor([0.0]), mt.tensor([10.0]), 0.25)   # tensor([2.5])
     """
     _no_out(out, "lerp")
+    if isinstance(input, Tensor) and isinstance(end, Tensor) and input.dtype != end.dtype:
+        raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
     start, end = _operands(input, end, "lerp")
     if not isinstance(start, Tensor) or start._data.dtype.kind != "f":
         raise TypeError("lerp: input and end must be floating-point tensors")
