@@ -109,17 +109,19 @@ def _t(x, op: str) -> Tensor:
 
 
 def _floats(op: str, *xs) -> list[Tensor]:
-    """The operands as Tensors of one floating dtype (promoted as PyTorch; integers: default float)."""
-    from .. import _dtypes
-    from .elementwise import cast
-
+    """The operands as Tensors, which must share one float32/float64 dtype: PyTorch's linalg
+    functions do not promote, and refuse integer and half-precision input."""
     ts = [_t(x, op) for x in xs]
-    dt = ts[0]._data.dtype
-    for t in ts[1:]:
-        dt = np.promote_types(dt, t._data.dtype)
-    if dt.kind != "f":
-        dt = np.dtype(_dtypes.get_default_dtype())
-    return [cast(t, dt) for t in ts]
+    for t in ts:
+        if t._data.dtype.kind != "f":
+            raise RuntimeError(f"{op}: expected a floating point tensor as input, got {t.dtype}")
+        if t._data.dtype.itemsize < 4:
+            raise RuntimeError(f"{op}: low precision dtypes are not supported, got {t.dtype}")
+    if len({t._data.dtype for t in ts}) > 1:
+        raise RuntimeError(
+            f"{op}: expected the operands to have the same dtype, got {', '.join(str(t.dtype) for t in ts)}"
+        )
+    return ts
 
 
 def _need_dims(op: str, **named) -> None:
@@ -489,11 +491,11 @@ def einsum(equation: str, *operands) -> Tensor:
         )
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
-    ts = (
-        _floats("einsum", *operands)
-        if any(_t(o, "einsum")._data.dtype.kind == "f" for o in operands)
-        else [_t(o, "einsum") for o in operands]
-    )
+    ts = [_t(o, "einsum") for o in operands]
+    if len({t._data.dtype for t in ts}) > 1:  # PyTorch does not promote here
+        raise RuntimeError(
+            f"einsum(): expected the operands to have one dtype, got {', '.join(str(t.dtype) for t in ts)}"
+        )
     subs, to = _parse_einsum(equation, [tuple(t.shape) for t in ts])
     size: dict[str, int] = {}
     for s, t in zip(subs, ts):
@@ -735,6 +737,20 @@ class LogAbsDet(Op):
         return np.linalg.slogdet(a)[1]
 
 
+class _SlogdetSign(Op):
+    """slogdet's sign: in the graph when A requires grad, as PyTorch's, but with no gradient (PyTorch's
+    is undefined: a leaf reached only through it keeps grad None). Unregistered: nothing to check."""
+
+    public_name = "linalg.slogdet"
+    derivatives = {"a": "None"}
+
+    def forward(self, a):
+        return np.linalg.slogdet(a)[0]
+
+    def name(self) -> str:
+        return "SlogdetSignBackward"
+
+
 class Solve(Op):
     """X with A X = B for square A (..., n, n) and B (..., n, k); batch dims broadcast."""
 
@@ -785,8 +801,7 @@ def slogdet(A, *, out=None):
     """
     (A,) = _floats("linalg.slogdet", A)
     _square(A, "linalg.slogdet")
-    sign = Tensor._wrap(np.asarray(np.linalg.slogdet(A._data)[0]))
-    return slogdet_t(sign, LogAbsDet()(A))
+    return slogdet_t(_SlogdetSign()(A), LogAbsDet()(A))
 
 
 def logdet(A) -> Tensor:
@@ -794,8 +809,11 @@ def logdet(A) -> Tensor:
 
     >>> mt.logdet(mt.tensor([[2.0, 0.0], [0.0, 3.0]]))   # tensor(1.7918)
     """
+    from .elementwise import where
+
     sign, logabs = slogdet(A)
-    return logabs + Tensor._wrap(np.log(sign._data))
+    # as PyTorch: nan where det < 0 (a constant there, so no gradient), logabsdet elsewhere
+    return where(Tensor._wrap(sign._data < 0), float("nan"), logabs)
 
 
 def solve(A, B, *, left: bool = True, out=None) -> Tensor:
