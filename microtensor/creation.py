@@ -278,24 +278,34 @@ def _linspace(start, end, steps: int, dt: np.dtype) -> np.ndarray:
 
 
 def _fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """a·b + c rounded once (a fused multiply-add), elementwise, for float32 or float64 arrays."""
+    """a·b + c rounded once (a fused multiply-add), elementwise, for float32 or float64 arrays: the
+    exact product and sum carried in two parts, and the last addition made round-to-odd so that the
+    final rounding is the only one that counts (Boldo and Melquiond, "Emulation of FMA and correctly
+    rounded sums: proved algorithms using rounding to odd", 2008)."""
     if a.dtype == np.float32:
-        # the product of two float32 is exact in float64; the float64 sum is made round-to-odd (its
-        # last bit set when inexact), which then rounds to float32 exactly as one rounding would
-        p = a.astype(np.float64) * b.astype(np.float64)
-        c64 = c.astype(np.float64)
-        total = p + c64
-        err = (p - (total - c64)) + (c64 - (total - (total - c64)))  # TwoSum: p + c = total + err
-        inexact = (err != 0) & ((total.view(np.int64) & 1) == 0)
-        total = np.where(inexact, np.nextafter(total, np.where(err > 0, np.inf, -np.inf)), total)
-        return total.astype(np.float32)
-    # float64: the product split exactly into hi + lo (Dekker), then hi + c + lo with the error of
-    # the first sum carried (a correctly rounded result but for rare double-rounding ties)
+        # the product of two float32 is exact in float64; the float64 sum made round-to-odd then
+        # rounds to float32 as the exact value would
+        return _sum_to_odd(a.astype(np.float64) * b.astype(np.float64), c.astype(np.float64)).astype(
+            np.float32
+        )
     hi = a * b
-    lo = _two_product_error(a, b, hi)
-    total = hi + c
-    err = (hi - (total - c)) + (c - (total - (total - c)))
-    return total + (err + lo)
+    lo = _two_product_error(a, b, hi)  # a·b = hi + lo exactly
+    th, tl = _two_sum(c, hi)  # c + hi = th + tl exactly
+    return th + _sum_to_odd(tl, lo)
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(s, e) with s = fl(a + b) and a + b = s + e exactly (Knuth's TwoSum)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _sum_to_odd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b rounded to odd: when inexact, the neighbour whose last mantissa bit is 1 (float64)."""
+    s, e = _two_sum(a, b)
+    even = (s.view(np.int64) & 1) == 0
+    return np.where((e != 0) & even, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
 
 
 def _two_product_error(a: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray:

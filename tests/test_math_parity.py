@@ -421,3 +421,33 @@ def test_integer_and_mixed_operands_promote_like_torch(name):
             _same_or_both_raise(
                 lambda L, a=a, b=b: fns[name](L, L.tensor(a), L.tensor(b)), f"{name} {da} {db}"
             )
+
+
+# ---------------------------------------------------------------- bit-for-bit: linspace and powers
+@given(
+    start=st.floats(-1e4, 1e4, allow_subnormal=False),
+    end=st.floats(-1e4, 1e4, allow_subnormal=False),
+    steps=st.integers(0, 3000),
+    dtype=st.sampled_from(["float32", "float64", "int64", "int32"]),
+)
+@settings(max_examples=60)
+def test_linspace_is_torch_to_the_bit(start, end, steps, dtype):
+    t = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
+    m = mt.linspace(start, end, steps, dtype=getattr(mt, dtype)).numpy()
+    assert m.dtype == t.dtype
+    np.testing.assert_array_equal(m, t)
+
+
+def test_linspace_of_the_sine_fit_port_is_torch_to_the_bit():
+    t = torch.linspace(-math.pi, math.pi, 2000).numpy()
+    np.testing.assert_array_equal(mt.linspace(-math.pi, math.pi, 2000).numpy(), t)
+
+
+@pytest.mark.parametrize("exponent", [2, 3, -1, -2, -0.5, 2.0, 3.0])
+def test_small_integer_powers_are_torch_to_the_bit(exponent):
+    x = np.random.default_rng(1).uniform(0.1, 3.0, 20000)
+    for dtype in ("float32", "float64"):
+        a = x.astype(dtype)
+        np.testing.assert_array_equal(
+            (mt.tensor(a) ** exponent).numpy(), (torch.tensor(a) ** exponent).numpy()
+        )
