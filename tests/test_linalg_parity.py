@@ -210,7 +210,7 @@ def test_matrix_norms_match_torch(data, dtype, ord_, keepdim, batch):
     m, n = data.draw(SIDE), data.draw(SIDE)
     if ord_ in (2, -2, "nuc"):  # through the SVD: well separated singular values
         a = separated(data.draw, batch, m, n, dtype)
-    else:  # sums of |a|: no zeros (a kink), no tied column / row sums
+    else:  # sums of |a|: no zeros (a kink); distinct values make tied row / column sums unlikely
         flat = data.draw(arrays((int(np.prod((*batch, m, n))),), np.float64, (0.1, 2.0), min_gap=0.013))
         a = (flat * np.resize([1, -1, -1], flat.size)).reshape((*batch, m, n)).astype(dtype)
     dim = data.draw(st.sampled_from([(-2, -1), (-1, -2)])) if a.ndim == 2 else (-2, -1)
