@@ -406,3 +406,21 @@ def test_issue12_math_exports_and_runs_in_onnxruntime(tmp_path, name):
     assert_runs_like_microtensor(
         MathOp(MATH_12[name]), (x,), tmp_path, batches=(2, 9), dynamic_axes={"input": [0]}
     )
+
+
+MATH_12_MORE = {
+    "atan2": lambda x, w: mt.atan2(x, x * 0.7 - 0.4) + mt.atan2(x, x * 0) + mt.atan2(2.0, x),
+    "logaddexp": lambda x, w: mt.logaddexp(x, x * 3 - 1) + mt.logaddexp2(x * 5, -x),
+    "xlogy": lambda x, w: mt.xlogy(mt.relu(x), x.abs() + 0.5),
+    "sinc": lambda x, w: mt.sinc(x) + mt.sinc(mt.relu(x) * 0),
+    "nan_to_num": lambda x, w: mt.nan_to_num(mt.log(x)) + mt.nan_to_num(1 / mt.relu(x), posinf=7.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATH_12_MORE))
+def test_issue12_math_without_an_onnx_op_exports_as_formulas(tmp_path, name):
+    mt.manual_seed(13)
+    x = mt.rand(6, 3) * 6 - 3
+    x[0, 0] = 0.0  # the special points: atan2 on the axes, sinc at 0, xlogy at 0, log(0), 1/0
+    model = MathOp(MATH_12_MORE[name])
+    assert_runs_like_microtensor(model, (x,), tmp_path, batches=(4,), dynamic_axes={"input": [0]})

@@ -8,6 +8,7 @@ initializers, None for an absent optional input), and returns the name of its ou
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -263,8 +264,10 @@ MODULES: dict[str, Callable[[Any, Any, str], str]] = {
 
 # ------------------------------------------------ activations and padding (issue 13)
 def _c(b, op, value) -> str:
-    """A scalar constant of the op's input dtype."""
-    return b.const(np.asarray(value, b.dtype(op.inputs[0])))
+    """A scalar constant of the op's input dtype (its first tensor input's: a Python number operand,
+    as in atan2(2.0, x), has been given that dtype too)."""
+    first = next((x for x in op.inputs if not isinstance(x, int | float)), op.inputs[0])
+    return b.const(np.asarray(value, b.dtype(first)))
 
 
 def _gelu(b, op, ins):  # opset 17 has no Gelu: x · (1 + erf(x/√2)) / 2
@@ -395,8 +398,6 @@ def _kind(b, op) -> str:
     return b.dtype(next(x for x in op.inputs if not isinstance(x, int | float))).kind
 
 
-def _zero(b, op) -> str:
-    return b.const(np.asarray(0, b.dtype(next(x for x in op.inputs if not isinstance(x, int | float)))))
 
 
 def _remainder(b, op, ins):
@@ -404,7 +405,7 @@ def _remainder(b, op, ins):
     a, d = ins
     if _kind(b, op) != "f":
         return b.node("Mod", [a, d], fmod=0)  # integer Mod takes the divisor's sign already
-    m, zero = b.node("Mod", [a, d], fmod=1), _zero(b, op)
+    m, zero = b.node("Mod", [a, d], fmod=1), _c(b, op, 0)
     differ = b.node("Xor", [b.node("Less", [m, zero]), b.node("Less", [d, zero])])
     fix = b.node("And", [b.node("Not", [b.node("Equal", [m, zero])]), differ])
     return b.node("Where", [fix, b.node("Add", [m, d]), m])
@@ -472,4 +473,71 @@ OPS.update({
     "Logit": _logit,
     "Einsum": _einsum,
     "EinsumOne": _einsum,
+})  # fmt: skip
+
+
+def _atan2(b, op, ins):
+    """atan(a / b) moved to the right quadrant (opset 17 has no Atan2): +π where b < 0 ≤ a, −π where
+    b < 0 and a < 0, ±π/2 on the vertical axis, 0 at the origin (as np.arctan2 for finite input)."""
+    a, d = ins
+    zero = _c(b, op, 0.0)
+    base = b.node("Atan", [b.node("Div", [a, d])])
+    a_neg = b.node("Less", [a, zero])
+    pi = b.node("Where", [a_neg, _c(b, op, -math.pi), _c(b, op, math.pi)])
+    left = b.node("Add", [base, pi])
+    axis = b.node("Where", [a_neg, _c(b, op, -math.pi / 2), _c(b, op, math.pi / 2)])
+    axis = b.node("Where", [b.node("Equal", [a, zero]), zero, axis])
+    right_or_left = b.node("Where", [b.node("Less", [d, zero]), left, base])
+    return b.node("Where", [b.node("Equal", [d, zero]), axis, right_or_left])
+
+
+def _log_add_exp(scale: float) -> Callable:
+    """max + log(1 + e^(−|a − b|)) (in base e, or base 2 with scale ln 2), without overflow."""
+
+    def emit(b, op, ins):
+        a, d = ins
+        gap = b.node("Neg", [b.node("Abs", [b.node("Sub", [a, d])])])
+        if scale != 1.0:
+            gap = b.node("Mul", [gap, _c(b, op, scale)])
+        tail = b.node("Log", [b.node("Add", [_c(b, op, 1.0), b.node("Exp", [gap])])])
+        if scale != 1.0:
+            tail = b.node("Div", [tail, _c(b, op, scale)])
+        return b.node("Add", [b.node("Max", [a, d]), tail])
+
+    return emit
+
+
+def _xlogy(b, op, ins):  # x · log y, and 0 where x == 0 (unless y is nan)
+    x, y = ins
+    keep = b.node("Or", [b.node("Not", [b.node("Equal", [x, _c(b, op, 0.0)])]), b.node("IsNaN", [y])])
+    return b.node("Where", [keep, b.node("Mul", [x, b.node("Log", [y])]), _c(b, op, 0.0)])
+
+
+def _sinc(b, op, ins):  # sin(πx) / (πx), 1 at 0
+    x = ins[0]
+    zero = b.node("Equal", [x, _c(b, op, 0.0)])
+    px = b.node("Mul", [b.node("Where", [zero, _c(b, op, 1.0), x]), _c(b, op, math.pi)])
+    return b.node("Where", [zero, _c(b, op, 1.0), b.node("Div", [b.node("Sin", [px]), px])])
+
+
+def _nan_to_num(b, op, ins):
+    x = ins[0]
+    nan, pos, neg = np.nan_to_num(
+        np.array([np.nan, np.inf, -np.inf], b.dtype(op.inputs[0])),
+        nan=op.nan,
+        posinf=op.posinf,
+        neginf=op.neginf,
+    )
+    y = b.node("Where", [b.node("IsInf", [x], detect_negative=0), _c(b, op, pos), x])
+    y = b.node("Where", [b.node("IsInf", [x], detect_positive=0), _c(b, op, neg), y])
+    return b.node("Where", [b.node("IsNaN", [x]), _c(b, op, nan), y])
+
+
+OPS.update({
+    "Atan2": _atan2,
+    "LogAddExp": _log_add_exp(1.0),
+    "LogAddExp2": _log_add_exp(math.log(2)),
+    "Xlogy": _xlogy,
+    "Sinc": _sinc,
+    "NanToNum": _nan_to_num,
 })  # fmt: skip
