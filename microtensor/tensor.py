@@ -645,6 +645,18 @@ class Tensor:
     def __rmod__(self, other):
         return _math.remainder(other, self)
 
+    def __lshift__(self, other):
+        return _math.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _math.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _math.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _math.bitwise_right_shift(other, self)
+
     # ------------------------------------------------------------- in-place ops
     # Every in-place op writes into the existing storage and bumps the version counter (shared with
     # detach()/.data and with views, which share the storage). A recorded op remembers the global
@@ -764,14 +776,14 @@ class Tensor:
             raise RuntimeError(
                 f"{op}: output with shape {self.shape} doesn't match the broadcast shape {result.shape}"
             )
-        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+        if not _can_cast(result._data.dtype, self._data.dtype):
             raise RuntimeError(
                 f"{op}: result type {result.dtype} can't be cast to the desired output type {self.dtype}"
             )
 
     def _write(self, result: Tensor, op: str) -> None:
         self._check_result(result, op)
-        np.copyto(self._data, result._data, casting="same_kind")
+        np.copyto(self._data, result._data, casting="unsafe")  # (allowed by _can_cast: PyTorch's rule)
 
     def _add_view(self, view: Tensor, op) -> None:
         """Make `view` (op's output, sharing self's storage) a view of self's base (see _ViewOp)."""
@@ -825,9 +837,11 @@ class Tensor:
         """self *= other, in place (broadcast to self's shape); returns self."""
         return self._apply_inplace("mul_", _ew.mul, other)
 
-    def div_(self, other) -> Tensor:
-        """self /= other, in place (broadcast to self's shape); returns self."""
-        return self._apply_inplace("div_", _ew.div, other)
+    def div_(self, other, *, rounding_mode=None) -> Tensor:
+        """self /= other, in place (broadcast to self's shape); returns self. rounding_mode as div's."""
+        if rounding_mode is None:
+            return self._apply_inplace("div_", _ew.div, other)
+        return self._apply_inplace("div_", lambda s, o: _math.div(s, o, rounding_mode=rounding_mode), other)
 
     def clamp_(self, min=None, max=None) -> Tensor:
         """Clamp self to [min, max] in place (either bound may be None); returns self. `clip_` is the same."""
@@ -897,6 +911,26 @@ class Tensor:
     def __imod__(self, other):
         return self.remainder_(other)
 
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
+
+    # (no __imatmul__, as in PyTorch: `x @= y` rebinds x to the new tensor x @ y)
+
     # -------------------------------------------------------------- comparison
     def __eq__(self, other):  # type: ignore[override]
         return _ew.compare(self, other, np.equal, "eq")
@@ -948,6 +982,11 @@ class Tensor:
 
     def __xor__(self, other):
         return _ew.logical(self, other, np.bitwise_xor, "xor")
+
+    # `number & tensor`: and, or and xor commute (the dtype promotion too)
+    __rand__ = __and__
+    __ror__ = __or__
+    __rxor__ = __xor__
 
     def __invert__(self):
         return _ew.logical(self, None, None, "invert")
@@ -1130,6 +1169,15 @@ def _overlap_message(op: str, shape) -> str:
 # fill_/zero_/setitem write one value per position, so PyTorch allows them on an expanded view
 # (outside of recording); arithmetic and copy_ would read and write shared locations in turn.
 _OVERLAP_OK = frozenset({"fill_", "zero_", "setitem"})
+
+
+def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
+    """PyTorch's rule for writing a result into a tensor in place (c10::canCast): anything goes except
+    floating into integral or bool, and non-bool into bool (so int64 into uint8 wraps, as in PyTorch,
+    where NumPy's same_kind casting would refuse it)."""
+    if src.kind == "f" and dst.kind in "iub":
+        return False
+    return not (dst.kind == "b" and src.kind != "b")
 
 
 def _operand(other, base: Tensor, old_base: Tensor):

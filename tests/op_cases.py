@@ -2808,9 +2808,9 @@ def tall_strategy(draw, square=False):
 
 case(
     "qr",
-    ("QR", "GetItem"),
-    lambda a, wide: tuple(mt.linalg.qr(a)),
-    lambda a, wide: tuple(np.linalg.qr(a)),
+    ("QR", "GetItem", "Permute"),
+    lambda a, wide: tuple(mt.linalg.qr(a.mT if wide else a)),  # wide: PyTorch's m < n rule
+    lambda a, wide: tuple(np.linalg.qr(np.swapaxes(a, -1, -2) if wide else a)),
     tall_strategy(),
 )
 

@@ -286,6 +286,8 @@ def test_conv1d_and_max_pool1d_export(tmp_path):
 def test_a_vision_op_without_export_raises_naming_it(tmp_path):
     with pytest.raises(mt.onnx.UnsupportedOperatorError, match="AvgPool"):
         mt.onnx.export(nn.AvgPool2d(2), (mt.randn(1, 1, 4, 4),), tmp_path / "m.onnx")
+
+
 # ------------------------------------------------ issue 13: activations and padding
 class _Pad(nn.Module):
     def __init__(self, pad, mode, value=None):
@@ -333,7 +335,10 @@ def test_issue13_activations_export_and_run_in_onnxruntime(tmp_path, name):
 )  # fmt: skip
 def test_issue13_padding_exports_and_runs_in_onnxruntime(tmp_path, make):
     assert_runs_like_microtensor(
-        make(), (mt.randn(2, 3, 4, 5),), tmp_path, batches=(1, 3),
+        make(),
+        (mt.randn(2, 3, 4, 5),),
+        tmp_path,
+        batches=(1, 3),
         dynamic_axes={"input": [0], "output": [0]},
     )
 
@@ -345,3 +350,77 @@ def test_issue13_training_only_ops_raise_naming_the_op(tmp_path):
 
     with pytest.raises(mt.onnx.UnsupportedOperatorError, match=r"Rrelu \(rrelu\) has no ONNX export"):
         mt.onnx.export(Train(), (mt.randn(2, 3),), tmp_path / "m.onnx")
+
+
+# ------------------------------------------------------------- math and linear algebra (issue 12)
+class MathOp(nn.Module):
+    """fn(x) on an input in (-3, 3): fn maps it into the function's domain with exported ops."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+        self.w = nn.Parameter(mt.randn(4, 3))
+
+    def forward(self, x):
+        return self.fn(x, self.w)
+
+
+MATH_12 = {
+    "sin_cos_tan": lambda x, w: mt.sin(x) + mt.cos(x) * mt.tan(x * 0.4),
+    "asin_acos_atan": lambda x, w: mt.asin(x * 0.3) + mt.acos(x * 0.3) + mt.atan(x),
+    "hyperbolic": lambda x, w: mt.sinh(x) + mt.cosh(x) - mt.tanh(x),
+    "inverse_hyperbolic": lambda x, w: mt.asinh(x) + mt.acosh(x.abs() + 1.1) + mt.atanh(x * 0.3),
+    "erf_erfc": lambda x, w: mt.erf(x) - 2 * mt.erfc(x * 0.5),
+    "floor_ceil_trunc_frac": lambda x, w: (
+        (x * 3).floor() + (x * 3).ceil() * 2 + (x * 3).trunc() * 4 + (x * 3).frac()
+    ),
+    "round": lambda x, w: (x * 5).round() + x.round(decimals=2) * 10 + (x * 40).round(decimals=-1),
+    "sign_sgn": lambda x, w: x.sign() + x.sgn() * 2,
+    "reciprocal_rsqrt_square": lambda x, w: (
+        (x.abs() + 0.5).reciprocal() + (x.abs() + 0.5).rsqrt() + x.square()
+    ),
+    "exp2_expm1": lambda x, w: mt.exp2(x) + mt.expm1(x),
+    "log2_log10_log1p": lambda x, w: mt.log2(x.abs() + 0.1) + mt.log10(x.abs() + 0.1) + mt.log1p(x.abs()),
+    "deg2rad_rad2deg": lambda x, w: mt.deg2rad(x) + mt.rad2deg(x) * 0.01,
+    "hypot": lambda x, w: mt.hypot(x, (x * 0.7 + 0.2)),
+    "fmod": lambda x, w: mt.fmod(x * 3, 1.25) + mt.fmod(x * 3, -0.75),
+    "remainder": lambda x, w: (
+        (x * 3) % 1.25 + mt.remainder(x * 3, -0.75) + mt.remainder(x, (x * 0.7 + 0.2).abs() + 0.5)
+    ),
+    "div_rounding": lambda x, w: (
+        mt.div(x * 3, 0.7, rounding_mode="floor") + (x * 3).div(-0.7, rounding_mode="trunc")
+    ),
+    "lerp": lambda x, w: (
+        mt.lerp(x, (x * 0.7 + 0.2), 0.3) + mt.lerp(x, x * 2, 0.8) + x.lerp(-x, mt.sigmoid(x))
+    ),
+    "logit": lambda x, w: mt.logit(mt.sigmoid(x)) + mt.logit(mt.sigmoid(x * 3), eps=0.05),
+    "einsum": lambda x, w: mt.einsum("ni,ij->nj", x @ w.T, w) + mt.einsum("ij->i", w).sum(),
+    "einsum_batched": lambda x, w: mt.einsum("bi,bj->bij", x, x).sum(-1) + mt.einsum("ii", w[:3]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATH_12))
+def test_issue12_math_exports_and_runs_in_onnxruntime(tmp_path, name):
+    mt.manual_seed(12)
+    x = mt.rand(6, 3) * 6 - 3
+    assert_runs_like_microtensor(
+        MathOp(MATH_12[name]), (x,), tmp_path, batches=(2, 9), dynamic_axes={"input": [0]}
+    )
+
+
+MATH_12_MORE = {
+    "atan2": lambda x, w: mt.atan2(x, x * 0.7 - 0.4) + mt.atan2(x, x * 0) + mt.atan2(2.0, x),
+    "logaddexp": lambda x, w: mt.logaddexp(x, x * 3 - 1) + mt.logaddexp2(x * 5, -x),
+    "xlogy": lambda x, w: mt.xlogy(mt.relu(x), x.abs() + 0.5),
+    "sinc": lambda x, w: mt.sinc(x) + mt.sinc(mt.relu(x) * 0),
+    "nan_to_num": lambda x, w: mt.nan_to_num(mt.log(x)) + mt.nan_to_num(1 / mt.relu(x), posinf=7.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATH_12_MORE))
+def test_issue12_math_without_an_onnx_op_exports_as_formulas(tmp_path, name):
+    mt.manual_seed(13)
+    x = mt.rand(6, 3) * 6 - 3
+    x[0, 0] = 0.0  # the special points: atan2 on the axes, sinc at 0, xlogy at 0, log(0), 1/0
+    model = MathOp(MATH_12_MORE[name])
+    assert_runs_like_microtensor(model, (x,), tmp_path, batches=(4,), dynamic_axes={"input": [0]})

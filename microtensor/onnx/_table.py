@@ -8,6 +8,7 @@ initializers, None for an absent optional input), and returns the name of its ou
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -263,8 +264,10 @@ MODULES: dict[str, Callable[[Any, Any, str], str]] = {
 
 # ------------------------------------------------ activations and padding (issue 13)
 def _c(b, op, value) -> str:
-    """A scalar constant of the op's input dtype."""
-    return b.const(np.asarray(value, b.dtype(op.inputs[0])))
+    """A scalar constant of the op's input dtype (its first tensor input's: a Python number operand,
+    as in atan2(2.0, x), has been given that dtype too)."""
+    first = next((x for x in op.inputs if not isinstance(x, int | float)), op.inputs[0])
+    return b.const(np.asarray(value, b.dtype(first)))
 
 
 def _gelu(b, op, ins):  # opset 17 has no Gelu: x · (1 + erf(x/√2)) / 2
@@ -349,4 +352,192 @@ MODULES.update({
     # eval-mode RReLU is leaky_relu with the mean slope (whose condition is computed outside the graph)
     "RReLU": lambda b, m, x: b.node("LeakyRelu", [x], alpha=float((m.lower + m.upper) / 2)),
     "GLU": _glu,
+})  # fmt: skip
+
+
+# ----------------------------------------------------- math and linear algebra (issue 12)
+def _chain(*steps: str) -> Callable:
+    """Unary ops as a chain of one-input ONNX nodes (e.g. rsqrt = Reciprocal(Sqrt(x)))."""
+
+    def emit(b, op, ins):
+        x = ins[0]
+        for s in steps:
+            x = b.node(s, [x])
+        return x
+
+    return emit
+
+
+def _scaled(onnx_type: str, attr: str, divide: bool = False) -> Callable:
+    """onnx_type(x) times (or divided by) the op's constant attribute (log2 = Log(x) / ln 2)."""
+
+    def emit(b, op, ins):
+        y = ins[0] if onnx_type == "Identity" else b.node(onnx_type, ins)
+        return b.node("Div" if divide else "Mul", [y, _c(b, op, getattr(op, attr))])
+
+    return emit
+
+
+def _trunc(b, op, ins):  # opset 17 has no Trunc: sign(x) · floor(|x|)
+    return b.node("Mul", [b.node("Sign", ins), b.node("Floor", [b.node("Abs", ins)])])
+
+
+def _round(b, op, ins):  # ONNX Round is half to even, as PyTorch's; decimals scale by 10^d first
+    d = int(op.decimals)
+    if d == 0:
+        return b.node("Round", ins)
+    if d > 0:
+        ten = _c(b, op, 10.0**d)
+        return b.node("Div", [b.node("Round", [b.node("Mul", [ins[0], ten])]), ten])
+    ten = _c(b, op, 10.0**-d)
+    return b.node("Mul", [b.node("Round", [b.node("Div", [ins[0], ten])]), ten])
+
+
+def _kind(b, op) -> str:
+    """The dtype kind of the op's tensor operands (a Python number operand takes theirs)."""
+    return b.dtype(next(x for x in op.inputs if not isinstance(x, int | float))).kind
+
+
+
+
+def _remainder(b, op, ins):
+    """Python's % : for floats C's fmod plus the divisor where the signs differ (a nonzero fmod)."""
+    a, d = ins
+    if _kind(b, op) != "f":
+        return b.node("Mod", [a, d], fmod=0)  # integer Mod takes the divisor's sign already
+    m, zero = b.node("Mod", [a, d], fmod=1), _c(b, op, 0)
+    differ = b.node("Xor", [b.node("Less", [m, zero]), b.node("Less", [d, zero])])
+    fix = b.node("And", [b.node("Not", [b.node("Equal", [m, zero])]), differ])
+    return b.node("Where", [fix, b.node("Add", [m, d]), m])
+
+
+def _fmod(b, op, ins):
+    return b.node("Mod", ins, fmod=1 if _kind(b, op) == "f" else 0)
+
+
+def _div_rounded(b, op, ins):
+    if _kind(b, op) != "f":
+        from . import UnsupportedOperatorError
+
+        raise UnsupportedOperatorError(
+            "onnx.export: DivRounded (div with rounding_mode) is exported for floating tensors only"
+        )
+    q = b.node("Div", ins)
+    return b.node("Floor", [q]) if op.mode == "floor" else _trunc(b, op, [q])
+
+
+def _lerp(b, op, ins):  # the two-sided form, as the op computes it
+    start, end, w = ins
+    diff = b.node("Sub", [end, start])
+    one, half = _c(b, op, 1.0), _c(b, op, 0.5)
+    low = b.node("Add", [start, b.node("Mul", [w, diff])])
+    high = b.node("Sub", [end, b.node("Mul", [diff, b.node("Sub", [one, w])])])
+    return b.node("Where", [b.node("Less", [b.node("Abs", [w]), half]), low, high])
+
+
+def _logit(b, op, ins):
+    x = ins[0]
+    if op.eps is not None:
+        x = b.node("Clip", [x, _c(b, op, op.eps), _c(b, op, 1 - op.eps)])
+    return b.node("Log", [b.node("Div", [x, b.node("Sub", [_c(b, op, 1.0), x])])])
+
+
+def _einsum(b, op, ins):
+    return b.node("Einsum", ins, equation=f"{','.join(op.subs)}->{op.to}")
+
+
+OPS.update({
+    **{n: _same(n) for n in ("Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh",
+                             "Atanh", "Erf", "Floor", "Ceil", "Sign", "Reciprocal")},
+    "Sgn": _same("Sign"),
+    "Erfc": lambda b, op, ins: b.node("Sub", [_c(b, op, 1.0), b.node("Erf", ins)]),
+    "Rsqrt": _chain("Sqrt", "Reciprocal"),
+    "Square": lambda b, op, ins: b.node("Mul", [ins[0], ins[0]]),
+    "Expm1": lambda b, op, ins: b.node("Sub", [b.node("Exp", ins), _c(b, op, 1.0)]),
+    "Log1p": lambda b, op, ins: b.node("Log", [b.node("Add", [ins[0], _c(b, op, 1.0)])]),
+    "Exp2": lambda b, op, ins: b.node("Pow", [_c(b, op, 2.0), ins[0]]),
+    "Log2": _scaled("Log", "ln2", divide=True),
+    "Log10": _scaled("Log", "ln10", divide=True),
+    "Deg2rad": _scaled("Identity", "factor"),
+    "Rad2deg": _scaled("Identity", "factor"),
+    "Trunc": _trunc,
+    "Frac": lambda b, op, ins: b.node("Sub", [ins[0], _trunc(b, op, ins)]),
+    "Round": _round,
+    "Hypot": lambda b, op, ins: b.node(
+        "Sqrt", [b.node("Add", [b.node("Mul", [ins[0], ins[0]]), b.node("Mul", [ins[1], ins[1]])])]
+    ),
+    "Fmod": _fmod,
+    "Remainder": _remainder,
+    "DivRounded": _div_rounded,
+    "Lerp": _lerp,
+    "Logit": _logit,
+    "Einsum": _einsum,
+    "EinsumOne": _einsum,
+})  # fmt: skip
+
+
+def _atan2(b, op, ins):
+    """atan(a / b) moved to the right quadrant (opset 17 has no Atan2): +π where b < 0 ≤ a, −π where
+    b < 0 and a < 0, ±π/2 on the vertical axis, 0 at the origin (as np.arctan2 for finite input)."""
+    a, d = ins
+    zero = _c(b, op, 0.0)
+    base = b.node("Atan", [b.node("Div", [a, d])])
+    a_neg = b.node("Less", [a, zero])
+    pi = b.node("Where", [a_neg, _c(b, op, -math.pi), _c(b, op, math.pi)])
+    left = b.node("Add", [base, pi])
+    axis = b.node("Where", [a_neg, _c(b, op, -math.pi / 2), _c(b, op, math.pi / 2)])
+    axis = b.node("Where", [b.node("Equal", [a, zero]), zero, axis])
+    right_or_left = b.node("Where", [b.node("Less", [d, zero]), left, base])
+    return b.node("Where", [b.node("Equal", [d, zero]), axis, right_or_left])
+
+
+def _log_add_exp(scale: float) -> Callable:
+    """max + log(1 + e^(−|a − b|)) (in base e, or base 2 with scale ln 2), without overflow."""
+
+    def emit(b, op, ins):
+        a, d = ins
+        gap = b.node("Neg", [b.node("Abs", [b.node("Sub", [a, d])])])
+        if scale != 1.0:
+            gap = b.node("Mul", [gap, _c(b, op, scale)])
+        tail = b.node("Log", [b.node("Add", [_c(b, op, 1.0), b.node("Exp", [gap])])])
+        if scale != 1.0:
+            tail = b.node("Div", [tail, _c(b, op, scale)])
+        return b.node("Add", [b.node("Max", [a, d]), tail])
+
+    return emit
+
+
+def _xlogy(b, op, ins):  # x · log y, and 0 where x == 0 (unless y is nan)
+    x, y = ins
+    keep = b.node("Or", [b.node("Not", [b.node("Equal", [x, _c(b, op, 0.0)])]), b.node("IsNaN", [y])])
+    return b.node("Where", [keep, b.node("Mul", [x, b.node("Log", [y])]), _c(b, op, 0.0)])
+
+
+def _sinc(b, op, ins):  # sin(πx) / (πx), 1 at 0
+    x = ins[0]
+    zero = b.node("Equal", [x, _c(b, op, 0.0)])
+    px = b.node("Mul", [b.node("Where", [zero, _c(b, op, 1.0), x]), _c(b, op, math.pi)])
+    return b.node("Where", [zero, _c(b, op, 1.0), b.node("Div", [b.node("Sin", [px]), px])])
+
+
+def _nan_to_num(b, op, ins):
+    x = ins[0]
+    nan, pos, neg = np.nan_to_num(
+        np.array([np.nan, np.inf, -np.inf], b.dtype(op.inputs[0])),
+        nan=op.nan,
+        posinf=op.posinf,
+        neginf=op.neginf,
+    )
+    y = b.node("Where", [b.node("IsInf", [x], detect_negative=0), _c(b, op, pos), x])
+    y = b.node("Where", [b.node("IsInf", [x], detect_positive=0), _c(b, op, neg), y])
+    return b.node("Where", [b.node("IsNaN", [x]), _c(b, op, nan), y])
+
+
+OPS.update({
+    "Atan2": _atan2,
+    "LogAddExp": _log_add_exp(1.0),
+    "LogAddExp2": _log_add_exp(math.log(2)),
+    "Xlogy": _xlogy,
+    "Sinc": _sinc,
+    "NanToNum": _nan_to_num,
 })  # fmt: skip

@@ -109,17 +109,19 @@ def _t(x, op: str) -> Tensor:
 
 
 def _floats(op: str, *xs) -> list[Tensor]:
-    """The operands as Tensors of one floating dtype (promoted as PyTorch; integers: default float)."""
-    from .. import _dtypes
-    from .elementwise import cast
-
+    """The operands as Tensors, which must share one float32/float64 dtype: PyTorch's linalg
+    functions do not promote, and refuse integer and half-precision input."""
     ts = [_t(x, op) for x in xs]
-    dt = ts[0]._data.dtype
-    for t in ts[1:]:
-        dt = np.promote_types(dt, t._data.dtype)
-    if dt.kind != "f":
-        dt = np.dtype(_dtypes.get_default_dtype())
-    return [cast(t, dt) for t in ts]
+    for t in ts:
+        if t._data.dtype.kind != "f":
+            raise RuntimeError(f"{op}: expected a floating point tensor as input, got {t.dtype}")
+        if t._data.dtype.itemsize < 4:
+            raise RuntimeError(f"{op}: low precision dtypes are not supported, got {t.dtype}")
+    if len({t._data.dtype for t in ts}) > 1:
+        raise RuntimeError(
+            f"{op}: expected the operands to have the same dtype, got {', '.join(str(t.dtype) for t in ts)}"
+        )
+    return ts
 
 
 def _need_dims(op: str, **named) -> None:
@@ -249,6 +251,11 @@ def _add_scaled(input, prod, beta, alpha, op: str) -> Tensor:
     if alpha != 1:
         prod = prod * alpha
     if beta == 0:
+        if inp.requires_grad:  # input stays in the graph with a zero gradient (as PyTorch's); its
+            # values (nan and inf too) are never read
+            from .elementwise import where
+
+            return prod + where(Tensor._wrap(np.zeros((), bool)), inp, 0.0)
         return prod
     return (inp if beta == 1 else inp * beta) + prod
 
@@ -484,11 +491,11 @@ def einsum(equation: str, *operands) -> Tensor:
         )
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
-    ts = (
-        _floats("einsum", *operands)
-        if any(_t(o, "einsum")._data.dtype.kind == "f" for o in operands)
-        else [_t(o, "einsum") for o in operands]
-    )
+    ts = [_t(o, "einsum") for o in operands]
+    if len({t._data.dtype for t in ts}) > 1:  # PyTorch does not promote here
+        raise RuntimeError(
+            f"einsum(): expected the operands to have one dtype, got {', '.join(str(t.dtype) for t in ts)}"
+        )
     subs, to = _parse_einsum(equation, [tuple(t.shape) for t in ts])
     size: dict[str, int] = {}
     for s, t in zip(subs, ts):
@@ -548,8 +555,8 @@ def norm_vjp(grad, x, out, p, dims, keepdim):
     the elements at the extreme; for p = 0 it is 0 (as PyTorch)."""
     g = _xp.kept(grad, tuple(x.shape), dims, keepdim)
     o = _xp.kept(out, tuple(x.shape), dims, keepdim)
-    if p == 0:
-        return x * 0 * g
+    if p == 0:  # no gradient at all (PyTorch's is undefined: a leaf reached only here keeps grad None)
+        return None
     if p == 1:
         return g * _xp.sgn(x)
     if p in (np.inf, -np.inf):
@@ -730,6 +737,20 @@ class LogAbsDet(Op):
         return np.linalg.slogdet(a)[1]
 
 
+class _SlogdetSign(Op):
+    """slogdet's sign: in the graph when A requires grad, as PyTorch's, but with no gradient (PyTorch's
+    is undefined: a leaf reached only through it keeps grad None). Unregistered: nothing to check."""
+
+    public_name = "linalg.slogdet"
+    derivatives = {"a": "None"}
+
+    def forward(self, a):
+        return np.linalg.slogdet(a)[0]
+
+    def name(self) -> str:
+        return "SlogdetSignBackward"
+
+
 class Solve(Op):
     """X with A X = B for square A (..., n, n) and B (..., n, k); batch dims broadcast."""
 
@@ -780,8 +801,7 @@ def slogdet(A, *, out=None):
     """
     (A,) = _floats("linalg.slogdet", A)
     _square(A, "linalg.slogdet")
-    sign = Tensor._wrap(np.asarray(np.linalg.slogdet(A._data)[0]))
-    return slogdet_t(sign, LogAbsDet()(A))
+    return slogdet_t(_SlogdetSign()(A), LogAbsDet()(A))
 
 
 def logdet(A) -> Tensor:
@@ -789,8 +809,11 @@ def logdet(A) -> Tensor:
 
     >>> mt.logdet(mt.tensor([[2.0, 0.0], [0.0, 3.0]]))   # tensor(1.7918)
     """
+    from .elementwise import where
+
     sign, logabs = slogdet(A)
-    return logabs + Tensor._wrap(np.log(sign._data))
+    # as PyTorch: nan where det < 0 (a constant there, so no gradient), logabsdet elsewhere
+    return where(Tensor._wrap(sign._data < 0), float("nan"), logabs)
 
 
 def solve(A, B, *, left: bool = True, out=None) -> Tensor:
@@ -905,14 +928,21 @@ class QR(Op):
 @helper
 def qr_vjp(grad, out, a):
     """For m ≥ n: gA = (gQ + Q copyltu(M)) R⁻ᵀ with M = R gRᵀ − gQᵀ Q and copyltu(M) the symmetric
-    matrix with M's lower triangle (the rule of PyTorch and JAX)."""
+    matrix with M's lower triangle (the rule of PyTorch and JAX). For m < n, A = [X | Y] and
+    R = [U | V] with X = Q U square: gY = Q gV, and gX is the square rule with gQ + Y gVᵀ."""
     m, n = a.shape[-2], a.shape[-1]
-    if m < n:
-        raise RuntimeError(
-            f"linalg.qr: the derivative is implemented only for m >= n (tall or square A), got {m}x{n}"
-        )
-    Q, R = out[..., :m, :n], out[..., m:, :n]
-    gQ, gR = grad[..., :m, :n], grad[..., m:, :n]
+    if m >= n:
+        return _qr_square_vjp(out[..., :m, :n], out[..., m:, :n], grad[..., :m, :n], grad[..., m:, :n], a)
+    Q, R, gQ, gR = out[..., :m, :m], out[..., m:, :n], grad[..., :m, :m], grad[..., m:, :n]
+    gV = gR[..., m:]
+    gX = _qr_square_vjp(Q, R[..., :m], gQ + a[..., m:] @ mT(gV), gR[..., :m], a)
+    # [gX | gY] without a concatenation (which the derivative namespace lacks): two placements
+    left, right = _const(np.eye(m, n), a), _const(np.eye(n - m, n, m), a)
+    return gX @ left + (Q @ gV) @ right
+
+
+def _qr_square_vjp(Q, R, gQ, gR, a):
+    n = R.shape[-1]
     M = R @ mT(gR) - mT(gQ) @ Q
     low = _const(np.tril(np.ones((n, n)), -1), a)
     M = M * (low + _eye(n, a)) + mT(M * low)  # copyltu(M)
@@ -921,8 +951,8 @@ def qr_vjp(grad, out, a):
 
 def qr(A, mode: str = "reduced", *, out=None):
     """A = Q R with Q orthonormal columns and R upper-triangular, as the named tuple (Q, R); mode
-    'reduced' (k = min(m, n)) or 'complete' (Q is m × m). Differentiable for m ≥ n ('complete' only
-    when m == n): PyTorch's formula.
+    'reduced' (k = min(m, n)), 'complete' (Q is m × m) or 'r' (Q empty). Differentiable as PyTorch's:
+    not with 'complete' when m > n, nor with 'r' (backward raises: the rule needs Q).
 
     >>> Q, R = mt.linalg.qr(mt.tensor([[1.0, 2.0], [3.0, 4.0]]))
     """
@@ -940,8 +970,18 @@ def qr(A, mode: str = "reduced", *, out=None):
     k = m if mode == "complete" else min(m, n)
     Q, R = packed[..., :m, :k], packed[..., m:, :n]
     if mode == "r":
+        if R.requires_grad:  # in the graph, as PyTorch's, but its backward raises (it needs Q)
+            from .math import _NotDifferentiable
+
+            R = _NotDifferentiable(
+                _r_factor, "linalg.qr with mode='r'", "use mode='reduced' to differentiate through qr"
+            )(A)
         return qr_t(Tensor._wrap(np.zeros(0, A._data.dtype)), R)
     return qr_t(Q, R)
+
+
+def _r_factor(a):
+    return np.linalg.qr(a, mode="r")
 
 
 class SVD(Op):

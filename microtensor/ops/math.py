@@ -164,10 +164,18 @@ class Atanh(Op):
 
 
 class Atan2(Op):
-    derivatives = {"a": "grad * b / (a * a + b * b)", "b": "-grad * a / (a * a + b * b)"}
+    derivatives = {"a": "grad * b * inv_sq(a, b)", "b": "-grad * a * inv_sq(a, b)"}
 
     def forward(self, a, b):
         return np.arctan2(a, b)
+
+
+@helper
+def inv_sq(a, b):
+    """1 / (a² + b²), and 0 where that is 0 (PyTorch's atan2 gradient at the origin is 0, not nan)."""
+    d = a * a + b * b
+    zero = _xp.constant(d) == 0
+    return _xp.where(zero, 0, 1 / _xp.where(zero, 1, d))
 
 
 class Hypot(Op):
@@ -498,7 +506,46 @@ class Remainder(Op):
     derivatives = {"a": "grad", "b": "-grad * floor_div(a, b)"}
 
     def forward(self, a, b):
+        return _remainder(a, b)
+
+
+def _remainder(a, b):
+    """Python's % for arrays, with PyTorch's zeros: a zero remainder keeps the sign of a (PyTorch
+    corrects fmod by b where the signs differ; NumPy's remainder gives zeros the sign of b)."""
+    if np.result_type(a, b).kind != "f":
         return np.remainder(a, b)
+    m = np.fmod(a, b)
+    return np.where((m != 0) & ((m < 0) != (np.asarray(b) < 0)), m + b, m)
+
+
+class _Apply:
+    """forward(*arrays) = self.fn(*arrays), for the ops below that carry their kernel as data."""
+
+    __slots__ = ()
+
+    def forward(self, *arrays):
+        return self.fn(*arrays)
+
+
+class _NotDifferentiable(_Apply, Op):
+    """A result that PyTorch records in the graph but has no derivative for (floor_divide; a Python
+    number % a tensor): it requires grad when an input does, as PyTorch's, and backward through it
+    raises, naming the op, where PyTorch raises "derivative for aten::<op> is not implemented".
+    (Unregistered, being no op with a gradient; its grad_fn reads NotImplemented, as PyTorch's.)"""
+
+    __slots__ = ("fn", "what", "instead")
+    public_name = "no_derivative"  # (what viz labels the node with)
+
+    def __init__(self, fn, what: str, instead: str):
+        self.fn, self.what, self.instead = fn, what, instead
+
+    def _vjp(self, _need, grad, out, *inputs):
+        raise RuntimeError(
+            f"derivative for {self.what} is not implemented (nor is it in PyTorch); {self.instead}"
+        )
+
+    def name(self) -> str:
+        return "NotImplemented"
 
 
 @helper
@@ -528,12 +575,12 @@ class DivRounded(Op):
 
 
 def _div_rounded(a, b, mode: str) -> np.ndarray:
-    a, b = np.asarray(a), np.asarray(b)
-    if a.dtype.kind == "f" or b.dtype.kind == "f":
+    # (a Python number stays one: NumPy then keeps the tensor's dtype, as PyTorch's promotion does)
+    if np.result_type(a, b).kind == "f":
         with np.errstate(all="ignore"):
             if mode == "floor":
                 return np.floor_divide(a, b)  # Python's float floor division, as PyTorch's
-            return np.trunc(a / b).astype(np.result_type(a, b), copy=False)
+            return np.trunc(np.true_divide(a, b))
     q = np.floor_divide(a, b)
     if mode == "trunc":  # round toward zero: one up where the floor went below a negative quotient
         q = q + ((q < 0) & (q * b != a))
@@ -541,7 +588,15 @@ def _div_rounded(a, b, mode: str) -> np.ndarray:
 
 
 def _check_int_divisor(a, b, op: str) -> None:
-    """Integer division by zero raises, as in PyTorch (NumPy would return 0 with a warning)."""
+    """Integer division by zero raises, as in PyTorch (NumPy would return 0 with a warning); so does
+    a division of bools by bools (PyTorch has no bool kernel for them)."""
+    kinds = {
+        t._data.dtype.kind if isinstance(t, Tensor) else ("b" if type(t) is bool else "x") for t in (a, b)
+    }
+    if kinds == {"b"}:
+        raise RuntimeError(
+            f"{op}: not implemented for bool tensors (as in PyTorch); convert them with .int()"
+        )
     for t in (a, b):
         if isinstance(t, Tensor) and t._data.dtype.kind == "f":
             return
@@ -739,27 +794,34 @@ def positive(input) -> Tensor:  # noqa: A002
     return x
 
 
-def _float_pair(a, b, name: str):
-    """Both operands promoted (as PyTorch), then integer ones made the default float dtype."""
+def _float_pair(a, b, name: str, ints: bool = True):
+    """Both operands promoted (as PyTorch), then integer ones made the default float dtype (or, for
+    the functions PyTorch has no integer kernel for, `ints=False`, refused)."""
     a, b = _operands(a, b, name)
     ta = a if isinstance(a, Tensor) else None
     tb = b if isinstance(b, Tensor) else None
     t = ta if ta is not None else tb
     if t._data.dtype.kind != "f":
+        if not ints:
+            raise RuntimeError(
+                f"{name}: not implemented for {t.dtype} operands (as in PyTorch); make one floating point"
+            )
         dt = _dtypes.get_default_dtype()
         a = cast(a, dt) if ta is not None else a
         b = cast(b, dt) if tb is not None else b
     return a, b
 
 
-def _binary(op_cls, name: str, doc: str):
+def _binary(op_cls, name: str, doc: str, ints: bool = True):
     def fn(input, other, *, out=None) -> Tensor:  # noqa: A002
         _no_out(out, name)
-        return op_cls()(*_float_pair(input, other, name))
+        return op_cls()(*_float_pair(input, other, name, ints))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (
-        f"{doc}, elementwise with broadcasting; integers give the default float dtype.\n\n"
+        f"{doc}, elementwise with broadcasting; "
+        + ("integers give the default float dtype" if ints else "two integer operands raise, as in PyTorch")
+        + ".\n\n"
         f"Derivative: {op_cls.formula}.\n\n    >>> mt.{name}(mt.tensor([1.0, 2.0]), mt.tensor([3.0, 4.0]))\n"
     )
     return fn
@@ -768,9 +830,9 @@ def _binary(op_cls, name: str, doc: str):
 atan2 = _binary(
     Atan2, "atan2", "The angle of the point (other, input): atan(input / other) in the right quadrant"
 )
-hypot = _binary(Hypot, "hypot", "sqrt(input² + other²), without overflow")
-logaddexp = _binary(LogAddExp, "logaddexp", "log(e^input + e^other), without overflow")
-logaddexp2 = _binary(LogAddExp2, "logaddexp2", "log2(2^input + 2^other), without overflow")
+hypot = _binary(Hypot, "hypot", "sqrt(input² + other²), without overflow", ints=False)
+logaddexp = _binary(LogAddExp, "logaddexp", "log(e^input + e^other), without overflow", ints=False)
+logaddexp2 = _binary(LogAddExp2, "logaddexp2", "log2(2^input + 2^other), without overflow", ints=False)
 xlogy = _binary(Xlogy, "xlogy", "input · log(other), and 0 where input == 0 (unless other is nan)")
 copysign = _binary(Copysign, "copysign", "|input| with the sign of other")
 
@@ -783,6 +845,8 @@ def fmod(input, other, *, out=None) -> Tensor:  # noqa: A002
     >>> mt.fmod(mt.tensor([-3.0, 3.0]), 2)   # tensor([-1., 1.])
     """
     _no_out(out, "fmod")
+    if not isinstance(input, Tensor):  # PyTorch has fmod(Tensor, Tensor | Number) only
+        raise TypeError(f"fmod(): input must be a Tensor, got {type(input).__name__} (other may be a number)")
     a, b = _operands(input, other, "fmod")
     _check_int_divisor(a, b, "fmod")
     return Fmod()(a, b)
@@ -798,6 +862,12 @@ def remainder(input, other, *, out=None) -> Tensor:  # noqa: A002
     _no_out(out, "remainder")
     a, b = _operands(input, other, "remainder")
     _check_int_divisor(a, b, "remainder")
+    if not isinstance(a, Tensor):  # a Python number % a tensor: PyTorch has no derivative for it
+        return _NotDifferentiable(
+            _remainder,
+            "remainder (a number % a tensor)",
+            "detach() the tensor, or write number - floor(number / x) * x",
+        )(a, b)
     return Remainder()(a, b)
 
 
@@ -831,14 +901,23 @@ def true_divide(input, other, *, out=None) -> Tensor:  # noqa: A002
 
 def floor_divide(input, other, *, out=None) -> Tensor:  # noqa: A002
     """input / other rounded down (the `//` operator). Not differentiable (PyTorch has no derivative
-    for it either): the result never requires grad; use div(..., rounding_mode="floor") for one.
+    for it either): the result requires grad when an input does, as in PyTorch, but backward
+    through it raises; div(..., rounding_mode="floor") gives the same values with a gradient of 0.
 
     >>> mt.floor_divide(mt.tensor([-7, 7]), 2)   # tensor([-4, 3])
     """
     _no_out(out, "floor_divide")
     a, b = _operands(input, other, "floor_divide")
     _check_int_divisor(a, b, "floor_divide")
-    return Tensor._wrap(_div_rounded(_xp.constant(a), _xp.constant(b), "floor"))
+    return _NotDifferentiable(
+        _floor_divide,
+        "floor_divide",
+        "div(..., rounding_mode='floor') gives the same values with a gradient of 0",
+    )(a, b)
+
+
+def _floor_divide(a, b):
+    return _div_rounded(a, b, "floor")
 
 
 def float_power(input, exponent, *, out=None) -> Tensor:  # noqa: A002
@@ -868,6 +947,8 @@ def lerp(input, end, weight, *, out=None) -> Tensor:  # noqa: A002
     >>> mt.lerp(mt.tensor([0.0]), mt.tensor([10.0]), 0.25)   # tensor([2.5])
     """
     _no_out(out, "lerp")
+    if isinstance(input, Tensor) and isinstance(end, Tensor) and input.dtype != end.dtype:
+        raise RuntimeError(f"lerp: expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
     start, end = _operands(input, end, "lerp")
     if not isinstance(start, Tensor) or start._data.dtype.kind != "f":
         raise TypeError("lerp: input and end must be floating-point tensors")
