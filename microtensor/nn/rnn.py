@@ -4,9 +4,11 @@ Same parameter names and shapes (weight_ih_l0, weight_hh_l0_reverse, ..., weight
 proj_size), gate order (LSTM: input, forget, cell, output; GRU: reset, update, new) and initial
 values (uniform in ±1/√hidden_size, drawn in PyTorch's order), so state_dicts interchange.
 
-The time loop is unrolled into the graph step by step: backward through time is the engine's
-ordinary iterative walk (no recursion), and each weight's gradient is the sum of its uses over
-the steps. The input projection of all steps is one matrix product before the loop.
+An LSTM layer over a padded sequence (no proj_size) is one graph node per direction (LSTMLayer:
+the time loop and backpropagation through time in NumPy). Otherwise the time loop is unrolled into
+the graph step by step: backward through time is the engine's ordinary iterative walk (no
+recursion), and each weight's gradient is the sum of its uses over the steps. The input projection
+of all steps is one matrix product before the loop.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from .. import creation
 from ..device import _check_device
 from ..ops.recurrent import LSTMGates as _LSTMGates
+from ..ops.recurrent import LSTMLayer as _LSTMLayer
 from ..ops.shape import cat, stack
 from ..tensor import Tensor
 from . import functional as F
@@ -43,6 +46,13 @@ def _lstm_step(xw, h, c, w_hh, b_hh, w_hr):
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, c
+
+
+def _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, reverse: bool):
+    """A whole LSTM layer in one direction as one node: (output (T, B, H), h_last, c_last)."""
+    y = _LSTMLayer(reverse)(x, h, c, w_ih, w_hh, b_ih, b_hh)
+    last = 0 if reverse else x.shape[0] - 1
+    return y[0], y[0, last], y[1, last]
 
 
 def _gru_step(xw, h, w_hh, b_hh):
@@ -228,6 +238,9 @@ class RNNBase(Module):
 
         x is (T, B, ·) padded, or the packed data (Σ lengths, ·) with batch sizes bs."""
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
+        fused = self.mode == "LSTM" and bs is None and w_hr is None and x.shape[0]
+        if fused and _one_dtype(x, h, c, w_ih, w_hh):
+            return _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, bool(d))
         xw = F.linear(x, w_ih, b_ih)  # every step's input projection in one product
         mode = self.mode
         if bs is None:
@@ -257,6 +270,11 @@ class RNNBase(Module):
                 c = None if c is None else cat([cn, c[n:]], 0)
         out = stack(outs, 0) if bs is None else cat(outs, 0)
         return out, h, c
+
+
+def _one_dtype(*tensors) -> bool:
+    """All of one dtype (else the unrolled path, whose ops promote as PyTorch's)."""
+    return len({t.dtype for t in tensors}) == 1
 
 
 class RNN(RNNBase):
