@@ -130,23 +130,32 @@ class LSTMLayer(Op):
         for bias in (b_ih, b_hh):
             if bias is not None:
                 act += bias
-        w_hh_t = w_hh.T
+        w_hh_t = np.ascontiguousarray(w_hh.T)  # (BLAS is faster on it than on the transposed view)
         tc = np.empty((T, B, H), dt)  # tanh(c_t), kept for backward
         h, c = h0, c0
         for t in _order(T, self.reverse):
             a = act[t]
             a += h @ w_hh_t
-            g = np.tanh(a[:, 2 * H : 3 * H])
-            a[:] = _xp.sigmoid(a)  # i, f, o (and g's slot, overwritten next)
-            a[:, 2 * H : 3 * H] = g
+            i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+            np.tanh(g, out=g)
+            _sigmoid_(a[:, : 2 * H])
+            _sigmoid_(o)
             h, c_new = out[0, t], out[1, t]
-            np.multiply(a[:, H : 2 * H], c, out=c_new)
-            c_new += a[:, :H] * g
+            np.multiply(f, c, out=c_new)
+            c_new += i * g
             np.tanh(c_new, out=tc[t])
-            np.multiply(a[:, 3 * H :], tc[t], out=h)
+            np.multiply(o, tc[t], out=h)
             c = c_new
         self.saved = (act, tc)
         return out
+
+
+def _sigmoid_(a) -> None:
+    """a ← 1 / (1 + e^−a) in place (e^−a overflowing to inf gives 0, the limit: no branch needed)."""
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a += 1
+    np.reciprocal(a, out=a)
 
 
 def _order(T: int, reverse: bool) -> range:
