@@ -153,25 +153,29 @@ def _nodes(t) -> list[str]:
     return names
 
 
-def test_lstm_layer_is_one_node_per_layer_and_direction():
-    """The padded, projection-free LSTM runs each layer's time loop as one LSTMLayer node; packed
-    input and proj_size keep the unrolled per-step graph (LSTMGates)."""
+def test_lstm_and_gru_layers_are_one_node_per_layer_and_direction():
+    """The padded, projection-free LSTM runs each layer's time loop as one LSTMLayer node (GRU: one
+    GRULayer node); packed input and proj_size keep the unrolled per-step graph (LSTMGates)."""
     m = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
     names = _nodes(m(mt.randn(7, 2, 3))[0])
     assert names.count("LSTMLayer") == 4 and "LSTMGates" not in names
     packed = U.pack_sequence([mt.randn(3, 3), mt.randn(2, 3)])
     assert "LSTMGates" in _nodes(m(packed)[0].data)
     assert "LSTMGates" in _nodes(nn.LSTM(3, 4, proj_size=2)(mt.randn(5, 2, 3))[0])
+    names = _nodes(nn.GRU(3, 4, num_layers=3)(mt.randn(7, 2, 3))[0])
+    assert names.count("GRULayer") == 3 and "Sigmoid" not in names
 
 
-def test_lstm_second_order_matches_torch():
-    """create_graph through the fused layer: the gradient of a gradient's norm, as PyTorch's."""
-    tm, mm = _pair("LSTM", {"num_layers": 2, "bidirectional": True}, batch_first=True)
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_second_order_through_the_fused_layers_matches_torch(cls):
+    """create_graph through the fused layers: the gradient of a gradient's norm, as PyTorch's."""
+    tm, mm = _pair(cls, {"num_layers": 2, "bidirectional": True}, batch_first=True)
     x = RNG.standard_normal((2, 4, 4))
     results = []
     for lib, model in ((torch, tm), (mt, mm)):
         xt = lib.tensor(x, requires_grad=True)
-        out, (h, c) = model(xt)
+        out, state = model(xt)
+        h, c = state if cls == "LSTM" else (state, state)
         loss = (out**2).sum() + (c * h).sum()
         params = list(model.parameters())
         grads = lib.autograd.grad(loss, [xt, *params], create_graph=True)

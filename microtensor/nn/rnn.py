@@ -4,11 +4,11 @@ Same parameter names and shapes (weight_ih_l0, weight_hh_l0_reverse, ..., weight
 proj_size), gate order (LSTM: input, forget, cell, output; GRU: reset, update, new) and initial
 values (uniform in ±1/√hidden_size, drawn in PyTorch's order), so state_dicts interchange.
 
-An LSTM layer over a padded sequence (no proj_size) is one graph node per direction (LSTMLayer:
-the time loop and backpropagation through time in NumPy). Otherwise the time loop is unrolled into
-the graph step by step: backward through time is the engine's ordinary iterative walk (no
-recursion), and each weight's gradient is the sum of its uses over the steps. The input projection
-of all steps is one matrix product before the loop.
+An LSTM or GRU layer over a padded sequence (no proj_size) is one graph node per direction
+(LSTMLayer, GRULayer: the time loop and backpropagation through time in NumPy). Otherwise the time
+loop is unrolled into the graph step by step: backward through time is the engine's ordinary
+iterative walk (no recursion), and each weight's gradient is the sum of its uses over the steps.
+The input projection of all steps is one matrix product before the loop.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import creation
 from ..device import _check_device
+from ..ops.recurrent import GRULayer as _GRULayer
 from ..ops.recurrent import LSTMGates as _LSTMGates
 from ..ops.recurrent import LSTMLayer as _LSTMLayer
 from ..ops.shape import cat, stack
@@ -53,6 +54,12 @@ def _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, reverse: bool):
     y = _LSTMLayer(reverse)(x, h, c, w_ih, w_hh, b_ih, b_hh)
     last = 0 if reverse else x.shape[0] - 1
     return y[0], y[0, last], y[1, last]
+
+
+def _gru_layer(x, h, w_ih, w_hh, b_ih, b_hh, reverse: bool):
+    """A whole GRU layer in one direction as one node: (output (T, B, H), h_last)."""
+    y = _GRULayer(reverse)(x, h, w_ih, w_hh, b_ih, b_hh)
+    return y, y[0 if reverse else x.shape[0] - 1]
 
 
 def _gru_step(xw, h, w_hh, b_hh):
@@ -238,9 +245,11 @@ class RNNBase(Module):
 
         x is (T, B, ·) padded, or the packed data (Σ lengths, ·) with batch sizes bs."""
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
-        fused = self.mode == "LSTM" and bs is None and w_hr is None and x.shape[0]
-        if fused and _one_dtype(x, h, c, w_ih, w_hh):
-            return _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, bool(d))
+        if bs is None and w_hr is None and x.shape[0] and _one_dtype(x, h, w_ih, w_hh):
+            if self.mode == "LSTM" and c.dtype == x.dtype:
+                return _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, bool(d))
+            if self.mode == "GRU":
+                return (*_gru_layer(x, h, w_ih, w_hh, b_ih, b_hh, bool(d)), None)
         xw = F.linear(x, w_ih, b_ih)  # every step's input projection in one product
         mode = self.mode
         if bs is None:

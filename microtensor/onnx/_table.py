@@ -205,6 +205,38 @@ def _lstm_layer(b, op, ins):
     return b.node("Concat", [b.node("Unsqueeze", [s, zero]) for s in seqs], axis=0)
 
 
+def _gru_layer(b, op, ins):
+    """A whole GRU layer, unrolled over its traced length as _lstm_layer: per step the hidden
+    projection, σ of the r and z pre-activations, n = tanh(x_n + r·h_n), h = n + z·(h − n)."""
+    x, h, w_ih, w_hh, b_ih, b_hh = ins
+    T = b.shape(op.inputs[0])[0]
+    H = b.shape(op.inputs[1])[-1]
+    xw = b.node("MatMul", [x, b.node("Transpose", [w_ih], perm=[1, 0])])
+    if b_ih is not None:
+        xw = b.node("Add", [xw, b_ih])
+    w_hh_t = b.node("Transpose", [w_hh], perm=[1, 0])
+    sizes = b.const(np.asarray([H] * 3, np.int64))
+    zero = b.const(np.asarray([0], np.int64))
+    hs = [None] * T
+    for t in range(T - 1, -1, -1) if op.reverse else range(T):
+        xt = b.node("Squeeze", [b.node("Gather", [xw, b.const(np.asarray([t], np.int64))], axis=0), zero])
+        gh = b.node("MatMul", [h, w_hh_t])
+        if b_hh is not None:
+            gh = b.node("Add", [gh, b_hh])
+        parts = []
+        for name in (xt, gh):
+            outs = [f"{name}_gate{k}" for k in range(3)]
+            b.nodes.append(b.onnx.helper.make_node("Split", [name, sizes], outs, axis=-1))
+            parts.append(outs)
+        (xr, xz, xn), (hr, hz, hn) = parts
+        r = b.node("Sigmoid", [b.node("Add", [xr, hr])])
+        z = b.node("Sigmoid", [b.node("Add", [xz, hz])])
+        n = b.node("Tanh", [b.node("Add", [xn, b.node("Mul", [r, hn])])])
+        h = b.node("Add", [n, b.node("Mul", [z, b.node("Sub", [h, n])])])
+        hs[t] = h
+    return b.node("Concat", [b.node("Unsqueeze", [s, zero]) for s in hs], axis=0)
+
+
 # op class name -> emitter(builder, op, input names) -> output name
 OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "Add": _same("Add"),
@@ -245,6 +277,7 @@ OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "GetItem": _getitem,
     "LSTMGates": _lstm_gates,
     "LSTMLayer": _lstm_layer,
+    "GRULayer": _gru_layer,
 }
 
 

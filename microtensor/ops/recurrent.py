@@ -163,7 +163,7 @@ def _order(T: int, reverse: bool) -> range:
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
-_CALL: list = []  # within one LSTMLayer node's backward: [saved arrays, needs, the gradients once computed]
+_CALL: list = []  # within one layer node's backward: [saved arrays, needs, the gradients once computed]
 
 
 @helper
@@ -175,9 +175,9 @@ def lstm_layer_backward(grad, out, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
         return _CALL[2]
     ins = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     if isinstance(grad, Tensor) or any(isinstance(v, Tensor) for v in ins):
-        result = _unrolled_vjp(grad, ins, reverse)
+        result = _unrolled_vjp(grad, ins, lambda *ts: lstm_unrolled(*ts, reverse=reverse))
     else:
-        saved, needs = (_CALL[0], _CALL[1]) if _CALL else (None, (True,) * 7)
+        saved, needs = (_CALL[0], _CALL[1]) if _CALL else (None, (True,) * len(ins))
         result = _bptt(grad, out, ins, reverse, saved, needs)
     if _CALL:
         _CALL[2] = result
@@ -243,19 +243,20 @@ def _bptt(grad, out, ins, reverse, saved, needs):
     return dx, dh, dc, dw_ih, dw_hh, db, db
 
 
-def _unrolled_vjp(grad, ins, reverse):
-    """The gradients through the layer unrolled into LSTMGates steps: a differentiable graph (for
-    create_graph=True), built from the layer's own inputs so that it can be differentiated again."""
+def _unrolled_vjp(grad, ins, unrolled):
+    """The gradients through the layer unrolled step by step (`unrolled(*ins)`): a differentiable
+    graph (for create_graph=True), built from the layer's own inputs so that it can be
+    differentiated again."""
     from ..autograd import grad as autograd_grad
 
     wrt = [k for k, v in enumerate(ins) if isinstance(v, Tensor) and v.requires_grad]
     if not wrt:
-        return (None,) * 7
-    y = lstm_unrolled(*ins, reverse=reverse)
+        return (None,) * len(ins)
+    y = unrolled(*ins)
     if not isinstance(grad, Tensor):
         grad = Tensor._wrap(grad)
     gs = autograd_grad(y, [ins[k] for k in wrt], grad, create_graph=True, allow_unused=True)
-    result = [None] * 7
+    result = [None] * len(ins)
     for k, gk in zip(wrt, gs):
         result[k] = gk
     return tuple(result)
@@ -289,3 +290,158 @@ def _layer_vjp(compiled):
 
 
 LSTMLayer._vjp = _layer_vjp(LSTMLayer._vjp)
+
+
+# ------------------------------------------------------------------ GRU
+_GRU_INPUTS = ("x", "h0", "w_ih", "w_hh", "b_ih", "b_hh")
+
+
+class GRULayer(Op):
+    """One GRU layer in one direction over a whole sequence, as one node.
+
+    x (T, B, I), h0 (B, H), w_ih (3H, I), w_hh (3H, H), optional biases (3H,), gate order r, z, n
+    as PyTorch. With x_t W_ihᵀ + b_ih = [x_r, x_z, x_n] and h_{t−1} W_hhᵀ + b_hh = [h_r, h_z, h_n]:
+
+        r = σ(x_r + h_r);  z = σ(x_z + h_z);  n = tanh(x_n + r·h_n);  h_t = n + z·(h_{t−1} − n)
+
+    The output is every step's h, (T, B, H), indexed by time. Backward through time, with δh the
+    gradient reaching h_t: ∂n-pre = δh·(1 − z)(1 − n²), ∂z-pre = δh·(h_{t−1} − n)·z(1 − z),
+    ∂r-pre = ∂n-pre·h_n·r(1 − r); the hidden projection gets [∂r-pre, ∂z-pre, ∂n-pre·r], the input
+    projection [∂r-pre, ∂z-pre, ∂n-pre], and δh_{t−1} = ∂(hidden projection) W_hh + δh·z. The weights'
+    gradients are then single products over the whole sequence; under create_graph the backward is
+    the unrolled recurrence's, recorded so that it can be differentiated again.
+    """
+
+    role = "layer"
+    public_name = "gru"
+    __slots__ = ("reverse",)
+    derivatives = {
+        n: f"gru_layer_backward(grad, out, x, h0, w_ih, w_hh, b_ih, b_hh, self.reverse)[{k}]"
+        for k, n in enumerate(_GRU_INPUTS)
+    }
+
+    def __init__(self, reverse: bool = False):
+        self.reverse = bool(reverse)
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
+        T, B = x.shape[:2]
+        H = h0.shape[-1]
+        dt = np.result_type(x, h0, w_ih, w_hh)
+        out = np.empty((T, B, H), dt)
+        act = (_xp.rows(x) @ w_ih.T).reshape(T, B, 3 * H)  # every step's input projection; then r, z, n
+        if b_ih is not None:
+            act += b_ih
+        hn = np.empty((T, B, H), dt)  # h_n of every step, kept for backward
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        h = h0
+        for t in _order(T, self.reverse):
+            a, gh = act[t], h @ w_hh_t
+            if b_hh is not None:
+                gh += b_hh
+            a[:, : 2 * H] += gh[:, : 2 * H]
+            _sigmoid_(a[:, : 2 * H])
+            r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+            hn[t] = gh[:, 2 * H :]
+            n += r * hn[t]
+            np.tanh(n, out=n)
+            h_new = out[t]
+            np.subtract(h, n, out=h_new)
+            h_new *= z
+            h_new += n
+            h = h_new
+        self.saved = (act, hn)
+        return out
+
+
+@helper
+def gru_layer_backward(grad, out, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The gradients of GRULayer for (x, h0, w_ih, w_hh, b_ih, b_hh), all from one pass of
+    backpropagation through time (see GRULayer); the gates are recomputed from out when the
+    forward's saved ones are not at hand."""
+    if _CALL and _CALL[2] is not None:
+        return _CALL[2]
+    ins = (x, h0, w_ih, w_hh, b_ih, b_hh)
+    if isinstance(grad, Tensor) or any(isinstance(v, Tensor) for v in ins):
+        result = _unrolled_vjp(grad, ins, lambda *ts: gru_unrolled(*ts, reverse=reverse))
+    else:
+        saved, needs = (_CALL[0], _CALL[1]) if _CALL else (None, (True,) * len(ins))
+        result = _gru_bptt(grad, out, ins, reverse, saved, needs)
+    if _CALL:
+        _CALL[2] = result
+    return result
+
+
+def _gru_gates(out, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """(r, z, n of every step, h_n of every step), recomputed at once from the inputs and states."""
+    T, B = x.shape[:2]
+    H = h0.shape[-1]
+    xw = _xp.rows(x) @ w_ih.T
+    gh = _xp.rows(_shifted(out, h0, reverse)) @ w_hh.T
+    if b_ih is not None:
+        xw += b_ih
+    if b_hh is not None:
+        gh += b_hh
+    xw, gh = xw.reshape(T, B, 3 * H), gh.reshape(T, B, 3 * H)
+    act = np.empty_like(xw)
+    act[..., : 2 * H] = _xp.sigmoid(xw[..., : 2 * H] + gh[..., : 2 * H])
+    act[..., 2 * H :] = np.tanh(xw[..., 2 * H :] + act[..., :H] * gh[..., 2 * H :])
+    return act, gh[..., 2 * H :]
+
+
+def _gru_bptt(grad, out, ins, reverse, saved, needs):
+    x, h0, w_ih, w_hh, b_ih, b_hh = ins
+    T, B = x.shape[:2]
+    H = h0.shape[-1]
+    act, hn = saved if saved is not None else _gru_gates(out, *ins, reverse)
+    r, z, n = act[..., :H], act[..., H : 2 * H], act[..., 2 * H :]
+    h_prev = _shifted(out, h0, reverse)
+    # the step-independent factors, for all steps at once
+    c_n = (1 - z) * (1 - n * n)  # ∂n-pre / ∂h_t
+    c_z = (h_prev - n) * z * (1 - z)  # ∂z-pre / ∂h_t
+    c_r = hn * r * (1 - r)  # ∂r-pre / ∂n-pre
+    dgh = np.empty((T, B, 3 * H), act.dtype)  # the gradient of each step's hidden projection
+    dn = np.empty((T, B, H), act.dtype)  # and of its n pre-activation
+    dh = np.zeros((B, H), act.dtype)
+    for t in _order(T, not reverse):
+        dh += grad[t]
+        np.multiply(dh, c_n[t], out=dn[t])
+        np.multiply(dn[t], c_r[t], out=dgh[t, :, :H])
+        np.multiply(dh, c_z[t], out=dgh[t, :, H : 2 * H])
+        np.multiply(dn[t], r[t], out=dgh[t, :, 2 * H :])
+        dh_next = dgh[t] @ w_hh
+        dh *= z[t]
+        dh += dh_next
+    dxw = dgh.copy()
+    dxw[..., 2 * H :] = dn
+    dxw, dgh = dxw.reshape(T * B, 3 * H), dgh.reshape(T * B, 3 * H)
+    need = dict(zip(_GRU_INPUTS, needs))
+    return (
+        (dxw @ w_ih).reshape(x.shape) if need["x"] else None,
+        dh,
+        dxw.T @ _xp.rows(x) if need["w_ih"] else None,
+        dgh.T @ _xp.rows(h_prev) if need["w_hh"] else None,
+        np.add.reduce(dxw, axis=0) if need.get("b_ih") else None,
+        np.add.reduce(dgh, axis=0) if need.get("b_hh") else None,
+    )
+
+
+def gru_unrolled(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse=False):
+    """GRULayer's value built step by step from Linear and elementwise nodes (Tensors in, (T, B, H) out)."""
+    from .shape import stack
+
+    H = h0.shape[-1]
+    xw = Linear()(x, w_ih, b_ih)
+    h = h0
+    hs = [None] * x.shape[0]
+    for t in _order(x.shape[0], reverse):
+        gh = Linear()(h, w_hh, b_hh)
+        xt = xw[t]
+        r = (xt[:, :H] + gh[:, :H]).sigmoid()
+        z = (xt[:, H : 2 * H] + gh[:, H : 2 * H]).sigmoid()
+        n = (xt[:, 2 * H :] + r * gh[:, 2 * H :]).tanh()
+        h = n + z * (h - n)
+        hs[t] = h
+    return stack(hs)
+
+
+GRULayer._vjp = _layer_vjp(GRULayer._vjp)
