@@ -122,13 +122,18 @@ def test_bidirectional_lstm_with_a_given_state_exports(tmp_path):
     _check(Both(), (mt.randn(5, 2, 3), mt.randn(4, 2, 4), mt.randn(4, 2, 4)), tmp_path)
 
 
-def test_bidirectional_gru_exports(tmp_path):
+@pytest.mark.parametrize("make", [
+    lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    lambda: nn.RNN(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    lambda: nn.RNN(3, 4, nonlinearity="relu", bidirectional=True, batch_first=True),
+], ids=["gru", "rnn_tanh", "rnn_relu"])  # fmt: skip
+def test_bidirectional_gru_and_rnn_export(tmp_path, make):
     mt.manual_seed(5)
 
     class Both(nn.Module):
         def __init__(self):
             super().__init__()
-            self.gru = nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+            self.gru = make()
 
         def forward(self, x):
             out, h_n = self.gru(x)

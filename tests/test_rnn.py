@@ -153,9 +153,9 @@ def _nodes(t) -> list[str]:
     return names
 
 
-def test_lstm_and_gru_layers_are_one_node_per_layer_and_direction():
+def test_recurrent_layers_are_one_node_per_layer_and_direction():
     """The padded, projection-free LSTM runs each layer's time loop as one LSTMLayer node (GRU: one
-    GRULayer node); packed input and proj_size keep the unrolled per-step graph (LSTMGates)."""
+    GRULayer node, RNN one RNNLayer); packed input and proj_size keep the unrolled per-step graph."""
     m = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
     names = _nodes(m(mt.randn(7, 2, 3))[0])
     assert names.count("LSTMLayer") == 4 and "LSTMGates" not in names
@@ -164,12 +164,17 @@ def test_lstm_and_gru_layers_are_one_node_per_layer_and_direction():
     assert "LSTMGates" in _nodes(nn.LSTM(3, 4, proj_size=2)(mt.randn(5, 2, 3))[0])
     names = _nodes(nn.GRU(3, 4, num_layers=3)(mt.randn(7, 2, 3))[0])
     assert names.count("GRULayer") == 3 and "Sigmoid" not in names
+    names = _nodes(nn.RNN(3, 4, bidirectional=True)(mt.randn(7, 2, 3))[0])
+    assert names.count("RNNLayer") == 2 and "Tanh" not in names
 
 
-@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
-def test_second_order_through_the_fused_layers_matches_torch(cls):
+FUSED = [("LSTM", {}), ("GRU", {}), ("RNN", {}), ("RNN", {"nonlinearity": "relu"})]
+
+
+@pytest.mark.parametrize("cls,kw", FUSED)
+def test_second_order_through_the_fused_layers_matches_torch(cls, kw):
     """create_graph through the fused layers: the gradient of a gradient's norm, as PyTorch's."""
-    tm, mm = _pair(cls, {"num_layers": 2, "bidirectional": True}, batch_first=True)
+    tm, mm = _pair(cls, {"num_layers": 2, "bidirectional": True, **kw}, batch_first=True)
     x = RNG.standard_normal((2, 4, 4))
     results = []
     for lib, model in ((torch, tm), (mt, mm)):

@@ -4,8 +4,8 @@ Same parameter names and shapes (weight_ih_l0, weight_hh_l0_reverse, ..., weight
 proj_size), gate order (LSTM: input, forget, cell, output; GRU: reset, update, new) and initial
 values (uniform in ±1/√hidden_size, drawn in PyTorch's order), so state_dicts interchange.
 
-An LSTM or GRU layer over a padded sequence (no proj_size) is one graph node per direction
-(LSTMLayer, GRULayer: the time loop and backpropagation through time in NumPy). Otherwise the time
+An RNN, LSTM or GRU layer over a padded sequence (no proj_size) is one graph node per direction
+(RNNLayer, LSTMLayer, GRULayer: the time loop and backpropagation through time in NumPy). Otherwise the time
 loop is unrolled into the graph step by step: backward through time is the engine's ordinary
 iterative walk (no recursion), and each weight's gradient is the sum of its uses over the steps.
 The input projection of all steps is one matrix product before the loop.
@@ -22,6 +22,7 @@ from ..device import _check_device
 from ..ops.recurrent import GRULayer as _GRULayer
 from ..ops.recurrent import LSTMGates as _LSTMGates
 from ..ops.recurrent import LSTMLayer as _LSTMLayer
+from ..ops.recurrent import RNNLayer as _RNNLayer
 from ..ops.shape import cat, stack
 from ..tensor import Tensor
 from . import functional as F
@@ -59,6 +60,12 @@ def _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, reverse: bool):
 def _gru_layer(x, h, w_ih, w_hh, b_ih, b_hh, reverse: bool):
     """A whole GRU layer in one direction as one node: (output (T, B, H), h_last)."""
     y = _GRULayer(reverse)(x, h, w_ih, w_hh, b_ih, b_hh)
+    return y, y[0 if reverse else x.shape[0] - 1]
+
+
+def _rnn_layer(x, h, w_ih, w_hh, b_ih, b_hh, reverse: bool, relu: bool):
+    """A whole Elman RNN layer in one direction as one node: (output (T, B, H), h_last)."""
+    y = _RNNLayer(reverse, relu)(x, h, w_ih, w_hh, b_ih, b_hh)
     return y, y[0 if reverse else x.shape[0] - 1]
 
 
@@ -250,6 +257,8 @@ class RNNBase(Module):
                 return _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, bool(d))
             if self.mode == "GRU":
                 return (*_gru_layer(x, h, w_ih, w_hh, b_ih, b_hh, bool(d)), None)
+            if self.mode in ("RNN_TANH", "RNN_RELU"):
+                return (*_rnn_layer(x, h, w_ih, w_hh, b_ih, b_hh, bool(d), self.mode == "RNN_RELU"), None)
         xw = F.linear(x, w_ih, b_ih)  # every step's input projection in one product
         mode = self.mode
         if bs is None:

@@ -237,6 +237,25 @@ def _gru_layer(b, op, ins):
     return b.node("Concat", [b.node("Unsqueeze", [s, zero]) for s in hs], axis=0)
 
 
+def _rnn_layer(b, op, ins):
+    """A whole Elman RNN layer, unrolled over its traced length as _lstm_layer: per step
+    h = act(x_t W_ihᵀ + b_ih + h W_hhᵀ + b_hh), act Tanh or Relu."""
+    x, h, w_ih, w_hh, b_ih, b_hh = ins
+    T = b.shape(op.inputs[0])[0]
+    xw = b.node("MatMul", [x, b.node("Transpose", [w_ih], perm=[1, 0])])
+    for bias in (b_ih, b_hh):
+        if bias is not None:
+            xw = b.node("Add", [xw, bias])
+    w_hh_t = b.node("Transpose", [w_hh], perm=[1, 0])
+    zero = b.const(np.asarray([0], np.int64))
+    hs = [None] * T
+    for t in range(T - 1, -1, -1) if op.reverse else range(T):
+        xt = b.node("Squeeze", [b.node("Gather", [xw, b.const(np.asarray([t], np.int64))], axis=0), zero])
+        h = b.node("Relu" if op.relu else "Tanh", [b.node("Add", [xt, b.node("MatMul", [h, w_hh_t])])])
+        hs[t] = h
+    return b.node("Concat", [b.node("Unsqueeze", [s, zero]) for s in hs], axis=0)
+
+
 # op class name -> emitter(builder, op, input names) -> output name
 OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "Add": _same("Add"),
@@ -278,6 +297,7 @@ OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "LSTMGates": _lstm_gates,
     "LSTMLayer": _lstm_layer,
     "GRULayer": _gru_layer,
+    "RNNLayer": _rnn_layer,
 }
 
 

@@ -157,7 +157,7 @@ def _plus_zero(v) -> bool:
 def _maskable(cond, x) -> bool:
     return (
         type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize in _UINT
-        and type(cond) is np.ndarray and cond.dtype == np.bool_ and cond.shape == x.shape
+        and type(cond) is np.ndarray and cond.dtype == np.bool_ and cond.shape == x.shape and x.ndim
     )  # fmt: skip
 
 

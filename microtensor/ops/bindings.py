@@ -360,6 +360,7 @@ REACHED: dict[str, str] = {
     "LSTMGates": "microtensor.nn.LSTM / LSTMCell (one node per step)",
     "LSTMLayer": "microtensor.nn.LSTM (one node per layer and direction)",
     "GRULayer": "microtensor.nn.GRU (one node per layer and direction)",
+    "RNNLayer": "microtensor.nn.RNN (one node per layer and direction)",
     "Eigh": "microtensor.linalg.eigh",
     "Solve": "microtensor.linalg.solve",
     # activations (issue 13)

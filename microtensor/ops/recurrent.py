@@ -445,3 +445,107 @@ def gru_unrolled(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse=False):
 
 
 GRULayer._vjp = _layer_vjp(GRULayer._vjp)
+
+
+# ------------------------------------------------------------------ Elman RNN
+class RNNLayer(Op):
+    """One Elman RNN layer (tanh, or relu) in one direction over a whole sequence, as one node.
+
+    x (T, B, I), h0 (B, H), w_ih (H, I), w_hh (H, H), optional biases (H,):
+    h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh). The output is every step's h, (T, B, H),
+    indexed by time. Backward through time needs only the output: with δh the gradient reaching
+    h_t, ∂a_t = δh·act′ (1 − h_t² for tanh, [h_t > 0] for relu) and δh_{t−1} = ∂a_t W_hh; the
+    weights' gradients are single products over the whole sequence. Under create_graph the
+    backward is the unrolled recurrence's, recorded so that it can be differentiated again.
+    """
+
+    role = "layer"
+    public_name = "rnn"
+    __slots__ = ("reverse", "relu")
+    derivatives = {
+        n: f"rnn_layer_backward(grad, out, x, h0, w_ih, w_hh, b_ih, b_hh, self.reverse, self.relu)[{k}]"
+        for k, n in enumerate(_GRU_INPUTS)
+    }
+
+    def __init__(self, reverse: bool = False, relu: bool = False):
+        self.reverse, self.relu = bool(reverse), bool(relu)
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None):
+        T, B = x.shape[:2]
+        out = (_xp.rows(x) @ w_ih.T).reshape(T, B, h0.shape[-1])  # every step's input projection
+        for bias in (b_ih, b_hh):
+            if bias is not None:
+                out += bias
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        h = h0
+        for t in _order(T, self.reverse):
+            a = out[t]
+            a += h @ w_hh_t
+            if self.relu:
+                np.maximum(a, 0, out=a)
+            else:
+                np.tanh(a, out=a)
+            h = a
+        self.saved = None  # backward needs only the output
+        return out
+
+
+@helper
+def rnn_layer_backward(grad, out, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
+    """The gradients of RNNLayer for (x, h0, w_ih, w_hh, b_ih, b_hh), all from one pass of
+    backpropagation through time (see RNNLayer)."""
+    if _CALL and _CALL[2] is not None:
+        return _CALL[2]
+    ins = (x, h0, w_ih, w_hh, b_ih, b_hh)
+    if isinstance(grad, Tensor) or any(isinstance(v, Tensor) for v in ins):
+        result = _unrolled_vjp(grad, ins, lambda *ts: rnn_unrolled(*ts, reverse=reverse, relu=relu))
+    else:
+        needs = _CALL[1] if _CALL else (True,) * len(ins)
+        result = _rnn_bptt(grad, out, ins, reverse, relu, needs)
+    if _CALL:
+        _CALL[2] = result
+    return result
+
+
+def _rnn_bptt(grad, out, ins, reverse, relu, needs):
+    x, h0, w_ih, w_hh, b_ih, b_hh = ins
+    T, B, H = out.shape
+    da = np.empty_like(out)
+    off = out <= 0 if relu else None  # relu passes no gradient where its output is ≤ 0 (NaN passes)
+    slope = None if relu else 1 - out * out  # tanh′ = 1 − h²
+    dh = np.zeros((B, H), out.dtype)
+    for t in _order(T, not reverse):
+        dh += grad[t]
+        if relu:
+            da[t] = _xp.where(off[t], 0, dh)
+        else:
+            np.multiply(dh, slope[t], out=da[t])
+        dh = da[t] @ w_hh
+    da = da.reshape(T * B, H)
+    need = dict(zip(_GRU_INPUTS, needs))
+    db = np.add.reduce(da, axis=0) if need.get("b_ih") or need.get("b_hh") else None
+    return (
+        (da @ w_ih).reshape(x.shape) if need["x"] else None,
+        dh,
+        da.T @ _xp.rows(x) if need["w_ih"] else None,
+        da.T @ _xp.rows(_shifted(out, h0, reverse)) if need["w_hh"] else None,
+        db,
+        db,
+    )
+
+
+def rnn_unrolled(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse=False, relu=False):
+    """RNNLayer's value built step by step from Linear and activation nodes (Tensors in, (T, B, H) out)."""
+    from .shape import stack
+
+    xw = Linear()(x, w_ih, b_ih)
+    h = h0
+    hs = [None] * x.shape[0]
+    for t in _order(x.shape[0], reverse):
+        a = xw[t] + Linear()(h, w_hh, b_hh)
+        h = a.relu() if relu else a.tanh()
+        hs[t] = h
+    return stack(hs)
+
+
+RNNLayer._vjp = _layer_vjp(RNNLayer._vjp)
