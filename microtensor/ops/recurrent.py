@@ -1,5 +1,5 @@
-"""LSTM as fused ops with closed-form backwards: one step's pointwise math (LSTMGates), and a whole
-layer over a whole sequence (LSTMLayer).
+"""Recurrent layers as fused ops with closed-form backwards: one LSTM step's pointwise math
+(LSTMGates), and a whole layer over a whole sequence (LSTMLayer, GRULayer, RNNLayer).
 
 From the gate pre-activations a = [a_i, a_f, a_g, a_o] (…, 4H) and the previous cell state c:
 
@@ -13,9 +13,13 @@ The output is [h', c'] (…, 2H). With the incoming gradient [g_h, g_c] and δc 
 One node per time step instead of eleven (slices, three sigmoids, two tanh, products, sums): the
 recurrence's cost is mostly per-node overhead at these sizes.
 
-LSTMLayer goes further: one node for a layer's whole time loop, its forward and its backpropagation
-through time written out in NumPy (the per-step graph nodes, their un-broadcasting and the
-gradients' scatter into each step's slice are what made the unrolled layer slow).
+The layer ops go further: one node for a layer's whole time loop, its forward and its
+backpropagation through time written out in NumPy (the per-step graph nodes, their un-broadcasting
+and the gradients' scatter into each step's slice are what made the unrolled layer slow). Their
+derivatives are one helper each that computes every input's gradient in one pass (shared by the
+inputs of one node through _CALL, with the gates the forward saved); under create_graph the helper
+differentiates the unrolled recurrence built from the same inputs instead, so that the gradient
+is a graph again.
 """
 
 from __future__ import annotations
