@@ -291,6 +291,15 @@ def test_profile_prints_the_top_functions(capsys):
     assert "tottime" in out
 
 
+def test_op_profile_lists_the_ops_of_a_sequence_step(capsys):
+    from benchmarks import op_profile
+
+    assert op_profile.main(["lstm-step", "--steps", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "lstm-step: 6 graph nodes per step" in out  # 2 LSTMLayer, their outputs, head, loss
+    assert "LSTMLayer.backward" in out and "LSTMLayer.forward" in out and "whole step" in out
+
+
 def test_thread_arguments_are_parsed_before_numpy():
     assert _threads.parse_threads([]) == 1
     assert _threads.parse_threads(["--quick", "--threads", "3"]) == 3

@@ -105,6 +105,43 @@ def test_unrolled_lstm_exports(tmp_path):
     _check(Last(), (mt.randn(2, 5, 3),), tmp_path)
 
 
+def test_bidirectional_lstm_with_a_given_state_exports(tmp_path):
+    """The fused layer (one LSTMLayer node per layer and direction) unrolls into ONNX, in either
+    direction, from the caller's initial state."""
+    mt.manual_seed(4)
+
+    class Both(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+
+        def forward(self, x, h, c):
+            out, (h_n, c_n) = self.lstm(x, (h, c))
+            return out.sum(0) + h_n.sum(0).repeat(1, 2) + c_n.sum(0).repeat(1, 2)
+
+    _check(Both(), (mt.randn(5, 2, 3), mt.randn(4, 2, 4), mt.randn(4, 2, 4)), tmp_path)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    lambda: nn.RNN(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    lambda: nn.RNN(3, 4, nonlinearity="relu", bidirectional=True, batch_first=True),
+], ids=["gru", "rnn_tanh", "rnn_relu"])  # fmt: skip
+def test_bidirectional_gru_and_rnn_export(tmp_path, make):
+    mt.manual_seed(5)
+
+    class Both(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = make()
+
+        def forward(self, x):
+            out, h_n = self.gru(x)
+            return out[:, -1] + h_n.sum(0).repeat(1, 2)
+
+    _check(Both(), (mt.randn(2, 5, 3),), tmp_path)
+
+
 def test_the_tiny_gpt_example_model_exports_and_runs_in_onnxruntime(tmp_path):
     """The small GPT of examples/tiny_gpt.py (embeddings, causal attention blocks, LayerNorm, head)
     exports as it is and onnxruntime gives its logits (issue 18: the examples' models deploy)."""

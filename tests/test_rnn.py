@@ -141,6 +141,55 @@ def test_backprop_through_hundreds_of_steps():
     assert np.abs(x.grad.numpy()[-1]).sum() > 0
 
 
+def _nodes(t) -> list[str]:
+    seen, stack, names = set(), [t.grad_fn], []
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.append(type(node).__name__)
+        stack.extend(node.next_functions)
+    return names
+
+
+def test_recurrent_layers_are_one_node_per_layer_and_direction():
+    """The padded, projection-free LSTM runs each layer's time loop as one LSTMLayer node (GRU: one
+    GRULayer node, RNN one RNNLayer); packed input and proj_size keep the unrolled per-step graph."""
+    m = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    names = _nodes(m(mt.randn(7, 2, 3))[0])
+    assert names.count("LSTMLayer") == 4 and "LSTMGates" not in names
+    packed = U.pack_sequence([mt.randn(3, 3), mt.randn(2, 3)])
+    assert "LSTMGates" in _nodes(m(packed)[0].data)
+    assert "LSTMGates" in _nodes(nn.LSTM(3, 4, proj_size=2)(mt.randn(5, 2, 3))[0])
+    names = _nodes(nn.GRU(3, 4, num_layers=3)(mt.randn(7, 2, 3))[0])
+    assert names.count("GRULayer") == 3 and "Sigmoid" not in names
+    names = _nodes(nn.RNN(3, 4, bidirectional=True)(mt.randn(7, 2, 3))[0])
+    assert names.count("RNNLayer") == 2 and "Tanh" not in names
+
+
+FUSED = [("LSTM", {}), ("GRU", {}), ("RNN", {}), ("RNN", {"nonlinearity": "relu"})]
+
+
+@pytest.mark.parametrize("cls,kw", FUSED)
+def test_second_order_through_the_fused_layers_matches_torch(cls, kw):
+    """create_graph through the fused layers: the gradient of a gradient's norm, as PyTorch's."""
+    tm, mm = _pair(cls, {"num_layers": 2, "bidirectional": True, **kw}, batch_first=True)
+    x = RNG.standard_normal((2, 4, 4))
+    results = []
+    for lib, model in ((torch, tm), (mt, mm)):
+        xt = lib.tensor(x, requires_grad=True)
+        out, state = model(xt)
+        h, c = state if cls == "LSTM" else (state, state)
+        loss = (out**2).sum() + (c * h).sum()
+        params = list(model.parameters())
+        grads = lib.autograd.grad(loss, [xt, *params], create_graph=True)
+        penalty = sum((g**2).sum() for g in grads)
+        results.append([g.detach().numpy() for g in lib.autograd.grad(penalty, [xt, *params])])
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
+
+
 def test_pad_sequence_and_pack_sequence_match_torch():
     seqs = [RNG.standard_normal((n, 2)) for n in (3, 1, 4)]
     for bf in (False, True):

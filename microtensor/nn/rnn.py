@@ -4,9 +4,11 @@ Same parameter names and shapes (weight_ih_l0, weight_hh_l0_reverse, ..., weight
 proj_size), gate order (LSTM: input, forget, cell, output; GRU: reset, update, new) and initial
 values (uniform in ±1/√hidden_size, drawn in PyTorch's order), so state_dicts interchange.
 
-The time loop is unrolled into the graph step by step: backward through time is the engine's
-ordinary iterative walk (no recursion), and each weight's gradient is the sum of its uses over
-the steps. The input projection of all steps is one matrix product before the loop.
+An RNN, LSTM or GRU layer over a padded sequence (no proj_size) is one graph node per direction
+(RNNLayer, LSTMLayer, GRULayer: the time loop and backpropagation through time in NumPy). Otherwise the time
+loop is unrolled into the graph step by step: backward through time is the engine's ordinary
+iterative walk (no recursion), and each weight's gradient is the sum of its uses over the steps.
+The input projection of all steps is one matrix product before the loop.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import numpy as np
 
 from .. import creation
 from ..device import _check_device
+from ..ops.recurrent import GRULayer as _GRULayer
 from ..ops.recurrent import LSTMGates as _LSTMGates
+from ..ops.recurrent import LSTMLayer as _LSTMLayer
+from ..ops.recurrent import RNNLayer as _RNNLayer
 from ..ops.shape import cat, stack
 from ..tensor import Tensor
 from . import functional as F
@@ -43,6 +48,25 @@ def _lstm_step(xw, h, c, w_hh, b_hh, w_hr):
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, c
+
+
+def _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, reverse: bool):
+    """A whole LSTM layer in one direction as one node: (output (T, B, H), h_last, c_last)."""
+    y = _LSTMLayer(reverse)(x, h, c, w_ih, w_hh, b_ih, b_hh)
+    last = 0 if reverse else x.shape[0] - 1
+    return y[0], y[0, last], y[1, last]
+
+
+def _gru_layer(x, h, w_ih, w_hh, b_ih, b_hh, reverse: bool):
+    """A whole GRU layer in one direction as one node: (output (T, B, H), h_last)."""
+    y = _GRULayer(reverse)(x, h, w_ih, w_hh, b_ih, b_hh)
+    return y, y[0 if reverse else x.shape[0] - 1]
+
+
+def _rnn_layer(x, h, w_ih, w_hh, b_ih, b_hh, reverse: bool, relu: bool):
+    """A whole Elman RNN layer in one direction as one node: (output (T, B, H), h_last)."""
+    y = _RNNLayer(reverse, relu)(x, h, w_ih, w_hh, b_ih, b_hh)
+    return y, y[0 if reverse else x.shape[0] - 1]
 
 
 def _gru_step(xw, h, w_hh, b_hh):
@@ -228,6 +252,13 @@ class RNNBase(Module):
 
         x is (T, B, ·) padded, or the packed data (Σ lengths, ·) with batch sizes bs."""
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
+        if bs is None and w_hr is None and x.shape[0] and _one_dtype(x, h, w_ih, w_hh):
+            if self.mode == "LSTM" and c.dtype == x.dtype:
+                return _lstm_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, bool(d))
+            if self.mode == "GRU":
+                return (*_gru_layer(x, h, w_ih, w_hh, b_ih, b_hh, bool(d)), None)
+            if self.mode in ("RNN_TANH", "RNN_RELU"):
+                return (*_rnn_layer(x, h, w_ih, w_hh, b_ih, b_hh, bool(d), self.mode == "RNN_RELU"), None)
         xw = F.linear(x, w_ih, b_ih)  # every step's input projection in one product
         mode = self.mode
         if bs is None:
@@ -257,6 +288,11 @@ class RNNBase(Module):
                 c = None if c is None else cat([cn, c[n:]], 0)
         out = stack(outs, 0) if bs is None else cat(outs, 0)
         return out, h, c
+
+
+def _one_dtype(*tensors) -> bool:
+    """All of one dtype (else the unrolled path, whose ops promote as PyTorch's)."""
+    return len({t.dtype for t in tensors}) == 1
 
 
 class RNN(RNNBase):

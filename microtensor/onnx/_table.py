@@ -169,14 +169,92 @@ def _getitem(b, op, ins):
 def _lstm_gates(b, op, ins):
     """[h', c'] from the gate pre-activations and c: Split, Sigmoid/Tanh, Mul/Add, Concat."""
     a, c = ins
-    H = b.shape(op.inputs[1])[-1]
+    h, c = _lstm_pointwise(b, a, c, b.shape(op.inputs[1])[-1])
+    return b.node("Concat", [h, c], axis=-1)
+
+
+def _lstm_pointwise(b, a, c, H: int):
+    """(h', c') of one LSTM step from its gate pre-activations a and the cell state c."""
     sizes = b.const(np.asarray([H] * 4, np.int64))
     parts = b.onnx.helper.make_node("Split", [a, sizes], [f"{a}_gate{k}" for k in range(4)], axis=-1)
     b.nodes.append(parts)
     i, f, g, o = (f"{a}_gate{k}" for k in range(4))
     i, f, o = (b.node("Sigmoid", [t]) for t in (i, f, o))
     cn = b.node("Add", [b.node("Mul", [f, c]), b.node("Mul", [i, b.node("Tanh", [g])])])
-    return b.node("Concat", [b.node("Mul", [o, b.node("Tanh", [cn])]), cn], axis=-1)
+    return b.node("Mul", [o, b.node("Tanh", [cn])]), cn
+
+
+def _lstm_layer(b, op, ins):
+    """A whole LSTM layer, unrolled over its traced length: the input projection of every step, then
+    per step a Gather of it plus h·W_hhᵀ and the pointwise gates; each step's h and c stacked into
+    (2, T, B, H) in time order."""
+    x, h, c, w_ih, w_hh, b_ih, b_hh = ins
+    T = b.shape(op.inputs[0])[0]
+    H = b.shape(op.inputs[1])[-1]
+    xw = b.node("MatMul", [x, b.node("Transpose", [w_ih], perm=[1, 0])])
+    for bias in (b_ih, b_hh):
+        if bias is not None:
+            xw = b.node("Add", [xw, bias])
+    w_hh_t = b.node("Transpose", [w_hh], perm=[1, 0])
+    hs, cs = [None] * T, [None] * T
+    zero = b.const(np.asarray([0], np.int64))
+    for t in range(T - 1, -1, -1) if op.reverse else range(T):
+        xt = b.node("Squeeze", [b.node("Gather", [xw, b.const(np.asarray([t], np.int64))], axis=0), zero])
+        h, c = _lstm_pointwise(b, b.node("Add", [xt, b.node("MatMul", [h, w_hh_t])]), c, H)
+        hs[t], cs[t] = h, c
+    seqs = [b.node("Concat", [b.node("Unsqueeze", [s, zero]) for s in states], axis=0) for states in (hs, cs)]
+    return b.node("Concat", [b.node("Unsqueeze", [s, zero]) for s in seqs], axis=0)
+
+
+def _gru_layer(b, op, ins):
+    """A whole GRU layer, unrolled over its traced length as _lstm_layer: per step the hidden
+    projection, σ of the r and z pre-activations, n = tanh(x_n + r·h_n), h = n + z·(h − n)."""
+    x, h, w_ih, w_hh, b_ih, b_hh = ins
+    T = b.shape(op.inputs[0])[0]
+    H = b.shape(op.inputs[1])[-1]
+    xw = b.node("MatMul", [x, b.node("Transpose", [w_ih], perm=[1, 0])])
+    if b_ih is not None:
+        xw = b.node("Add", [xw, b_ih])
+    w_hh_t = b.node("Transpose", [w_hh], perm=[1, 0])
+    sizes = b.const(np.asarray([H] * 3, np.int64))
+    zero = b.const(np.asarray([0], np.int64))
+    hs = [None] * T
+    for t in range(T - 1, -1, -1) if op.reverse else range(T):
+        xt = b.node("Squeeze", [b.node("Gather", [xw, b.const(np.asarray([t], np.int64))], axis=0), zero])
+        gh = b.node("MatMul", [h, w_hh_t])
+        if b_hh is not None:
+            gh = b.node("Add", [gh, b_hh])
+        parts = []
+        for name in (xt, gh):
+            outs = [f"{name}_gate{k}" for k in range(3)]
+            b.nodes.append(b.onnx.helper.make_node("Split", [name, sizes], outs, axis=-1))
+            parts.append(outs)
+        (xr, xz, xn), (hr, hz, hn) = parts
+        r = b.node("Sigmoid", [b.node("Add", [xr, hr])])
+        z = b.node("Sigmoid", [b.node("Add", [xz, hz])])
+        n = b.node("Tanh", [b.node("Add", [xn, b.node("Mul", [r, hn])])])
+        h = b.node("Add", [n, b.node("Mul", [z, b.node("Sub", [h, n])])])
+        hs[t] = h
+    return b.node("Concat", [b.node("Unsqueeze", [s, zero]) for s in hs], axis=0)
+
+
+def _rnn_layer(b, op, ins):
+    """A whole Elman RNN layer, unrolled over its traced length as _lstm_layer: per step
+    h = act(x_t W_ihᵀ + b_ih + h W_hhᵀ + b_hh), act Tanh or Relu."""
+    x, h, w_ih, w_hh, b_ih, b_hh = ins
+    T = b.shape(op.inputs[0])[0]
+    xw = b.node("MatMul", [x, b.node("Transpose", [w_ih], perm=[1, 0])])
+    for bias in (b_ih, b_hh):
+        if bias is not None:
+            xw = b.node("Add", [xw, bias])
+    w_hh_t = b.node("Transpose", [w_hh], perm=[1, 0])
+    zero = b.const(np.asarray([0], np.int64))
+    hs = [None] * T
+    for t in range(T - 1, -1, -1) if op.reverse else range(T):
+        xt = b.node("Squeeze", [b.node("Gather", [xw, b.const(np.asarray([t], np.int64))], axis=0), zero])
+        h = b.node("Relu" if op.relu else "Tanh", [b.node("Add", [xt, b.node("MatMul", [h, w_hh_t])])])
+        hs[t] = h
+    return b.node("Concat", [b.node("Unsqueeze", [s, zero]) for s in hs], axis=0)
 
 
 # op class name -> emitter(builder, op, input names) -> output name
@@ -218,6 +296,9 @@ OPS: dict[str, Callable[[Any, Any, list], str]] = {
     "ScaledDotProductAttention": _attention,
     "GetItem": _getitem,
     "LSTMGates": _lstm_gates,
+    "LSTMLayer": _lstm_layer,
+    "GRULayer": _gru_layer,
+    "RNNLayer": _rnn_layer,
 }
 
 

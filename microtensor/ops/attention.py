@@ -49,28 +49,40 @@ class ScaledDotProductAttention(Op):
         self.mask, self.scale = mask, scale  # mask: additive scores (0 or −inf, or floats), or None
 
     def forward(self, q, k, v):
-        return _probs(q, k, self.mask, self.scale) @ v
+        p = _probs(q, k, self.mask, self.scale)
+        self.saved = p  # for backward (the scores' softmax costs about as much as the products)
+        return p @ v
 
 
 def _probs(q, k, mask, scale):
-    s = (q @ _xp.mT(k)) * scale
-    if mask is not None:
-        s = s + mask
+    s = q @ _xp.mT(k)
+    if isinstance(s, np.ndarray) and s.flags.writeable and s.base is None:  # a fresh array: in place
+        s *= scale
+        if mask is not None:
+            s += mask
+    else:
+        s = s * scale
+        if mask is not None:
+            s = s + mask
     return _xp.softmax(s, -1)
 
 
 _LAST: list = []  # within one node's backward: q, k and v share one computation of P and ∂S
+_SAVED: list = []  # within one node's backward: the P its forward saved
 
 
 def _vjp_sharing(compiled):
     """The compiled derivatives, with attention_backward's result shared by the three inputs of one
-    call and forgotten when the call returns (so nothing stale survives to another call)."""
+    call and forgotten when the call returns (so nothing stale survives to another call); the
+    forward's P is at hand for the call."""
 
     def _vjp(self, *args):
+        _SAVED[:] = [self.saved]
         try:
             return compiled(self, *args)
         finally:
             _LAST.clear()
+            _SAVED.clear()
 
     return _vjp
 
@@ -80,11 +92,14 @@ ScaledDotProductAttention._vjp = _vjp_sharing(ScaledDotProductAttention._vjp)
 
 @helper
 def attention_backward(grad, q, k, v, mask, scale):
-    """(∂q, ∂k, ∂v) of attention (see the module docstring); P is recomputed from q and k."""
+    """(∂q, ∂k, ∂v) of attention (see the module docstring); P is the forward's on arrays (recomputed
+    from q and k when it is not at hand, and under create_graph, where it must be differentiable)."""
     key = (grad, q, k, v, mask)
     if _LAST and all(a is b for a, b in zip(_LAST[0], key)):
         return _LAST[1]
-    p = _probs(q, k, mask, scale)
+    p = _SAVED[0] if _SAVED and _SAVED[0] is not None and isinstance(q, np.ndarray) else None
+    if p is None:
+        p = _probs(q, k, mask, scale)
     dv = _xp.mT(p) @ grad
     dp = grad @ _xp.mT(v)
     ds = p * (dp - _xp.sum(dp * p, -1, True))

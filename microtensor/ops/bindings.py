@@ -359,6 +359,9 @@ REACHED: dict[str, str] = {
     "RMSNorm": "microtensor.nn.functional.rms_norm",
     "ScaledDotProductAttention": "microtensor.nn.functional.scaled_dot_product_attention",
     "LSTMGates": "microtensor.nn.LSTM / LSTMCell (one node per step)",
+    "LSTMLayer": "microtensor.nn.LSTM (one node per layer and direction)",
+    "GRULayer": "microtensor.nn.GRU (one node per layer and direction)",
+    "RNNLayer": "microtensor.nn.RNN (one node per layer and direction)",
     "Eigh": "microtensor.linalg.eigh",
     "Solve": "microtensor.linalg.solve",
     # activations (issue 13)
