@@ -94,11 +94,13 @@ def role_of(node) -> str:
 
 
 def formula_of(node) -> str:
-    """The op's derivatives as text, rendered from the expressions the engine runs (a user Function
-    may set `formula` on its class: its backward is code explain cannot read)."""
+    """The op's derivatives as text, rendered from the expressions the engine runs, or the op's
+    summary in words where its rule is one helper call (a fused layer); a user Function may set
+    `formula` on its class: its backward is code explain cannot read."""
     fn_cls = getattr(node, "fn_cls", None)
-    text = getattr(fn_cls, "formula", "") if fn_cls is not None else type(node).formula
-    return text.strip()
+    if fn_cls is not None:
+        return getattr(fn_cls, "formula", "").strip()
+    return (type(node).summary or type(node).formula).strip()
 
 
 def input_key(node, j: int) -> str | None:

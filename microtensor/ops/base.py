@@ -233,6 +233,9 @@ class Op:
     role: ClassVar[str] = "math"
     display: ClassVar[str | None] = None  # the name shown in explain / viz (default: the class name)
     public_name: ClassVar[str | None] = None  # the function users call, when not derived from the class name
+    # what backward computes, in words, for an op whose rule is one helper call (a fused layer):
+    # explain and viz show it as the local rule
+    summary: ClassVar[str | None] = None
     # set by _compile:
     formula: ClassVar[str] = ""
     formulas: ClassVar[dict[str, str]] = {}
