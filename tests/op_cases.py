@@ -2851,3 +2851,168 @@ case(
     _np_eigh_invariants,
     tall_strategy(square=True),
 )
+
+
+# ------------------------------------ pointwise (ops/pointwise.py): addcmul/addcdiv, fmax/fmin, alpha=
+@st.composite
+def addc_strategy(draw, divide: bool):
+    sx, sa, sb = draw(small_broadcastable(3))
+    x, a = draw_array(draw, sx), draw_array(draw, sa)
+    b = draw_array(draw, sb, "nonzero" if divide else "real")
+    value = draw(st.sampled_from([1, 0.5, -2]))
+    return (x, a, b), {"value": value, "how": draw(st.sampled_from(["function", "method"]))}
+
+
+case(
+    "addcmul",
+    ("Mul", "Add"),
+    lambda x, a, b, value, how: (
+        mt.addcmul(x, a, b, value=value) if how == "function" else x.addcmul(a, b, value=value)
+    ),
+    lambda x, a, b, value, how: x + value * (a * b),
+    addc_strategy(False),
+)
+case(
+    "addcdiv",
+    ("Div", "Mul", "Add"),
+    lambda x, a, b, value, how: (
+        mt.addcdiv(x, a, b, value=value) if how == "function" else x.addcdiv(a, b, value=value)
+    ),
+    lambda x, a, b, value, how: x + value * (a / b),
+    addc_strategy(True),
+)
+for _name, _op, _np in (("fmax", "Fmax", np.fmax), ("fmin", "Fmin", np.fmin)):
+    case(
+        _name, _op, _math_binary_fn(_name), lambda a, b, how, _np=_np: _np(a, b), binary_strategy(joint=True)
+    )
+
+
+@st.composite
+def alpha_strategy(draw):
+    sa, sb = draw(small_broadcastable(2))
+    alpha = draw(st.sampled_from([2, -0.5, 3.25]))
+    how = draw(st.sampled_from(["f", "m"]))
+    return (draw_array(draw, sa), draw_array(draw, sb)), {"alpha": alpha, "how": how}
+
+
+for _name, _op, _sign in (("add", "Add", 1), ("sub", "Sub", -1)):
+    case(
+        f"{_name}_alpha",
+        (_op, "Mul"),
+        lambda a, b, alpha, how, _n=_name: (
+            getattr(mt, _n)(a, b, alpha=alpha) if how == "f" else getattr(a, _n)(b, alpha=alpha)
+        ),
+        lambda a, b, alpha, how, _s=_sign: a + _s * (alpha * b),
+        alpha_strategy(),
+    )
+
+
+@st.composite
+def ldexp_strategy(draw):
+    sx, se = draw(small_broadcastable(2))
+    e = draw(hnp.arrays(np.int64, se, elements=st.integers(-4, 4)))
+    return (draw_array(draw, sx),), {"e": e}
+
+
+case(
+    "ldexp",
+    "Mul",
+    lambda x, e: mt.ldexp(x, mt.tensor(e)),
+    lambda x, e: np.ldexp(x, e),
+    ldexp_strategy(),
+)
+@st.composite
+def frexp_strategy(draw):
+    """±2^(k + f) with f in [0.1, 0.9]: away from the powers of two, where the mantissa jumps."""
+    shape = draw(small_shapes())
+    k = draw(hnp.arrays(np.int64, shape, elements=st.integers(-3, 3)))
+    f = draw_array(draw, shape, (0.1, 0.9))
+    sign = draw(hnp.arrays(np.int64, shape, elements=st.sampled_from([-1, 1])))
+    return (sign * np.exp2(k + f),), {"how": draw(st.sampled_from(["function", "method"]))}
+
+
+case(
+    "frexp",
+    "Frexp",
+    lambda x, how: tuple(mt.frexp(x) if how == "function" else x.frexp()),
+    lambda x, how: np.frexp(x),
+    frexp_strategy(),
+)
+
+
+# --------------------------------------------- the gamma family (ops/special.py), NumPy references
+# written independently of the kernels: far larger shifts and different series lengths
+def _np_lgamma(x):
+    return np.vectorize(math.lgamma, otypes=[np.float64])(x)
+
+
+def _np_hurwitz(s, q, shift=60):
+    """ζ(s, q) = Σₖ (q + k)^−s: 60 terms, then the integral and two Euler–Maclaurin terms."""
+    q = np.asarray(q, np.float64)
+    head = sum((q + k) ** -s for k in range(shift))
+    a = q + shift
+    tail = a ** (1 - s) / (s - 1) + a**-s / 2
+    return head + tail + s * a ** (-s - 1) / 12 - s * (s + 1) * (s + 2) * a ** (-s - 3) / 720
+
+
+def _np_digamma(x, shift=60):
+    x = np.asarray(x, np.float64)
+    head = sum(1 / (x + k) for k in range(shift))
+    a = x + shift
+    return np.log(a) - 1 / (2 * a) - 1 / (12 * a**2) + 1 / (120 * a**4) - 1 / (252 * a**6) - head
+
+
+def _np_polygamma(n, x):
+    if n == 0:
+        return _np_digamma(x)
+    return (-1) ** (n + 1) * math.factorial(n) * _np_hurwitz(n + 1, x)
+
+
+@st.composite
+def gamma_strategy(draw, negative=False):
+    shape = draw(small_shapes())
+    x = draw_array(draw, shape, (-2.9, -2.1) if negative else (0.2, 6.0))
+    return (x,), {"how": draw(st.sampled_from(["function", "method"]))}
+
+
+case("lgamma", "Lgamma", _unary_fn("lgamma"), lambda x, how: _np_lgamma(x), gamma_strategy())
+case("lgamma_negative", "Lgamma", _unary_fn("lgamma"), lambda x, how: _np_lgamma(x), gamma_strategy(True))
+case("digamma", "Digamma", _unary_fn("digamma"), lambda x, how: _np_digamma(x), gamma_strategy())
+case(
+    "digamma_negative",
+    "Digamma",
+    _unary_fn("digamma"),
+    lambda x, how: _np_digamma(1 - x) - np.pi / np.tan(np.pi * x),  # the reflection formula
+    gamma_strategy(True),
+)
+
+
+@st.composite
+def polygamma_strategy(draw):
+    (x,), params = draw(gamma_strategy())
+    return (x,), {**params, "n": draw(st.integers(0, 3))}
+
+
+case(
+    "polygamma",
+    ("Digamma", "Polygamma"),
+    lambda x, n, how: mt.polygamma(n, x) if how == "function" else x.polygamma(n),
+    lambda x, n, how: _np_polygamma(n, x),
+    polygamma_strategy(),
+)
+
+
+@st.composite
+def mvlgamma_strategy(draw):
+    p = draw(st.integers(1, 3))
+    x = draw_array(draw, draw(small_shapes()), ((p - 1) / 2 + 0.2, 5.0))
+    return (x,), {"p": p, "how": draw(st.sampled_from(["function", "method"]))}
+
+
+case(
+    "mvlgamma",
+    ("Reshape", "Add", "Lgamma", "Sum"),
+    lambda x, p, how: mt.mvlgamma(x, p) if how == "function" else x.mvlgamma(p),
+    lambda x, p, how: sum(_np_lgamma(x - i / 2) for i in range(p)) + p * (p - 1) / 4 * math.log(math.pi),
+    mvlgamma_strategy(),
+)

@@ -17,9 +17,10 @@ import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
-from . import conv, index, linalg, pooling, reduce, scan, shape, sort
+from . import conv, index, linalg, pooling, reduce, scan, shape, sort, special
 from . import elementwise as ew
 from . import math as mth
+from . import pointwise as pw
 
 
 class Binding(NamedTuple):
@@ -46,9 +47,9 @@ def _where_method(self, condition, other):
 
 BINDINGS: tuple[Binding, ...] = (
     # elementwise
-    Binding("add", ew.add, True, ("Add",)),
-    Binding("sub", ew.sub, True, ("Sub",)),
-    Binding("subtract", ew.sub, True, ("Sub",)),
+    Binding("add", pw.add, True, ("Add", "Mul")),  # Mul: other scaled by alpha=
+    Binding("sub", pw.sub, True, ("Sub", "Mul")),
+    Binding("subtract", pw.sub, True, ("Sub", "Mul")),
     Binding("mul", ew.mul, True, ("Mul",)),
     Binding("multiply", ew.mul, True, ("Mul",)),
     Binding("div", mth.div, True, ("Div", "DivRounded")),  # ew.div, or rounded (rounding_mode=)
@@ -152,6 +153,33 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("isnan", mth.isnan, False, ()),
     Binding("isfinite", mth.isfinite, False, ()),
     Binding("logical_not", mth.logical_not, False, ()),
+    # pointwise (ops/pointwise.py): addcmul/addcdiv, NaN-ignoring max/min, comparisons, gcd/lcm, ldexp
+    Binding("addcmul", pw.addcmul, True, ()),  # Mul and Add (rows above)
+    Binding("addcdiv", pw.addcdiv, True, ()),  # Div, Mul and Add
+    Binding("fmax", pw.fmax, True, ("Fmax",)),
+    Binding("fmin", pw.fmin, True, ("Fmin",)),
+    # (Tensor.eq ... ge are tensor.py's own methods, the operators' twins)
+    Binding("eq", pw.eq, False, ()),
+    Binding("ne", pw.ne, False, ()),
+    Binding("lt", pw.lt, False, ()),
+    Binding("le", pw.le, False, ()),
+    Binding("gt", pw.gt, False, ()),
+    Binding("ge", pw.ge, False, ()),
+    Binding("not_equal", pw.not_equal, True, ()),
+    Binding("less", pw.less, True, ()),
+    Binding("less_equal", pw.less_equal, True, ()),
+    Binding("greater", pw.greater, True, ()),
+    Binding("greater_equal", pw.greater_equal, True, ()),
+    Binding("gcd", pw.gcd, True, ()),
+    Binding("lcm", pw.lcm, True, ()),
+    Binding("ldexp", pw.ldexp, True, ()),  # Pow and Mul
+    Binding("frexp", pw.frexp, True, ("Frexp",)),
+    # the gamma family (ops/special.py)
+    Binding("lgamma", special.lgamma, True, ("Lgamma",)),
+    Binding("digamma", special.digamma, True, ("Digamma",)),
+    Binding("polygamma", special.polygamma, False, ("Digamma", "Polygamma")),
+    Binding("polygamma", special.polygamma_method, True, ("Digamma", "Polygamma"), function=False),
+    Binding("mvlgamma", special.mvlgamma, True, ("Lgamma",)),
     # linear algebra
     Binding("matmul", linalg.matmul, True, ("MatMul",)),
     Binding("mm", linalg.mm, True, ()),
