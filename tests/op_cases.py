@@ -3016,3 +3016,106 @@ case(
     lambda x, p, how: sum(_np_lgamma(x - i / 2) for i in range(p)) + p * (p - 1) / 4 * math.log(math.pi),
     mvlgamma_strategy(),
 )
+
+
+# ------------------------------------------------ statistics (ops/stats.py) and addr, split variants
+@st.composite
+def cov_strategy(draw, weights: bool):
+    v, n = draw(st.integers(1, 3)), draw(st.integers(3, 6))
+    x = draw_array(draw, (v, n) if draw(st.booleans()) else (n,))
+    params = {"correction": draw(st.sampled_from([0, 1, 2]))}
+    if weights:
+        params["fw"] = draw(hnp.arrays(np.int64, (n,), elements=st.integers(1, 3)))
+        params["aw"] = draw(hnp.arrays(np.float64, (n,), elements=st.floats(0.5, 2.0)))
+    return (x,), params
+
+
+def _np_cov(x, correction, fw=None, aw=None):
+    return np.cov(x, ddof=correction, fweights=fw, aweights=aw)
+
+
+case(
+    "cov",
+    ("Mean", "Reshape", "Sub", "Permute", "MatMul", "Div"),
+    lambda x, correction: mt.cov(x, correction=correction),
+    _np_cov,
+    cov_strategy(False),
+)
+case(
+    "cov_weights",
+    ("Mul", "Sum", "Div", "Reshape", "Sub", "Permute", "MatMul"),
+    lambda x, correction, fw, aw: x.cov(
+        correction=correction, fweights=mt.tensor(fw), aweights=mt.tensor(aw)
+    ),
+    _np_cov,
+    cov_strategy(True),
+)
+
+
+@st.composite
+def corrcoef_strategy(draw):
+    v, n = draw(st.integers(2, 3)), draw(st.integers(3, 6))
+    return draw_joint(draw, [(v, n)]), {}  # distinct values: no constant row (its correlation is nan)
+
+
+case(
+    "corrcoef",
+    ("Mean", "Reshape", "Sub", "Permute", "MatMul", "Div", "Sqrt", "GetItem", "Clamp"),
+    lambda x: mt.corrcoef(x),
+    lambda x: np.clip(np.corrcoef(x), -1, 1),
+    corrcoef_strategy(),
+    second_order=False,  # the clamp at ±1 of the (constant) diagonal: its derivative jumps there
+)
+
+
+@st.composite
+def dist_strategy(draw):
+    sa, sb = draw(small_broadcastable(2, min_dims=1))
+    a, b = draw_joint(draw, [sa, sb])  # no zero differences: |x| has a kink there
+    return (a, b), {"p": draw(st.sampled_from([1, 2, 3, 1.5]))}
+
+
+case(
+    "dist",
+    ("Sub", "VectorNorm"),
+    lambda a, b, p: mt.dist(a, b, p) if p != 3 else a.dist(b, p=p),
+    lambda a, b, p: np.sum(np.abs(a - b) ** p) ** (1 / p),
+    dist_strategy(),
+)
+
+
+@st.composite
+def addr_strategy(draw):
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(n, m), (m,), (n, 1), ()]))
+    arrs = (draw_array(draw, shape), draw_array(draw, (n,)), draw_array(draw, (m,)))
+    return arrs, {"beta": draw(st.sampled_from([1, 0.5])), "alpha": draw(st.sampled_from([1, -2]))}
+
+
+case(
+    "addr",
+    ("Reshape", "Mul", "Add"),
+    lambda x, a, b, beta, alpha: mt.addr(x, a, b, beta=beta, alpha=alpha),
+    lambda x, a, b, beta, alpha: beta * x + alpha * np.outer(a, b),
+    addr_strategy(),
+)
+
+
+@st.composite
+def hsplit_strategy(draw):
+    name = draw(st.sampled_from(["hsplit", "vsplit", "dsplit"]))
+    least = {"hsplit": 1, "vsplit": 2, "dsplit": 3}[name]
+    shape = [draw(st.integers(1, 3)) for _ in range(least)]
+    dim = {"hsplit": 0 if least == 1 else 1, "vsplit": 0, "dsplit": 2}[name]
+    shape[dim] = draw(st.sampled_from([2, 4]))
+    cut = draw(st.sampled_from([2, [1], [1, 3]]))
+    return (draw_array(draw, tuple(shape)),), {"name": name, "cut": cut, "dim": dim}
+
+
+case(
+    "hsplit_vsplit_dsplit",
+    ("GetItem",),
+    lambda x, name, cut, dim: getattr(mt, name)(x, cut),
+    lambda x, name, cut, dim: tuple(np.array_split(x, cut, axis=dim)),
+    hsplit_strategy(),
+)

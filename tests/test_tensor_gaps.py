@@ -459,3 +459,121 @@ def test_map_and_apply_as_pytorch():
         mt.ones(2, requires_grad=True).apply_(abs)
     with pytest.raises(RuntimeError, match=r"map_: tensor of shape \(3,\) does not broadcast"):
         mt.ones(2).map_(mt.ones(3), max)
+
+
+# ------------------------------------------------------------- cov, corrcoef, dist, histogram
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom is:UserWarning")  # (2, 2), correction 2
+@pytest.mark.parametrize("shape", [(3, 6), (1, 5), (6,), (2, 2)])
+@pytest.mark.parametrize("correction", [0, 1, 2])
+def test_cov_corrcoef_as_pytorch(shape, correction):
+    x = _r(*shape)
+    check(torch, mt, lambda lib, x: lib.cov(x, correction=correction), x)
+    check(torch, mt, lambda lib, x: x.corrcoef(), x)
+    fw, aw = RNG.integers(1, 4, shape[-1]), RNG.uniform(0.2, 2.0, shape[-1])
+    check(
+        torch, mt, lambda lib, x, f, a: lib.cov(x, correction=correction, fweights=f, aweights=a), x, fw, aw
+    )
+    check(torch, mt, lambda lib, x, f: lib.cov(x, fweights=f), x, fw)
+    check(torch, mt, lambda lib, x, a: x.cov(aweights=a), x, aw)
+
+
+def test_cov_dtypes_and_errors():
+    ints = [[1, 2, 3], [2, 5, 4]]
+    _same(mt.cov(mt.tensor(ints)), torch.cov(torch.tensor(ints)), rtol=1e-6)
+    _same(mt.corrcoef(mt.tensor(ints)), torch.corrcoef(torch.tensor(ints)), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="cov\\(\\): expected input to have two or fewer dimensions"):
+        mt.cov(mt.ones(2, 2, 2))
+    with pytest.raises(RuntimeError, match="cov\\(\\): expected fweights to have integral dtype"):
+        mt.cov(mt.ones(2, 3), fweights=mt.ones(3))
+    with pytest.raises(
+        RuntimeError, match="cov\\(\\): expected aweights to have the same numel .* \\(3\\), but got 2"
+    ):
+        mt.cov(mt.ones(2, 3), aweights=mt.ones(2))
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        assert mt.cov(mt.tensor([[1.0, 2.0], [3.0, 5.0]]), correction=2).isinf().all()
+    with pytest.raises(RuntimeError, match="cov\\(\\): fweights cannot be negative"):
+        mt.cov(mt.ones(2, 3), fweights=mt.tensor([1, -1, 1]))
+
+
+def test_dist_as_pytorch():
+    for p in (2, 1, 3, 0.5, 0, float("inf")):
+        grad = p != 0  # (PyTorch's backward of the 0-"norm" fails; microtensor's gradient is 0)
+        check(torch, mt, lambda lib, a, b, p=p: lib.dist(a, b, p), _r(3, 4), _r(4), grad=grad)
+        check(torch, mt, lambda lib, a, b, p=p: a.dist(b, p=p), _r(2, 1), _r(1, 3), grad=grad)
+    with pytest.raises(RuntimeError, match="dist: expected floating point tensors"):
+        mt.dist(mt.tensor([1, 2]), mt.tensor([3, 5]))
+    with pytest.raises(RuntimeError, match=r"dist: the shapes of input \(2,\) and other \(3,\)"):
+        mt.dist(mt.ones(2), mt.ones(3))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"bins": 4, "range": (0.0, 3.0)}, {"bins": 3}, {"bins": 5, "density": True}, {"bins": 3, "weight": True},
+     {"bins": 3, "range": (0.0, 0.3)}, {"bins": 7, "range": (-1.0, 1.0), "density": True, "weight": True}],
+)  # fmt: skip
+def test_histogram_as_pytorch(kwargs):
+    for data in (np.array([1.0, 2.0, 1.0, 5.0, -1.0, 3.0]), np.array([0.1, 0.2, 0.30000001]), _r(50)):
+        for dtype in ("float32", "float64"):
+            a = data.astype(dtype)
+            kw = dict(kwargs)
+            wm = wt = None
+            if kw.pop("weight", False):
+                w = RNG.uniform(0, 2, a.shape).astype(dtype)
+                wm, wt = mt.tensor(w), torch.tensor(w)
+            hm, em = mt.histogram(mt.tensor(a), weight=wm, **kw)
+            ht, et = torch.histogram(torch.tensor(a), weight=wt, **kw)
+            _same(em, et, rtol=1e-6)
+            _same(hm, ht, rtol=1e-6)
+
+
+def test_histogram_with_bin_edges_and_errors():
+    x = mt.tensor([1.0, 2.0, 1.0, 5.0, -1.0, 1.5])
+    edges = [0.0, 1.5, 2.0, 4.0]
+    hm = mt.histogram(x, bins=mt.tensor(edges))
+    ht = torch.histogram(torch.tensor(x.numpy()), bins=torch.tensor(edges))
+    _same(hm.hist, ht.hist)
+    _same(hm.bin_edges, ht.bin_edges)
+    _same(x.histogram(2).hist, torch.tensor(x.numpy()).histogram(2).hist)
+    with pytest.raises(
+        RuntimeError, match="histogram: input tensor and bins tensors should have the same float"
+    ):
+        mt.histogram(mt.tensor([1, 2]), bins=3)
+    with pytest.raises(RuntimeError, match="histogram: bins must be > 0"):
+        mt.histogram(x, bins=0)
+    with pytest.raises(RuntimeError, match="histogram: if weight tensor is provided"):
+        mt.histogram(x, bins=2, weight=mt.ones(2))
+
+
+# ---------------------------------------------------------------------- addr, split variants
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, -2), (0, 3)])
+def test_addr_as_pytorch(beta, alpha):
+    check(torch, mt, lambda lib, x, a, b: lib.addr(x, a, b, beta=beta, alpha=alpha), _r(3, 4), _r(3), _r(4))
+    check(torch, mt, lambda lib, x, a, b: x.addr(a, b, beta=beta, alpha=alpha), _r(4), _r(3), _r(4))
+    m, t = mt.tensor(_r(3, 4)), None
+    t = torch.tensor(m.numpy())
+    a, b = _r(3), _r(4)
+    m.addr_(mt.tensor(a), mt.tensor(b), beta=beta, alpha=alpha)
+    t.addr_(torch.tensor(a), torch.tensor(b), beta=beta, alpha=alpha)
+    _same(m, t)
+    with pytest.raises(RuntimeError, match="outer: vec2 must be a 1-D tensor"):
+        mt.addr(mt.ones(3, 4), mt.ones(3), mt.ones(4, 1))
+
+
+@pytest.mark.parametrize(
+    "name,shape", [("hsplit", (6,)), ("hsplit", (2, 6, 1)), ("vsplit", (6, 2)), ("dsplit", (1, 2, 6))]
+)
+@pytest.mark.parametrize("cut", [2, 3, [1, 4], [2, 2, 5]])
+def test_split_variants_as_pytorch(name, shape, cut):
+    check(torch, mt, lambda lib, x: getattr(lib, name)(x, cut), _r(*shape))
+    check(torch, mt, lambda lib, x: getattr(x, name)(cut), _r(*shape))
+
+
+def test_split_variants_errors():
+    with pytest.raises(
+        RuntimeError, match="hsplit attempted to split along dimension 1, but the size of the dimension 4"
+    ):
+        mt.hsplit(mt.ones(2, 4), 3)
+    with pytest.raises(RuntimeError, match="vsplit requires a tensor with at least 2 dimension"):
+        mt.vsplit(mt.ones(4), 2)
+    with pytest.raises(RuntimeError, match="dsplit requires a tensor with at least 3 dimension"):
+        mt.dsplit(mt.ones(4, 2), 2)

@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
-from . import conv, index, linalg, pooling, reduce, scan, shape, sort, special
+from . import conv, index, linalg, pooling, reduce, scan, shape, sort, special, stats
 from . import elementwise as ew
 from . import math as mth
 from . import pointwise as pw
@@ -174,6 +174,11 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("lcm", pw.lcm, True, ()),
     Binding("ldexp", pw.ldexp, True, ()),  # Pow and Mul
     Binding("frexp", pw.frexp, True, ("Frexp",)),
+    # statistics (ops/stats.py)
+    Binding("dist", stats.dist, True, ()),  # Sub and VectorNorm
+    Binding("cov", stats.cov, True, ()),
+    Binding("corrcoef", stats.corrcoef, True, ()),
+    Binding("histogram", stats.histogram, True, ()),
     # the gamma family (ops/special.py)
     Binding("lgamma", special.lgamma, True, ("Lgamma",)),
     Binding("digamma", special.digamma, True, ("Digamma",)),
@@ -194,6 +199,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("addmv", linalg.addmv, True, ()),
     Binding("addbmm", linalg.addbmm, True, ()),
     Binding("baddbmm", linalg.baddbmm, True, ()),
+    Binding("addr", linalg.addr, True, ()),  # Mul and Add
     Binding("tensordot", linalg.tensordot, False, ()),
     Binding("kron", linalg.kron, True, ()),
     Binding("einsum", linalg.einsum, False, ("Einsum", "EinsumOne")),
@@ -266,6 +272,9 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("split", shape.split, True, ()),
     Binding("tensor_split", shape.tensor_split, True, ()),
     Binding("chunk", shape.chunk, True, ()),
+    Binding("hsplit", shape.hsplit, True, ()),
+    Binding("vsplit", shape.vsplit, True, ()),
+    Binding("dsplit", shape.dsplit, True, ()),
     Binding("unbind", shape.unbind, True, ()),
     Binding("flip", shape.flip, True, ()),
     Binding("fliplr", shape.fliplr, True, ()),

@@ -353,6 +353,48 @@ def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple[Tensor, 
     )
 
 
+def _split_along(x, indices_or_sections, dim: int, least: int, name: str) -> tuple[Tensor, ...]:
+    x = as_tensor(x, name)
+    if x.ndim < least:
+        raise RuntimeError(
+            f"{name} requires a tensor with at least {least} dimension, but got a tensor with {x.ndim} "
+            f"dimensions (shape {tuple(x.shape)})"
+        )
+    if isinstance(indices_or_sections, int | np.integer) and not isinstance(indices_or_sections, bool):
+        k, n = int(indices_or_sections), x.shape[dim]
+        if k <= 0 or n % k:
+            raise RuntimeError(
+                f"{name} attempted to split along dimension {dim}, but the size of the dimension {n} is "
+                f"not divisible by the split_size {k}!"
+            )
+    return tensor_split(x, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections) -> tuple[Tensor, ...]:  # noqa: A002
+    """tensor_split along dim 1 (dim 0 for a 1-D tensor); an int must divide that dim evenly.
+
+    >>> [p.shape for p in mt.hsplit(mt.zeros(2, 6), 3)]   # three (2, 2) pieces
+    """
+    x = as_tensor(input, "hsplit")
+    return _split_along(x, indices_or_sections, 0 if x.ndim == 1 else 1, 1, "hsplit")
+
+
+def vsplit(input, indices_or_sections) -> tuple[Tensor, ...]:  # noqa: A002
+    """tensor_split along dim 0 of a tensor with at least 2 dims; an int must divide it evenly.
+
+    >>> [p.shape for p in mt.vsplit(mt.zeros(4, 2), [1])]   # (1, 2) and (3, 2)
+    """
+    return _split_along(input, indices_or_sections, 0, 2, "vsplit")
+
+
+def dsplit(input, indices_or_sections) -> tuple[Tensor, ...]:  # noqa: A002
+    """tensor_split along dim 2 of a tensor with at least 3 dims; an int must divide it evenly.
+
+    >>> [p.shape for p in mt.dsplit(mt.zeros(1, 2, 4), 2)]   # two (1, 2, 2) pieces
+    """
+    return _split_along(input, indices_or_sections, 2, 3, "dsplit")
+
+
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """At most `chunks` pieces of ceil(size / chunks) along dim (as torch.chunk)."""
     x = as_tensor(x, "chunk")

@@ -135,6 +135,7 @@ INPLACE = {
         "addmv",
         "addbmm",
         "baddbmm",
+        "addr",
         "lgamma",
         "digamma",
         "polygamma",
