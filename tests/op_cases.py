@@ -3119,3 +3119,98 @@ case(
     lambda x, name, cut, dim: tuple(np.array_split(x, cut, axis=dim)),
     hsplit_strategy(),
 )
+
+
+# ------------------------------------------- *_scatter, index_reduce (ops/index.py), as_strided (shape.py)
+@st.composite
+def embed_strategy(draw):
+    kind = draw(st.sampled_from(["select", "slice", "diagonal"]))
+    shape = tuple(draw(st.integers(2, 4)) for _ in range(draw(st.integers(2, 3))))
+    x = draw_array(draw, shape)
+    if kind == "select":
+        dim = draw(st.integers(0, len(shape) - 1))
+        params = {"dim": dim, "index": draw(st.integers(-shape[dim], shape[dim] - 1))}
+        region = np.take(x, params["index"], axis=dim)
+    elif kind == "slice":
+        dim = draw(st.integers(0, len(shape) - 1))
+        start, step = draw(st.sampled_from([None, 0, 1])), draw(st.integers(1, 2))
+        params = {"dim": dim, "start": start, "end": None, "step": step}
+        region = x[(slice(None),) * dim + (slice(params["start"], None, params["step"]),)]
+    else:
+        params = {"offset": draw(st.integers(-1, 1)), "dim1": 0, "dim2": -1}
+        region = np.diagonal(x, params["offset"], 0, len(shape) - 1)
+    return (x, draw_array(draw, region.shape)), {"kind": kind, **params}
+
+
+def _np_embed(x, src, kind, **p):
+    out = x.copy()
+    if kind == "select":
+        idx = (slice(None),) * p["dim"] + (p["index"],)
+        out[idx] = src
+    elif kind == "slice":
+        out[(slice(None),) * p["dim"] + (slice(p["start"], p["end"], p["step"]),)] = src
+    else:
+        positions = np.arange(x.size).reshape(x.shape).diagonal(p["offset"], p["dim1"], p["dim2"])
+        out[np.unravel_index(positions, x.shape)] = src
+    return out
+
+
+case(
+    "select_slice_diagonal_scatter",
+    "SetItem",
+    lambda x, src, kind, **p: getattr(mt, f"{kind}_scatter")(x, src, **p),
+    _np_embed,
+    embed_strategy(),
+)
+
+
+@st.composite
+def index_reduce_strategy(draw):
+    n, m, k = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    idx = draw(hnp.arrays(np.int64, (k,), elements=st.integers(0, n - 1)))
+    x, src = draw_array(draw, (n, m)), draw_array(draw, (k, m))
+    return (x, src), {"idx": idx, "include_self": draw(st.booleans())}
+
+
+def _np_index_mean(x, src, idx, include_self):
+    total = x * include_self
+    count = np.full(x.shape[0], float(include_self))
+    total = total.copy()
+    for j, i in enumerate(idx):
+        total[i] += src[j]
+        count[i] += 1
+    hit = np.isin(np.arange(x.shape[0]), idx)
+    return np.where(hit[:, None], total / np.maximum(count, 1)[:, None], x)
+
+
+case(
+    "index_reduce_mean",
+    ("Where", "ScatterAdd", "GetItem", "Div"),
+    lambda x, src, idx, include_self: x.index_reduce(
+        0, mt.tensor(idx), src, "mean", include_self=include_self
+    ),
+    _np_index_mean,
+    index_reduce_strategy(),
+)
+
+
+@st.composite
+def as_strided_strategy(draw):
+    n = draw(st.integers(4, 12))
+    size = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2))))
+    stride = tuple(draw(st.integers(0, 2)) for _ in size)
+    span = 1 + sum((a - 1) * b for a, b in zip(size, stride))
+    offset = draw(st.integers(0, max(n - span, 0)))
+    n = max(n, offset + span)
+    return (draw_array(draw, (n,)),), {"size": size, "stride": stride, "offset": offset}
+
+
+case(
+    "as_strided",
+    ("Reshape", "GetItem"),
+    lambda x, size, stride, offset: x.as_strided(size, stride, offset),
+    lambda x, size, stride, offset: np.lib.stride_tricks.as_strided(
+        x[offset:], size, tuple(s * x.itemsize for s in stride)
+    ).copy(),
+    as_strided_strategy(),
+)

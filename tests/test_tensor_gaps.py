@@ -577,3 +577,103 @@ def test_split_variants_errors():
         mt.vsplit(mt.ones(4), 2)
     with pytest.raises(RuntimeError, match="dsplit requires a tensor with at least 3 dimension"):
         mt.dsplit(mt.ones(4, 2), 2)
+
+
+# ------------------------------------------------------- *_scatter, index_reduce, as_strided
+SCATTERS = [
+    ("select_scatter", (3, 4), (4,), {"dim": 0, "index": -1}),
+    ("select_scatter", (3, 4, 2), (3, 2), {"dim": 1, "index": 2}),
+    ("slice_scatter", (3, 4), (3, 2), {"dim": 1, "start": 0, "end": 4, "step": 2}),
+    ("slice_scatter", (5, 2), (2, 2), {"start": 3}),
+    ("slice_scatter", (5, 2), (2, 2), {"start": -4, "end": -2}),
+    ("diagonal_scatter", (3, 4), (3,), {"offset": 1}),
+    ("diagonal_scatter", (4, 3), (2,), {"offset": -2}),
+    ("diagonal_scatter", (2, 3, 3), (3, 2), {"offset": 0, "dim1": 0, "dim2": 2}),
+]
+
+
+@pytest.mark.parametrize("name,shape,src_shape,kw", SCATTERS)
+def test_scatter_variants_as_pytorch(name, shape, src_shape, kw):
+    check(torch, mt, lambda lib, x, s: getattr(lib, name)(x, s, **kw), _r(*shape), _r(*src_shape))
+    check(torch, mt, lambda lib, x, s: getattr(x, name)(s, **kw), _r(*shape), _r(*src_shape))
+
+
+def test_scatter_variants_dtypes_and_errors():
+    x32 = np.zeros((3, 4), np.float32)
+    _same(
+        mt.select_scatter(mt.tensor(x32), mt.ones(3, dtype=mt.float64), 1, 0),
+        torch.select_scatter(torch.tensor(x32), torch.ones(3, dtype=torch.float64), 1, 0),
+    )
+    with pytest.raises(
+        RuntimeError, match=r"slice_scatter\(\): expected src to have a size equal to the slice"
+    ):
+        mt.slice_scatter(mt.zeros(3, 4), mt.ones(3, 1), 1, 0, 2)
+    with pytest.raises(
+        RuntimeError, match=r"diagonal_scatter\(\): expected src .* src size = \[2\], slice size = \[3\]"
+    ):
+        mt.diagonal_scatter(mt.zeros(3, 4), mt.ones(2))
+    with pytest.raises(IndexError, match=r"select_scatter\(\): index 3 out of range"):
+        mt.select_scatter(mt.zeros(3, 4), mt.ones(4), 0, 3)
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_as_pytorch(reduce, include_self):
+    idx = np.array([0, 4, 2, 0])
+    x, src = _r(5, 3), _r(4, 3)
+    check(
+        torch,
+        mt,
+        lambda lib, x, i, s: x.index_reduce(0, i, s, reduce, include_self=include_self),
+        x,
+        idx,
+        src,
+    )
+    check(
+        torch,
+        mt,
+        lambda lib, x, i, s: lib.index_reduce(x, 1, i, s, reduce, include_self=include_self),
+        x.T.copy(),
+        idx,
+        src.T.copy(),
+    )
+    m, t = mt.tensor(x), torch.tensor(x)
+    m.index_reduce_(0, mt.tensor(idx), mt.tensor(src), reduce, include_self=include_self)
+    t.index_reduce_(0, torch.tensor(idx), torch.tensor(src), reduce, include_self=include_self)
+    _same(m, t)
+
+
+def test_index_reduce_errors():
+    with pytest.raises(
+        RuntimeError,
+        match="index_reduce\\(\\): Expected reduce to be one of prod, mean, amax or amin but got sum",
+    ):
+        mt.ones(3).index_reduce(0, mt.tensor([0]), mt.ones(1), "sum")
+    with pytest.raises(RuntimeError, match="index_reduce\\(\\): index has 2 entries but source has 3 slices"):
+        mt.ones(3, 2).index_reduce(0, mt.tensor([0, 1]), mt.ones(3, 2), "prod")
+
+
+@pytest.mark.parametrize(
+    "shape,size,stride,offset",
+    [((6,), (2, 2), (1, 2), None), ((6,), (2,), (2,), 1), ((2, 3), (3, 2), (1, 3), 0),
+     ((4, 4), (3, 3), (4, 1), 1), ((2, 3), (2, 2), (0, 1), 2), ((5,), (0, 3), (1, 1), None)],
+)  # fmt: skip
+def test_as_strided_as_pytorch(shape, size, stride, offset):
+    check(torch, mt, lambda lib, x: x.as_strided(size, stride, offset), _r(*shape))
+    check(torch, mt, lambda lib, x: lib.as_strided(x, size, stride, offset) * 2, _r(*shape))
+
+
+def test_as_strided_errors_and_copy_semantics():
+    x = mt.arange(6.0)
+    with pytest.raises(
+        RuntimeError, match=r"as_strided: sizes \[3, 3\], strides \[3, 1\], storage offset 0 require 9"
+    ):
+        x.as_strided((3, 3), (3, 1))
+    with pytest.raises(RuntimeError, match="as_strided: Negative strides are not supported"):
+        x.as_strided((2,), (-1,))
+    with pytest.raises(RuntimeError, match="as_strided: input of shape \\(3, 2\\) .* is not contiguous"):
+        x.reshape(2, 3).t().as_strided((2,), (1,))
+    y = x.as_strided((2,), (2,))
+    y[0] = 100.0  # a copy: input is left alone (microtensor's read-only semantics)
+    assert x[0].item() == 0.0

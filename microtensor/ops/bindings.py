@@ -336,6 +336,11 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("argwhere", index.argwhere, True, ()),
     Binding("take", index.take, True, ()),
     Binding("put", index.put, True, ()),
+    Binding("select_scatter", index.select_scatter, True, ()),  # SetItem
+    Binding("slice_scatter", index.slice_scatter, True, ()),
+    Binding("diagonal_scatter", index.diagonal_scatter, True, ()),
+    Binding("index_reduce", index.index_reduce, True, ()),  # as scatter_reduce
+    Binding("as_strided", shape.as_strided, True, ()),  # Reshape and GetItem
     # convolution and pooling (issue 14; nn.functional has these and the 2-D pooling functions)
     Binding("conv1d", conv.conv1d, False, ("Conv",)),
     Binding("conv2d", conv.conv2d, False, ("Conv",)),

@@ -900,3 +900,46 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
 
         return Std()(_r.sum(diff * diff, -1))
     return _r.sum(diff**p, -1) ** (1.0 / p)
+
+
+def as_strided(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A002
+    """The elements at storage_offset + Σ i_k · stride[k] of input's elements in row-major order, in
+    a tensor of `size`: PyTorch's as_strided read from a contiguous tensor that owns its storage.
+
+    Unlike PyTorch's, the result is a copy, not a view (writes to it do not reach input): read-only
+    semantics. Differentiable: each input element gets the sum of the gradients of the positions
+    that read it. Input must be contiguous; every position must lie inside its elements.
+
+    >>> mt.arange(6.0).as_strided((2, 2), (1, 2))   # tensor([[0., 2.], [1., 3.]])
+    """
+    from .index import getitem
+
+    x = as_tensor(input, "as_strided")
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    offset = 0 if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"as_strided: mismatch in length of strides and shape: {list(size)} and {list(stride)}"
+        )
+    if any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}"
+        )
+    if any(s < 0 for s in size) or offset < 0:
+        raise RuntimeError(f"as_strided: sizes {list(size)} and storage offset {offset} must be non-negative")
+    if not x._data.flags.c_contiguous:
+        raise RuntimeError(
+            f"as_strided: input of shape {tuple(x.shape)} with strides {x.stride()} is not contiguous; "
+            "call .contiguous() first (microtensor reads the elements in row-major order)"
+        )
+    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if needed > x.numel():
+        raise RuntimeError(
+            f"as_strided: sizes {list(size)}, strides {list(stride)}, storage offset {offset} require "
+            f"{needed} elements, out of bounds for an input of {x.numel()} elements"
+        )
+    positions = np.full(size, offset, np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        positions = positions + (np.arange(n) * s).reshape((-1,) + (1,) * (len(size) - 1 - k))
+    return getitem(reshape(x, (-1,)), (positions,))

@@ -45,6 +45,7 @@ INPLACE = {
         "index_copy",
         "index_fill",
         "index_put",
+        "index_reduce",
         "masked_fill",
         "masked_scatter",
         "cumsum",
