@@ -3214,3 +3214,29 @@ case(
     ).copy(),
     as_strided_strategy(),
 )
+
+
+@st.composite
+def quantile_strategy(draw):
+    shape = draw(small_shapes(min_dims=1))
+    (x,) = draw_joint(draw, [shape])  # distinct values: the sort has no ties
+    dim = draw(st.sampled_from([None, *range(-len(shape), len(shape))]))
+    q = draw(st.sampled_from([0.5, 0.3, [0.1, 0.9]]))
+    interp = draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]))
+    return (x,), {"q": q, "dim": dim, "keepdim": draw(st.booleans()), "interpolation": interp}
+
+
+def _quantile_call(x, q, dim, keepdim, interpolation):
+    qt = mt.tensor(q, dtype=x.dtype) if isinstance(q, list) else q
+    return mt.quantile(x, qt, dim, keepdim, interpolation=interpolation)
+
+
+case(
+    "quantile",
+    ("Reshape", "Permute", "TakeAlongDim", "Expand", "Lerp"),
+    _quantile_call,
+    lambda x, q, dim, keepdim, interpolation: np.quantile(
+        x, q, axis=dim, keepdims=keepdim, method=interpolation
+    ),
+    quantile_strategy(),
+)

@@ -677,3 +677,44 @@ def test_as_strided_errors_and_copy_semantics():
     y = x.as_strided((2,), (2,))
     y[0] = 100.0  # a copy: input is left alone (microtensor's read-only semantics)
     assert x[0].item() == 0.0
+
+
+# ---------------------------------------------------------------------- quantile, nanquantile
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantile_values_shapes_and_gradients(name, interpolation):
+    a = RNG.permutation(60).reshape(3, 4, 5) / 7.0  # distinct values: no ties in the sort
+    nan = a.copy()
+    nan[0, 1, 2] = np.nan
+    nan[1, 2, :] = np.nan
+    for q in (0.3, [0.0, 0.25, 1.0]):
+        for dim in (None, 0, -1):
+            for keepdim in (False, True):
+
+                def fn(lib, x, q=q, dim=dim, keepdim=keepdim):
+                    qq = lib.tensor(q, dtype=x.dtype) if isinstance(q, list) else q
+                    return getattr(lib, name)(x, qq, dim, keepdim, interpolation=interpolation)
+
+                check(torch, mt, fn, a)
+                check(torch, mt, fn, nan, grad=False)
+    check(torch, mt, lambda lib, x: getattr(x, name)(0.75, dim=1, interpolation=interpolation), a)
+
+
+def test_quantile_edge_cases_and_errors():
+    for v in (3.0, [2.0], [[1.0, 2.0]]):
+        _same(mt.quantile(mt.tensor(v), 0.5), torch.quantile(torch.tensor(v), 0.5))
+        _same(mt.quantile(mt.tensor(v), 0.5, 0, True), torch.quantile(torch.tensor(v), 0.5, 0, True))
+    _same(
+        mt.nanquantile(mt.tensor([float("nan")] * 3), 0.5),
+        torch.nanquantile(torch.tensor([float("nan")] * 3), 0.5),
+    )
+    with pytest.raises(RuntimeError, match="quantile\\(\\) input tensor must be either float or double"):
+        mt.quantile(mt.tensor([1, 2]), 0.5)
+    with pytest.raises(RuntimeError, match="quantile\\(\\) q values must be in the range \\[0, 1\\]"):
+        mt.quantile(mt.tensor([1.0, 2.0]), 1.5)
+    with pytest.raises(RuntimeError, match="nanquantile\\(\\) q tensor must be same dtype"):
+        mt.nanquantile(mt.tensor([1.0, 2.0]), mt.tensor([0.5], dtype=mt.float64))
+    with pytest.raises(RuntimeError, match="quantile\\(\\) interpolation must be one of"):
+        mt.quantile(mt.tensor([1.0, 2.0]), 0.5, interpolation="cubic")
+    with pytest.raises(RuntimeError, match="quantile\\(\\) input tensor must be non-empty"):
+        mt.quantile(mt.ones(0), 0.5)

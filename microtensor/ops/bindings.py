@@ -179,6 +179,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("cov", stats.cov, True, ()),
     Binding("corrcoef", stats.corrcoef, True, ()),
     Binding("histogram", stats.histogram, True, ()),
+    Binding("quantile", stats.quantile, True, ()),  # sort, TakeAlongDim, Lerp
+    Binding("nanquantile", stats.nanquantile, True, ()),
     # the gamma family (ops/special.py)
     Binding("lgamma", special.lgamma, True, ("Lgamma",)),
     Binding("digamma", special.digamma, True, ("Digamma",)),

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtypes
 from ..tensor import Tensor
-from .base import as_tensor
+from .base import as_tensor, norm_dim
 from .elementwise import _floating, cast, clamp, sqrt
 from .linalg import matmul, vector_norm
 from .sort import _return_type
@@ -212,3 +212,109 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
         hist = hist / (total * widths)
     dt = x._data.dtype if x._data.dtype.kind == "f" else _dtypes.get_default_dtype()
     return histogram_t(Tensor._wrap(hist.astype(dt)), Tensor._wrap(edges.astype(dt, copy=True)))
+
+
+# ------------------------------------------------------------------------ quantile, nanquantile
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input, q, dim, keepdim: bool, interpolation: str, name: str, ignore_nan: bool) -> Tensor:  # noqa: A002
+    """The q-th quantiles along dim (None: of all elements), as PyTorch computes them: sort, take
+    the ranks q · (n − 1) (n: the count of non-NaN values for nanquantile), and interpolate between
+    the neighbouring values. Differentiable through the sort, the picks and the interpolation."""
+    from .math import lerp
+    from .reduce import take_along_dim
+    from .shape import expand, movedim, reshape, unsqueeze
+    from .sort import sort
+
+    x = as_tensor(input, name)
+    if x._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype, got {x.dtype}")
+    if isinstance(q, Tensor):
+        if q.dtype != x.dtype:
+            raise RuntimeError(
+                f"{name}() q tensor must be same dtype as the input tensor ({x.dtype}), got {q.dtype}"
+            )
+        if q.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor, got shape {tuple(q.shape)}")
+        qs = q._data
+    elif isinstance(q, int | float) and not isinstance(q, bool):
+        qs = np.asarray(q, x._data.dtype)
+    else:
+        raise TypeError(f"{name}(): q must be a float or a Tensor, got {type(q).__name__}")
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1], got {qs.tolist()}")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+            f"Got {interpolation}"
+        )
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if dim is None:
+        xs, d = reshape(x, (-1,)), 0
+    else:
+        d = norm_dim(dim, x.ndim, name)
+        xs = x if x.ndim else reshape(x, (1,))
+    rows = movedim(xs, d, -1) if xs.ndim > 1 else xs
+    srt = sort(rows, -1).values
+    data, n = srt._data, srt.shape[-1]
+    nan = np.isnan(data)
+    dt = data.dtype
+    qv = qs.reshape(qs.shape + (1,) * srt.ndim)  # (Q?, 1, ..., 1): one rank per q and per row
+    if ignore_nan:
+        valid = (~nan).sum(-1, keepdims=True)
+        ranks = qv * (valid - 1).astype(dt)
+        ranks = np.where(valid == 0, np.asarray(0, dt), ranks)  # all NaN: rank 0 (a NaN)
+    else:
+        ranks = qv * np.asarray(n - 1, dt)
+        ranks = np.where(nan.any(-1, keepdims=True), np.asarray(n - 1, dt), ranks)  # any NaN: a NaN
+    ranks = np.asarray(ranks, dt)
+    if interpolation == "lower":
+        ranks = np.floor(ranks)
+    elif interpolation == "higher":
+        ranks = np.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = np.round(ranks)  # half to even, as PyTorch
+    below = ranks.astype(np.int64)
+    values = srt if qs.ndim == 0 else expand(unsqueeze(srt, 0), *below.shape[:-1], n)
+    out = take_along_dim(values, Tensor._wrap(below), -1)
+    if interpolation in ("linear", "midpoint"):
+        weights = np.full(ranks.shape, 0.5, dt) if interpolation == "midpoint" else (ranks - below).astype(dt)
+        above = take_along_dim(values, Tensor._wrap(np.ceil(ranks).astype(np.int64)), -1)
+        out = lerp(out, above, Tensor._wrap(weights))
+    out = reshape(out, tuple(out.shape[:-1]))  # (Q?, rows...)
+    if keepdim:
+        lead = tuple(out.shape[:1]) if qs.ndim else ()
+        if dim is None:
+            return reshape(out, lead + (1,) * x.ndim)
+        if x.ndim:
+            out = unsqueeze(out, d + len(lead))
+    elif dim is not None and x.ndim == 0:
+        out = reshape(out, tuple(out.shape[:-1]))  # a 0-d input: the (1,) it was viewed as goes
+    return out
+
+
+def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None) -> Tensor:  # noqa: A002
+    """The q-th quantiles of input along dim (None: of all elements), q a float or a 1-D tensor in
+    [0, 1] (then the result gains a leading dim, one entry per q). interpolation: 'linear',
+    'lower', 'higher', 'midpoint' or 'nearest' between the two neighbouring sorted values. A NaN
+    in a reduced row makes that row's quantiles NaN. Float tensors only; differentiable.
+
+    >>> mt.quantile(mt.tensor([1.0, 2.0, 3.0, 4.0]), 0.5)   # tensor(2.5000)
+    """
+    if out is not None:
+        raise TypeError("quantile: out= is not supported by microtensor; assign the result instead")
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile", ignore_nan=False)
+
+
+def nanquantile(
+    input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None
+) -> Tensor:  # noqa: A002
+    """quantile ignoring NaN: each row's quantiles come from its non-NaN values (NaN if it has none).
+
+    >>> mt.nanquantile(mt.tensor([1.0, float('nan'), 3.0]), 0.5)   # tensor(2.)
+    """
+    if out is not None:
+        raise TypeError("nanquantile: out= is not supported by microtensor; assign the result instead")
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", ignore_nan=True)
