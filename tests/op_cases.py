@@ -3240,3 +3240,44 @@ case(
     ),
     quantile_strategy(),
 )
+
+
+@st.composite
+def renorm_strategy(draw):
+    shape = draw(small_shapes(min_dims=2))
+    (x,) = draw_joint(draw, [shape], "away_from_zero")  # no zeros: |x| has a kink there
+    p, dim = draw(st.sampled_from([1, 2, 3.0])), draw_dim(draw, len(shape))
+    return (x,), {"p": p, "dim": dim, "maxnorm": 0.7051}  # (a norm never lands on maxnorm)
+
+
+def _np_renorm(x, p, dim, maxnorm):
+    axes = tuple(a for a in range(x.ndim) if a != dim % x.ndim)
+    norms = np.sum(np.abs(x) ** p, axis=axes, keepdims=True) ** (1 / p)
+    return x * np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+
+case(
+    "renorm",
+    ("VectorNorm", "Add", "Div", "Where", "Mul"),
+    lambda x, p, dim, maxnorm: x.renorm(p, dim, maxnorm),
+    _np_renorm,
+    renorm_strategy(),
+)
+
+
+@st.composite
+def narrow_copy_strategy(draw):
+    shape = draw(small_shapes(min_dims=1))
+    dim = draw(st.integers(0, len(shape) - 1))
+    start = draw(st.integers(0, shape[dim] - 1))
+    length = draw(st.integers(0, shape[dim] - start))
+    return (draw_array(draw, shape),), {"dim": dim, "start": start, "length": length}
+
+
+case(
+    "narrow_copy",
+    ("GetItem", "Clone"),
+    lambda x, dim, start, length: mt.narrow_copy(x, dim, start, length),
+    lambda x, dim, start, length: np.take(x, range(start, start + length), axis=dim),
+    narrow_copy_strategy(),
+)

@@ -718,3 +718,59 @@ def test_quantile_edge_cases_and_errors():
         mt.quantile(mt.tensor([1.0, 2.0]), 0.5, interpolation="cubic")
     with pytest.raises(RuntimeError, match="quantile\\(\\) input tensor must be non-empty"):
         mt.quantile(mt.ones(0), 0.5)
+
+
+# ------------------------------------------- renorm, nextafter, split_with_sizes, unsafe_*, narrow_copy
+@pytest.mark.parametrize("p", [2, 1, 3.5])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_renorm_as_pytorch(p, dim):
+    a = _r(3, 4, 2)
+    check(torch, mt, lambda lib, x: x.renorm(p, dim, 1.0), a)
+    check(torch, mt, lambda lib, x: lib.renorm(x, p, dim, 0.5), a)
+    m, t = mt.tensor(a), torch.tensor(a)
+    m.renorm_(p, dim, 1.0)
+    t.renorm_(p, dim, 1.0)
+    _same(m, t)
+
+
+def test_renorm_errors():
+    with pytest.raises(RuntimeError, match="renorm: non-positive-norm not supported"):
+        mt.ones(2, 2).renorm(0, 0, 1.0)
+    with pytest.raises(RuntimeError, match="renorm: expected maxnorm to be >= 0"):
+        mt.ones(2, 2).renorm(2, 0, -1.0)
+    with pytest.raises(RuntimeError, match="renorm: input needs at least 2 dimensions"):
+        mt.ones(2).renorm(2, 0, 1.0)
+
+
+def test_nextafter_as_pytorch():
+    for dtype in ("float32", "float64"):
+        a = np.array([1.0, 0.0, -1.0, 2.0]).astype(dtype)
+        b = np.array([2.0, -1.0, -1.0, 0.0]).astype(dtype)
+        _same(
+            mt.nextafter(mt.tensor(a), mt.tensor(b)), torch.nextafter(torch.tensor(a), torch.tensor(b)), 0, 0
+        )
+        m, t = mt.tensor(a), torch.tensor(a)
+        m.nextafter_(mt.tensor(b))
+        t.nextafter_(torch.tensor(b))
+        _same(m, t, 0, 0)
+    with pytest.raises(RuntimeError, match="nextafter: expected both inputs to have the same floating dtype"):
+        mt.nextafter(mt.ones(2), mt.ones(2, dtype=mt.float64))
+
+
+def test_split_aliases_and_narrow_copy_as_pytorch():
+    a = _r(5, 3)
+    check(torch, mt, lambda lib, x: x.split_with_sizes([2, 3]), a)
+    check(torch, mt, lambda lib, x: lib.split_with_sizes(x, [1, 2], dim=1), a)
+    check(torch, mt, lambda lib, x: x.unsafe_split(2), a)
+    check(torch, mt, lambda lib, x: lib.unsafe_split_with_sizes(x, [4, 1]), a)
+    check(torch, mt, lambda lib, x: x.unsafe_chunk(3, 1), a)
+    check(torch, mt, lambda lib, x: x.narrow_copy(1, 1, 2), a)
+    check(torch, mt, lambda lib, x: lib.narrow_copy(x, 0, 2, 3), a)
+    m = mt.arange(5.0)
+    c = m.narrow_copy(0, 1, 2)
+    c[0] = 100.0  # its own storage
+    assert m[1].item() == 1.0
+    with pytest.raises(
+        RuntimeError, match="split: split_sizes \\[2, 2\\] must be non-negative and sum to the size 5"
+    ):
+        mt.ones(5).split_with_sizes([2, 2])

@@ -174,6 +174,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("lcm", pw.lcm, True, ()),
     Binding("ldexp", pw.ldexp, True, ()),  # Pow and Mul
     Binding("frexp", pw.frexp, True, ("Frexp",)),
+    Binding("nextafter", pw.nextafter, True, ()),
     # statistics (ops/stats.py)
     Binding("dist", stats.dist, True, ()),  # Sub and VectorNorm
     Binding("cov", stats.cov, True, ()),
@@ -181,6 +182,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("histogram", stats.histogram, True, ()),
     Binding("quantile", stats.quantile, True, ()),  # sort, TakeAlongDim, Lerp
     Binding("nanquantile", stats.nanquantile, True, ()),
+    Binding("renorm", stats.renorm, True, ()),  # VectorNorm, Where, Div, Mul
     # the gamma family (ops/special.py)
     Binding("lgamma", special.lgamma, True, ("Lgamma",)),
     Binding("digamma", special.digamma, True, ("Digamma",)),
@@ -277,6 +279,11 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("hsplit", shape.hsplit, True, ()),
     Binding("vsplit", shape.vsplit, True, ()),
     Binding("dsplit", shape.dsplit, True, ()),
+    Binding("split_with_sizes", shape.split_with_sizes, True, ()),
+    Binding("unsafe_split", shape.split, True, ()),  # (PyTorch's unsafe_*: the same pieces, unchecked views)
+    Binding("unsafe_split_with_sizes", shape.split_with_sizes, True, ()),
+    Binding("unsafe_chunk", shape.chunk, True, ()),
+    Binding("narrow_copy", shape.narrow_copy, True, ()),
     Binding("unbind", shape.unbind, True, ()),
     Binding("flip", shape.flip, True, ()),
     Binding("fliplr", shape.fliplr, True, ()),

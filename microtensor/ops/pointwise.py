@@ -308,3 +308,23 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
     if type(alpha) is int and alpha == 1:  # the default: no scaling, no checks
         return _sub(input, other)
     return _sub(*_with_alpha(input, other, alpha, "sub"))
+
+
+def nextafter(input, other, *, out=None) -> Tensor:  # noqa: A002
+    """The next floating-point value after input toward other, elementwise (both of one float
+    dtype). Not differentiable: the result never requires grad.
+
+    >>> mt.nextafter(mt.tensor([1.0], dtype=mt.float64), mt.tensor([2.0], dtype=mt.float64)) - 1  # 2.2204e-16
+    """
+    _no_out(out, "nextafter")
+    a, b = as_tensor(input, "nextafter"), as_tensor(other, "nextafter")
+    if a._data.dtype != b._data.dtype or a._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"nextafter: expected both inputs to have the same floating dtype, got {a.dtype} and {b.dtype}"
+        )
+    try:
+        return Tensor._wrap(np.asarray(np.nextafter(a._data, b._data)))
+    except ValueError:
+        raise RuntimeError(
+            f"nextafter: shapes {tuple(a.shape)} and {tuple(b.shape)} are not broadcastable"
+        ) from None

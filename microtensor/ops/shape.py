@@ -943,3 +943,24 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A00
     for k, (n, s) in enumerate(zip(size, stride)):
         positions = positions + (np.arange(n) * s).reshape((-1,) + (1,) * (len(size) - 1 - k))
     return getitem(reshape(x, (-1,)), (positions,))
+
+
+def split_with_sizes(input, split_sizes, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """Pieces of input along dim with the given sizes (which must sum to that dim's size): split
+    with a list.
+
+    >>> [p.shape for p in mt.zeros(5).split_with_sizes([2, 3])]   # (2,) and (3,)
+    """
+    if isinstance(split_sizes, int | np.integer):
+        raise TypeError("split_with_sizes(): argument 'split_sizes' must be a sequence of ints, not int")
+    return split(input, list(split_sizes), dim)
+
+
+def narrow_copy(input, dim: int, start, length: int) -> Tensor:  # noqa: A002
+    """narrow(input, dim, start, length) as a new tensor (its own storage), not a view.
+
+    >>> mt.arange(5).narrow_copy(0, 1, 2)   # tensor([1, 2])
+    """
+    from .elementwise import clone
+
+    return clone(narrow(input, dim, start, length))

@@ -318,3 +318,30 @@ def nanquantile(
     if out is not None:
         raise TypeError("nanquantile: out= is not supported by microtensor; assign the result instead")
     return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", ignore_nan=True)
+
+
+def renorm(input, p, dim: int, maxnorm) -> Tensor:  # noqa: A002
+    """input with each slice along dim (input.select(dim, i)) whose p-norm exceeds maxnorm scaled
+    down to norm maxnorm (by maxnorm / (norm + 1e-7), as PyTorch); the other slices unchanged.
+    Differentiable, the scale factor included.
+
+    >>> mt.renorm(mt.tensor([[1.0, 2.0], [3.0, 4.0]]), 2, 0, 2.5)   # [[1., 2.], [1.5, 2.]]
+    """
+    from .elementwise import where
+
+    x = as_tensor(input, "renorm")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"renorm: expected a floating point tensor, got {x.dtype}")
+    if isinstance(p, bool) or not isinstance(p, int | float) or p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p!r}")
+    if isinstance(maxnorm, bool) or not isinstance(maxnorm, int | float) or maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm!r}")
+    if x.ndim <= 1:
+        raise RuntimeError(
+            f"renorm: input needs at least 2 dimensions, got {x.ndim} (shape {tuple(x.shape)})"
+        )
+    d = norm_dim(dim, x.ndim, "renorm")
+    others = tuple(a for a in range(x.ndim) if a != d)
+    norms = vector_norm(x, p, others, keepdim=True)
+    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return x * factor

@@ -137,6 +137,8 @@ INPLACE = {
         "addbmm",
         "baddbmm",
         "addr",
+        "renorm",
+        "nextafter",
         "lgamma",
         "digamma",
         "polygamma",
