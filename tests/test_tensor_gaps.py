@@ -774,3 +774,64 @@ def test_split_aliases_and_narrow_copy_as_pytorch():
         RuntimeError, match="split: split_sizes \\[2, 2\\] must be non-negative and sum to the size 5"
     ):
         mt.ones(5).split_with_sizes([2, 2])
+
+
+# ----------------------------------------------------------- in-place shape changes (squeeze_, ...)
+SHAPE_IN_PLACE = [
+    ("squeeze_", (2, 1, 3), ()),
+    ("squeeze_", (2, 1, 3), (1,)),
+    ("unsqueeze_", (2, 3), (-1,)),
+    ("transpose_", (2, 3, 4), (0, 2)),
+    ("swapaxes_", (2, 3), (0, 1)),
+    ("swapdims_", (2, 3, 1), (1, 2)),
+    ("t_", (2, 3), ()),
+    ("t_", (3,), ()),
+]
+
+
+@pytest.mark.parametrize("name,shape,args", SHAPE_IN_PLACE)
+def test_in_place_shape_changes_as_pytorch(name, shape, args):
+    a = _r(*shape)
+    m, t = mt.tensor(a), torch.tensor(a)
+    assert getattr(m, name)(*args) is m
+    getattr(t, name)(*args)
+    _same(m, t)
+    assert m.stride() == t.stride()
+    # recorded on a non-leaf: the gradient flows back through the new shape
+    lm, lt = mt.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ym, yt = lm * 2, lt * 2
+    getattr(ym, name)(*args)
+    getattr(yt, name)(*args)
+    w = _r(*yt.shape)
+    (ym * mt.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    _same(lm.grad, lt.grad)
+
+
+def test_in_place_shape_changes_refusals():
+    leaf = mt.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="unsqueeze_: a leaf Variable that requires grad"):
+        leaf.unsqueeze_(0)
+    with mt.no_grad():
+        leaf.unsqueeze_(0)  # as PyTorch: allowed without recording
+    assert leaf.shape == (1, 2, 3)
+    x = mt.ones(2, 3)
+    v = x[0]
+    with pytest.raises(
+        RuntimeError, match="t_: not supported by microtensor on a view or on a tensor that has live views"
+    ):
+        x.t_()
+    with pytest.raises(RuntimeError, match="squeeze_: not supported by microtensor on a view"):
+        v.squeeze_()
+    with pytest.raises(RuntimeError, match="t\\(\\): expects a tensor with <= 2 dimensions"):
+        mt.ones(2, 3, 4).t_()
+
+
+def test_bernoulli_and_multinomial_methods_draw_pytorchs_numbers():
+    p = [[0.2, 0.7, 0.5], [0.9, 0.1, 0.4]]
+    mt.manual_seed(3)
+    torch.manual_seed(3)
+    assert mt.tensor(p).bernoulli().tolist() == torch.tensor(p).bernoulli().tolist()
+    assert mt.tensor(p).bernoulli(0.3).tolist() == torch.tensor(p).bernoulli(0.3).tolist()
+    assert mt.tensor(p).multinomial(2).tolist() == torch.tensor(p).multinomial(2).tolist()
+    assert mt.tensor(p).multinomial(4, True).tolist() == torch.tensor(p).multinomial(4, True).tolist()

@@ -425,6 +425,51 @@ def map_(self, tensor, callable) -> Tensor:  # noqa: A002
     return self._index_put(Ellipsis, Tensor._wrap(out), "map_")
 
 
+# ------------------------------------------------ in-place shape changes (squeeze_, t_, ...)
+def _reshaped_in_place(name: str, view_fn):
+    """self given view_fn's shape and strides in place (its storage unchanged), recorded in the graph
+    as the view op on self's previous history (as PyTorch's squeeze_, t_, ...)."""
+
+    def method(self, *args, **kwargs):
+        from .._grad_mode import mode
+        from ..tensor import _wrap
+
+        meta = self._meta or {}
+        if meta.get("view") is not None or meta.get("views"):
+            # a view replays its base's view ops, and a base's views replay theirs: changing either's
+            # shape under them would break that link
+            raise RuntimeError(
+                f"{name}: not supported by microtensor on a view or on a tensor that has live views "
+                f"(shape {tuple(self.shape)}); use the out-of-place {name[:-1]}(...) instead"
+            )
+        if mode.enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{name}: a leaf Variable that requires grad is being used in an in-place operation "
+                f"(tensor of shape {tuple(self.shape)}); do it under `with microtensor.no_grad():` or "
+                f"write it out of place (x = x.{name[:-1]}(...))"
+            )
+        old = _wrap(self._data, self.grad_fn)  # self's values and history, as the view op's input
+        new = view_fn(old, *args, **kwargs)
+        self._data = new._data
+        if new.grad_fn is not None:
+            self.grad_fn = new.grad_fn
+        return self
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place {name[:-1]}: self takes the new shape (same storage); returns self."
+    return method
+
+
+_SHAPE_IN_PLACE = {
+    "squeeze_": _shape.squeeze,
+    "unsqueeze_": _shape.unsqueeze,
+    "transpose_": _shape.transpose,
+    "swapaxes_": _shape.swapaxes,
+    "swapdims_": _shape.swapaxes,
+    "t_": lambda x: x.t(),
+}
+
+
 _ALWAYS_FALSE = (
     "is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mkldnn", "is_nested", "is_xpu", "is_mps",
     "is_ipu", "is_xla", "is_vulkan", "is_maia", "is_mtia",
@@ -447,7 +492,7 @@ _AS_FUNCTIONS = (
     "deg2rad_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "lcm_",
     "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_",
-    "tan_", "tanh_", "trunc_", "xlogy_",
+    "tan_", "tanh_", "trunc_", "xlogy_", "t", "is_floating_point", "is_complex",
 )  # fmt: skip
 
 
@@ -483,6 +528,12 @@ def install() -> None:
     for fn in (byte, char, short, is_signed, is_nonzero, is_same_size, is_inference, get_device, adjoint,
                detach_, fill_diagonal_, sum_to_size, apply_, map_):  # fmt: skip
         setattr(Tensor, fn.__name__, fn)
+    from .. import random as _random
+
+    Tensor.bernoulli = _random.bernoulli  # self.bernoulli(p=None, *, generator=None)
+    Tensor.multinomial = _random.multinomial  # self.multinomial(num_samples, replacement=False, ...)
+    for name, fn in _SHAPE_IN_PLACE.items():
+        setattr(Tensor, name, _reshaped_in_place(name, with_numpy_names(fn)))
     for name in _ALWAYS_FALSE:  # storage kinds and devices microtensor has not
         doc = f"False: microtensor tensors are dense and on the CPU ({name})."
         setattr(Tensor, name, property(_false, doc=doc))
