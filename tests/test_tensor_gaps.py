@@ -835,3 +835,37 @@ def test_bernoulli_and_multinomial_methods_draw_pytorchs_numbers():
     assert mt.tensor(p).bernoulli(0.3).tolist() == torch.tensor(p).bernoulli(0.3).tolist()
     assert mt.tensor(p).multinomial(2).tolist() == torch.tensor(p).multinomial(2).tolist()
     assert mt.tensor(p).multinomial(4, True).tolist() == torch.tensor(p).multinomial(4, True).tolist()
+
+
+def test_post_accumulate_grad_hook_steps_an_optimizer_in_backward_as_pytorch():
+    """The optimizer-in-backward pattern: each parameter updates itself once its grad is in."""
+    results = []
+    for lib in (mt, torch):
+        gen = np.random.default_rng(1)
+        w = lib.tensor(gen.standard_normal((3, 2)), requires_grad=True)
+        b = lib.tensor(gen.standard_normal(2), requires_grad=True)
+        seen = []
+
+        def step(p, lib=lib, seen=seen):
+            seen.append(tuple(p.shape))
+            with lib.no_grad():
+                p.sub_(0.1 * p.grad)
+            p.grad = None
+
+        handles = [p.register_post_accumulate_grad_hook(step) for p in (w, b)]
+        x = lib.tensor(gen.standard_normal((4, 3)))
+        for _ in range(3):
+            ((x @ w + b) ** 2).sum().backward()
+        handles[1].remove()
+        ((x @ w + b) ** 2).sum().backward()
+        assert sorted(seen) == sorted([(3, 2), (2,)] * 3 + [(3, 2)])
+        results.append((w.detach().numpy().copy(), b.detach().numpy().copy(), b.grad.numpy().copy()))
+    for m, t in zip(*results):
+        np.testing.assert_allclose(m, t, rtol=1e-12)
+
+
+def test_post_accumulate_grad_hook_refusals():
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be registered on non-leaf"):
+        (mt.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(print)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        mt.ones(2).register_post_accumulate_grad_hook(print)
