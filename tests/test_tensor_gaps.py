@@ -869,3 +869,20 @@ def test_post_accumulate_grad_hook_refusals():
         (mt.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(print)
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         mt.ones(2).register_post_accumulate_grad_hook(print)
+
+
+def test_storage_facts_as_pytorch():
+    m, t = mt.arange(12.0).reshape(3, 4), torch.arange(12.0).reshape(3, 4)
+    for fn in (lambda x: x, lambda x: x[1:], lambda x: x[:, 2], lambda x: x.t(), lambda x: x[2, 1:]):
+        assert fn(m).storage_offset() == fn(t).storage_offset()
+        assert fn(m).data_ptr() - m.data_ptr() == fn(t).data_ptr() - t.data_ptr()
+    for fn in (
+        lambda x: x,
+        lambda x: x.view(3, 4),
+        lambda x: x[:],
+        lambda x: x.t(),
+        lambda x: x[1:],
+        lambda x: x.clone(),
+    ):
+        assert m.is_set_to(fn(m)) == t.is_set_to(fn(t))
+    assert m.is_shared() is False

@@ -425,6 +425,36 @@ def map_(self, tensor, callable) -> Tensor:  # noqa: A002
     return self._index_put(Ellipsis, Tensor._wrap(out), "map_")
 
 
+# --------------------------------------------------------------------- storage facts
+def _root(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def data_ptr(self) -> int:
+    """The address of the first element (tensors that share storage differ by their offsets)."""
+    return self._data.__array_interface__["data"][0]
+
+
+def storage_offset(self) -> int:
+    """How many elements into its storage this tensor starts (0 unless it is a view that skips some);
+    the storage is the NumPy array that owns the memory (from_numpy of a slice counts from its base)."""
+    root = _root(self._data)
+    return (data_ptr(self) - root.__array_interface__["data"][0]) // self._data.dtype.itemsize
+
+
+def is_set_to(self, tensor) -> bool:
+    """Whether both tensors see the same storage the same way: address, dtype, shape and strides."""
+    return (
+        isinstance(tensor, Tensor)
+        and data_ptr(self) == data_ptr(tensor)
+        and self._data.dtype == tensor._data.dtype
+        and self._data.shape == tensor._data.shape
+        and self._data.strides == tensor._data.strides
+    )
+
+
 # ------------------------------------------------ in-place shape changes (squeeze_, t_, ...)
 def _reshaped_in_place(name: str, view_fn):
     """self given view_fn's shape and strides in place (its storage unchanged), recorded in the graph
@@ -537,7 +567,9 @@ def install() -> None:
     for name in _ALWAYS_FALSE:  # storage kinds and devices microtensor has not
         doc = f"False: microtensor tensors are dense and on the CPU ({name})."
         setattr(Tensor, name, property(_false, doc=doc))
-    for name in ("is_conj", "is_neg"):
+    for fn in (data_ptr, storage_offset, is_set_to):
+        setattr(Tensor, fn.__name__, fn)
+    for name in ("is_conj", "is_neg", "is_shared"):
         setattr(Tensor, name, _false)
     for name in ("conj", "resolve_conj", "resolve_neg"):  # real tensors: nothing to conjugate or negate
         setattr(Tensor, name, _self)
