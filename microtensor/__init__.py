@@ -119,6 +119,7 @@ from .tensor import Tensor
 from .utils.dlpack import from_dlpack
 
 globals().update(_functions())  # add, exp, sum, reshape, ...: the table in ops/bindings.py
+globals().update(_surface.functions())  # detach, is_nonzero, exp_, ...: Tensor methods as functions
 
 __version__ = "0.1.0"
 

@@ -537,6 +537,23 @@ class Tensor:
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _HookHandle:
+        """Call `hook(self)` after backward() has accumulated a gradient into this leaf's `.grad`
+        (e.g. to step an optimizer per parameter during backward). Leaves that require grad only."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: cannot register a hook on a tensor that doesn't "
+                "require gradient"
+            )
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered on "
+                f"non-leaf tensors (this one was made by {self.grad_fn.name()})"
+            )
+        hooks = self._get_meta().setdefault("post_accumulate_hooks", [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
     def _get_meta(self) -> dict:
         if self._meta is None:
             self._meta = {}

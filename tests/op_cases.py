@@ -2932,3 +2932,433 @@ case(
     _np_eigh_invariants,
     tall_strategy(square=True),
 )
+
+
+# ------------------------------------ pointwise (ops/pointwise.py): addcmul/addcdiv, fmax/fmin, alpha=
+@st.composite
+def addc_strategy(draw, divide: bool):
+    sx, sa, sb = draw(small_broadcastable(3))
+    x, a = draw_array(draw, sx), draw_array(draw, sa)
+    b = draw_array(draw, sb, "nonzero" if divide else "real")
+    value = draw(st.sampled_from([1, 0.5, -2]))
+    return (x, a, b), {"value": value, "how": draw(st.sampled_from(["function", "method"]))}
+
+
+case(
+    "addcmul",
+    ("Mul", "Add"),
+    lambda x, a, b, value, how: (
+        mt.addcmul(x, a, b, value=value) if how == "function" else x.addcmul(a, b, value=value)
+    ),
+    lambda x, a, b, value, how: x + value * (a * b),
+    addc_strategy(False),
+)
+case(
+    "addcdiv",
+    ("Div", "Mul", "Add"),
+    lambda x, a, b, value, how: (
+        mt.addcdiv(x, a, b, value=value) if how == "function" else x.addcdiv(a, b, value=value)
+    ),
+    lambda x, a, b, value, how: x + value * (a / b),
+    addc_strategy(True),
+)
+for _name, _op, _np in (("fmax", "Fmax", np.fmax), ("fmin", "Fmin", np.fmin)):
+    case(
+        _name, _op, _math_binary_fn(_name), lambda a, b, how, _np=_np: _np(a, b), binary_strategy(joint=True)
+    )
+
+
+@st.composite
+def alpha_strategy(draw):
+    sa, sb = draw(small_broadcastable(2))
+    alpha = draw(st.sampled_from([2, -0.5, 3.25]))
+    how = draw(st.sampled_from(["f", "m"]))
+    return (draw_array(draw, sa), draw_array(draw, sb)), {"alpha": alpha, "how": how}
+
+
+for _name, _op, _sign in (("add", "Add", 1), ("sub", "Sub", -1)):
+    case(
+        f"{_name}_alpha",
+        (_op, "Mul"),
+        lambda a, b, alpha, how, _n=_name: (
+            getattr(mt, _n)(a, b, alpha=alpha) if how == "f" else getattr(a, _n)(b, alpha=alpha)
+        ),
+        lambda a, b, alpha, how, _s=_sign: a + _s * (alpha * b),
+        alpha_strategy(),
+    )
+
+
+@st.composite
+def ldexp_strategy(draw):
+    sx, se = draw(small_broadcastable(2))
+    e = draw(hnp.arrays(np.int64, se, elements=st.integers(-4, 4)))
+    return (draw_array(draw, sx),), {"e": e}
+
+
+case(
+    "ldexp",
+    "Mul",
+    lambda x, e: mt.ldexp(x, mt.tensor(e)),
+    lambda x, e: np.ldexp(x, e),
+    ldexp_strategy(),
+)
+@st.composite
+def frexp_strategy(draw):
+    """±2^(k + f) with f in [0.1, 0.9]: away from the powers of two, where the mantissa jumps."""
+    shape = draw(small_shapes())
+    k = draw(hnp.arrays(np.int64, shape, elements=st.integers(-3, 3)))
+    f = draw_array(draw, shape, (0.1, 0.9))
+    sign = draw(hnp.arrays(np.int64, shape, elements=st.sampled_from([-1, 1])))
+    return (sign * np.exp2(k + f),), {"how": draw(st.sampled_from(["function", "method"]))}
+
+
+case(
+    "frexp",
+    "Frexp",
+    lambda x, how: tuple(mt.frexp(x) if how == "function" else x.frexp()),
+    lambda x, how: np.frexp(x),
+    frexp_strategy(),
+)
+
+
+# --------------------------------------------- the gamma family (ops/special.py), NumPy references
+# written independently of the kernels: far larger shifts and different series lengths
+def _np_lgamma(x):
+    return np.vectorize(math.lgamma, otypes=[np.float64])(x)
+
+
+def _np_hurwitz(s, q, shift=60):
+    """ζ(s, q) = Σₖ (q + k)^−s: 60 terms, then the integral and two Euler–Maclaurin terms."""
+    q = np.asarray(q, np.float64)
+    head = sum((q + k) ** -s for k in range(shift))
+    a = q + shift
+    tail = a ** (1 - s) / (s - 1) + a**-s / 2
+    return head + tail + s * a ** (-s - 1) / 12 - s * (s + 1) * (s + 2) * a ** (-s - 3) / 720
+
+
+def _np_digamma(x, shift=60):
+    x = np.asarray(x, np.float64)
+    head = sum(1 / (x + k) for k in range(shift))
+    a = x + shift
+    return np.log(a) - 1 / (2 * a) - 1 / (12 * a**2) + 1 / (120 * a**4) - 1 / (252 * a**6) - head
+
+
+def _np_polygamma(n, x):
+    if n == 0:
+        return _np_digamma(x)
+    return (-1) ** (n + 1) * math.factorial(n) * _np_hurwitz(n + 1, x)
+
+
+@st.composite
+def gamma_strategy(draw, negative=False):
+    shape = draw(small_shapes())
+    x = draw_array(draw, shape, (-2.9, -2.1) if negative else (0.2, 6.0))
+    return (x,), {"how": draw(st.sampled_from(["function", "method"]))}
+
+
+case("lgamma", "Lgamma", _unary_fn("lgamma"), lambda x, how: _np_lgamma(x), gamma_strategy())
+case("lgamma_negative", "Lgamma", _unary_fn("lgamma"), lambda x, how: _np_lgamma(x), gamma_strategy(True))
+case("digamma", "Digamma", _unary_fn("digamma"), lambda x, how: _np_digamma(x), gamma_strategy())
+case(
+    "digamma_negative",
+    "Digamma",
+    _unary_fn("digamma"),
+    lambda x, how: _np_digamma(1 - x) - np.pi / np.tan(np.pi * x),  # the reflection formula
+    gamma_strategy(True),
+)
+
+
+@st.composite
+def polygamma_strategy(draw):
+    (x,), params = draw(gamma_strategy())
+    return (x,), {**params, "n": draw(st.integers(0, 3))}
+
+
+case(
+    "polygamma",
+    ("Digamma", "Polygamma"),
+    lambda x, n, how: mt.polygamma(n, x) if how == "function" else x.polygamma(n),
+    lambda x, n, how: _np_polygamma(n, x),
+    polygamma_strategy(),
+)
+
+
+@st.composite
+def mvlgamma_strategy(draw):
+    p = draw(st.integers(1, 3))
+    x = draw_array(draw, draw(small_shapes()), ((p - 1) / 2 + 0.2, 5.0))
+    return (x,), {"p": p, "how": draw(st.sampled_from(["function", "method"]))}
+
+
+case(
+    "mvlgamma",
+    ("Reshape", "Add", "Lgamma", "Sum"),
+    lambda x, p, how: mt.mvlgamma(x, p) if how == "function" else x.mvlgamma(p),
+    lambda x, p, how: sum(_np_lgamma(x - i / 2) for i in range(p)) + p * (p - 1) / 4 * math.log(math.pi),
+    mvlgamma_strategy(),
+)
+
+
+# ------------------------------------------------ statistics (ops/stats.py) and addr, split variants
+@st.composite
+def cov_strategy(draw, weights: bool):
+    v, n = draw(st.integers(1, 3)), draw(st.integers(3, 6))
+    x = draw_array(draw, (v, n) if draw(st.booleans()) else (n,))
+    params = {"correction": draw(st.sampled_from([0, 1, 2]))}
+    if weights:
+        params["fw"] = draw(hnp.arrays(np.int64, (n,), elements=st.integers(1, 3)))
+        params["aw"] = draw(hnp.arrays(np.float64, (n,), elements=st.floats(0.5, 2.0)))
+    return (x,), params
+
+
+def _np_cov(x, correction, fw=None, aw=None):
+    return np.cov(x, ddof=correction, fweights=fw, aweights=aw)
+
+
+case(
+    "cov",
+    ("Mean", "Reshape", "Sub", "Permute", "MatMul", "Div"),
+    lambda x, correction: mt.cov(x, correction=correction),
+    _np_cov,
+    cov_strategy(False),
+)
+case(
+    "cov_weights",
+    ("Mul", "Sum", "Div", "Reshape", "Sub", "Permute", "MatMul"),
+    lambda x, correction, fw, aw: x.cov(
+        correction=correction, fweights=mt.tensor(fw), aweights=mt.tensor(aw)
+    ),
+    _np_cov,
+    cov_strategy(True),
+)
+
+
+@st.composite
+def corrcoef_strategy(draw):
+    v, n = draw(st.integers(2, 3)), draw(st.integers(3, 6))
+    return draw_joint(draw, [(v, n)]), {}  # distinct values: no constant row (its correlation is nan)
+
+
+case(
+    "corrcoef",
+    ("Mean", "Reshape", "Sub", "Permute", "MatMul", "Div", "Sqrt", "GetItem", "Clamp"),
+    lambda x: mt.corrcoef(x),
+    lambda x: np.clip(np.corrcoef(x), -1, 1),
+    corrcoef_strategy(),
+    second_order=False,  # the clamp at ±1 of the (constant) diagonal: its derivative jumps there
+)
+
+
+@st.composite
+def dist_strategy(draw):
+    sa, sb = draw(small_broadcastable(2, min_dims=1))
+    a, b = draw_joint(draw, [sa, sb])  # no zero differences: |x| has a kink there
+    return (a, b), {"p": draw(st.sampled_from([1, 2, 3, 1.5]))}
+
+
+case(
+    "dist",
+    ("Sub", "VectorNorm"),
+    lambda a, b, p: mt.dist(a, b, p) if p != 3 else a.dist(b, p=p),
+    lambda a, b, p: np.sum(np.abs(a - b) ** p) ** (1 / p),
+    dist_strategy(),
+)
+
+
+@st.composite
+def addr_strategy(draw):
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(n, m), (m,), (n, 1), ()]))
+    arrs = (draw_array(draw, shape), draw_array(draw, (n,)), draw_array(draw, (m,)))
+    return arrs, {"beta": draw(st.sampled_from([1, 0.5])), "alpha": draw(st.sampled_from([1, -2]))}
+
+
+case(
+    "addr",
+    ("Reshape", "Mul", "Add"),
+    lambda x, a, b, beta, alpha: mt.addr(x, a, b, beta=beta, alpha=alpha),
+    lambda x, a, b, beta, alpha: beta * x + alpha * np.outer(a, b),
+    addr_strategy(),
+)
+
+
+@st.composite
+def hsplit_strategy(draw):
+    name = draw(st.sampled_from(["hsplit", "vsplit", "dsplit"]))
+    least = {"hsplit": 1, "vsplit": 2, "dsplit": 3}[name]
+    shape = [draw(st.integers(1, 3)) for _ in range(least)]
+    dim = {"hsplit": 0 if least == 1 else 1, "vsplit": 0, "dsplit": 2}[name]
+    shape[dim] = draw(st.sampled_from([2, 4]))
+    cut = draw(st.sampled_from([2, [1], [1, 3]]))
+    return (draw_array(draw, tuple(shape)),), {"name": name, "cut": cut, "dim": dim}
+
+
+case(
+    "hsplit_vsplit_dsplit",
+    ("GetItem",),
+    lambda x, name, cut, dim: getattr(mt, name)(x, cut),
+    lambda x, name, cut, dim: tuple(np.array_split(x, cut, axis=dim)),
+    hsplit_strategy(),
+)
+
+
+# ------------------------------------------- *_scatter, index_reduce (ops/index.py), as_strided (shape.py)
+@st.composite
+def embed_strategy(draw):
+    kind = draw(st.sampled_from(["select", "slice", "diagonal"]))
+    shape = tuple(draw(st.integers(2, 4)) for _ in range(draw(st.integers(2, 3))))
+    x = draw_array(draw, shape)
+    if kind == "select":
+        dim = draw(st.integers(0, len(shape) - 1))
+        params = {"dim": dim, "index": draw(st.integers(-shape[dim], shape[dim] - 1))}
+        region = np.take(x, params["index"], axis=dim)
+    elif kind == "slice":
+        dim = draw(st.integers(0, len(shape) - 1))
+        start, step = draw(st.sampled_from([None, 0, 1])), draw(st.integers(1, 2))
+        params = {"dim": dim, "start": start, "end": None, "step": step}
+        region = x[(slice(None),) * dim + (slice(params["start"], None, params["step"]),)]
+    else:
+        params = {"offset": draw(st.integers(-1, 1)), "dim1": 0, "dim2": -1}
+        region = np.diagonal(x, params["offset"], 0, len(shape) - 1)
+    return (x, draw_array(draw, region.shape)), {"kind": kind, **params}
+
+
+def _np_embed(x, src, kind, **p):
+    out = x.copy()
+    if kind == "select":
+        idx = (slice(None),) * p["dim"] + (p["index"],)
+        out[idx] = src
+    elif kind == "slice":
+        out[(slice(None),) * p["dim"] + (slice(p["start"], p["end"], p["step"]),)] = src
+    else:
+        positions = np.arange(x.size).reshape(x.shape).diagonal(p["offset"], p["dim1"], p["dim2"])
+        out[np.unravel_index(positions, x.shape)] = src
+    return out
+
+
+case(
+    "select_slice_diagonal_scatter",
+    "SetItem",
+    lambda x, src, kind, **p: getattr(mt, f"{kind}_scatter")(x, src, **p),
+    _np_embed,
+    embed_strategy(),
+)
+
+
+@st.composite
+def index_reduce_strategy(draw):
+    n, m, k = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    idx = draw(hnp.arrays(np.int64, (k,), elements=st.integers(0, n - 1)))
+    x, src = draw_array(draw, (n, m)), draw_array(draw, (k, m))
+    return (x, src), {"idx": idx, "include_self": draw(st.booleans())}
+
+
+def _np_index_mean(x, src, idx, include_self):
+    total = x * include_self
+    count = np.full(x.shape[0], float(include_self))
+    total = total.copy()
+    for j, i in enumerate(idx):
+        total[i] += src[j]
+        count[i] += 1
+    hit = np.isin(np.arange(x.shape[0]), idx)
+    return np.where(hit[:, None], total / np.maximum(count, 1)[:, None], x)
+
+
+case(
+    "index_reduce_mean",
+    ("Where", "ScatterAdd", "GetItem", "Div"),
+    lambda x, src, idx, include_self: x.index_reduce(
+        0, mt.tensor(idx), src, "mean", include_self=include_self
+    ),
+    _np_index_mean,
+    index_reduce_strategy(),
+)
+
+
+@st.composite
+def as_strided_strategy(draw):
+    n = draw(st.integers(4, 12))
+    size = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2))))
+    stride = tuple(draw(st.integers(0, 2)) for _ in size)
+    span = 1 + sum((a - 1) * b for a, b in zip(size, stride))
+    offset = draw(st.integers(0, max(n - span, 0)))
+    n = max(n, offset + span)
+    return (draw_array(draw, (n,)),), {"size": size, "stride": stride, "offset": offset}
+
+
+case(
+    "as_strided",
+    ("Reshape", "GetItem"),
+    lambda x, size, stride, offset: x.as_strided(size, stride, offset),
+    lambda x, size, stride, offset: np.lib.stride_tricks.as_strided(
+        x[offset:], size, tuple(s * x.itemsize for s in stride)
+    ).copy(),
+    as_strided_strategy(),
+)
+
+
+@st.composite
+def quantile_strategy(draw):
+    shape = draw(small_shapes(min_dims=1))
+    (x,) = draw_joint(draw, [shape])  # distinct values: the sort has no ties
+    dim = draw(st.sampled_from([None, *range(-len(shape), len(shape))]))
+    q = draw(st.sampled_from([0.5, 0.3, [0.1, 0.9]]))
+    interp = draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]))
+    return (x,), {"q": q, "dim": dim, "keepdim": draw(st.booleans()), "interpolation": interp}
+
+
+def _quantile_call(x, q, dim, keepdim, interpolation):
+    qt = mt.tensor(q, dtype=x.dtype) if isinstance(q, list) else q
+    return mt.quantile(x, qt, dim, keepdim, interpolation=interpolation)
+
+
+case(
+    "quantile",
+    ("Reshape", "Permute", "TakeAlongDim", "Expand", "Lerp"),
+    _quantile_call,
+    lambda x, q, dim, keepdim, interpolation: np.quantile(
+        x, q, axis=dim, keepdims=keepdim, method=interpolation
+    ),
+    quantile_strategy(),
+)
+
+
+@st.composite
+def renorm_strategy(draw):
+    shape = draw(small_shapes(min_dims=2))
+    (x,) = draw_joint(draw, [shape], "away_from_zero")  # no zeros: |x| has a kink there
+    p, dim = draw(st.sampled_from([1, 2, 3.0])), draw_dim(draw, len(shape))
+    return (x,), {"p": p, "dim": dim, "maxnorm": 0.7051}  # (a norm never lands on maxnorm)
+
+
+def _np_renorm(x, p, dim, maxnorm):
+    axes = tuple(a for a in range(x.ndim) if a != dim % x.ndim)
+    norms = np.sum(np.abs(x) ** p, axis=axes, keepdims=True) ** (1 / p)
+    return x * np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+
+case(
+    "renorm",
+    ("VectorNorm", "Add", "Div", "Where", "Mul"),
+    lambda x, p, dim, maxnorm: x.renorm(p, dim, maxnorm),
+    _np_renorm,
+    renorm_strategy(),
+)
+
+
+@st.composite
+def narrow_copy_strategy(draw):
+    shape = draw(small_shapes(min_dims=1))
+    dim = draw(st.integers(0, len(shape) - 1))
+    start = draw(st.integers(0, shape[dim] - 1))
+    length = draw(st.integers(0, shape[dim] - start))
+    return (draw_array(draw, shape),), {"dim": dim, "start": start, "length": length}
+
+
+case(
+    "narrow_copy",
+    ("GetItem", "Clone"),
+    lambda x, dim, start, length: mt.narrow_copy(x, dim, start, length),
+    lambda x, dim, start, length: np.take(x, range(start, start + length), axis=dim),
+    narrow_copy_strategy(),
+)

@@ -522,6 +522,11 @@ def backward(
             else:  # in place, through the write door: bumps the grad's version, as PyTorch's accumulation
                 acc = t.grad._data_for_write()
                 acc += g
+    for t, _ in leaf_grads:  # then the leaves' post-accumulate hooks (user code, outside the quiet region)
+        hooks = t._meta.get("post_accumulate_hooks") if t._meta is not None else None
+        if hooks:
+            for hook in list(hooks):
+                call_loudly(hook, (t,))
 
 
 def grad(

@@ -17,9 +17,10 @@ import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
-from . import conv, index, linalg, pooling, reduce, scan, shape, sort
+from . import conv, index, linalg, pooling, reduce, scan, shape, sort, special, stats
 from . import elementwise as ew
 from . import math as mth
+from . import pointwise as pw
 
 
 class Binding(NamedTuple):
@@ -46,9 +47,9 @@ def _where_method(self, condition, other):
 
 BINDINGS: tuple[Binding, ...] = (
     # elementwise
-    Binding("add", ew.add, True, ("Add",)),
-    Binding("sub", ew.sub, True, ("Sub",)),
-    Binding("subtract", ew.sub, True, ("Sub",)),
+    Binding("add", pw.add, True, ("Add", "Mul")),  # Mul: other scaled by alpha=
+    Binding("sub", pw.sub, True, ("Sub", "Mul")),
+    Binding("subtract", pw.sub, True, ("Sub", "Mul")),
     Binding("mul", ew.mul, True, ("Mul",)),
     Binding("multiply", ew.mul, True, ("Mul",)),
     Binding("div", mth.div, True, ("Div", "DivRounded")),  # ew.div, or rounded (rounding_mode=)
@@ -152,6 +153,42 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("isnan", mth.isnan, False, ()),
     Binding("isfinite", mth.isfinite, False, ()),
     Binding("logical_not", mth.logical_not, False, ()),
+    # pointwise (ops/pointwise.py): addcmul/addcdiv, NaN-ignoring max/min, comparisons, gcd/lcm, ldexp
+    Binding("addcmul", pw.addcmul, True, ()),  # Mul and Add (rows above)
+    Binding("addcdiv", pw.addcdiv, True, ()),  # Div, Mul and Add
+    Binding("fmax", pw.fmax, True, ("Fmax",)),
+    Binding("fmin", pw.fmin, True, ("Fmin",)),
+    # (Tensor.eq ... ge are tensor.py's own methods, the operators' twins)
+    Binding("eq", pw.eq, False, ()),
+    Binding("ne", pw.ne, False, ()),
+    Binding("lt", pw.lt, False, ()),
+    Binding("le", pw.le, False, ()),
+    Binding("gt", pw.gt, False, ()),
+    Binding("ge", pw.ge, False, ()),
+    Binding("not_equal", pw.not_equal, True, ()),
+    Binding("less", pw.less, True, ()),
+    Binding("less_equal", pw.less_equal, True, ()),
+    Binding("greater", pw.greater, True, ()),
+    Binding("greater_equal", pw.greater_equal, True, ()),
+    Binding("gcd", pw.gcd, True, ()),
+    Binding("lcm", pw.lcm, True, ()),
+    Binding("ldexp", pw.ldexp, True, ()),  # Pow and Mul
+    Binding("frexp", pw.frexp, True, ("Frexp",)),
+    Binding("nextafter", pw.nextafter, True, ()),
+    # statistics (ops/stats.py)
+    Binding("dist", stats.dist, True, ()),  # Sub and VectorNorm
+    Binding("cov", stats.cov, True, ()),
+    Binding("corrcoef", stats.corrcoef, True, ()),
+    Binding("histogram", stats.histogram, True, ()),
+    Binding("quantile", stats.quantile, True, ()),  # sort, TakeAlongDim, Lerp
+    Binding("nanquantile", stats.nanquantile, True, ()),
+    Binding("renorm", stats.renorm, True, ()),  # VectorNorm, Where, Div, Mul
+    # the gamma family (ops/special.py)
+    Binding("lgamma", special.lgamma, True, ("Lgamma",)),
+    Binding("digamma", special.digamma, True, ("Digamma",)),
+    Binding("polygamma", special.polygamma, False, ("Digamma", "Polygamma")),
+    Binding("polygamma", special.polygamma_method, True, ("Digamma", "Polygamma"), function=False),
+    Binding("mvlgamma", special.mvlgamma, True, ("Lgamma",)),
     # linear algebra
     Binding("matmul", linalg.matmul, True, ("MatMul",)),
     Binding("mm", linalg.mm, True, ()),
@@ -166,6 +203,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("addmv", linalg.addmv, True, ()),
     Binding("addbmm", linalg.addbmm, True, ()),
     Binding("baddbmm", linalg.baddbmm, True, ()),
+    Binding("addr", linalg.addr, True, ()),  # Mul and Add
     Binding("tensordot", linalg.tensordot, False, ()),
     Binding("kron", linalg.kron, True, ()),
     Binding("einsum", linalg.einsum, False, ("Einsum", "EinsumOne")),
@@ -238,6 +276,14 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("split", shape.split, True, ()),
     Binding("tensor_split", shape.tensor_split, True, ()),
     Binding("chunk", shape.chunk, True, ()),
+    Binding("hsplit", shape.hsplit, True, ()),
+    Binding("vsplit", shape.vsplit, True, ()),
+    Binding("dsplit", shape.dsplit, True, ()),
+    Binding("split_with_sizes", shape.split_with_sizes, True, ()),
+    Binding("unsafe_split", shape.split, True, ()),  # (PyTorch's unsafe_*: the same pieces, unchecked views)
+    Binding("unsafe_split_with_sizes", shape.split_with_sizes, True, ()),
+    Binding("unsafe_chunk", shape.chunk, True, ()),
+    Binding("narrow_copy", shape.narrow_copy, True, ()),
     Binding("unbind", shape.unbind, True, ()),
     Binding("flip", shape.flip, True, ()),
     Binding("fliplr", shape.fliplr, True, ()),
@@ -299,6 +345,11 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("argwhere", index.argwhere, True, ()),
     Binding("take", index.take, True, ()),
     Binding("put", index.put, True, ()),
+    Binding("select_scatter", index.select_scatter, True, ()),  # SetItem
+    Binding("slice_scatter", index.slice_scatter, True, ()),
+    Binding("diagonal_scatter", index.diagonal_scatter, True, ()),
+    Binding("index_reduce", index.index_reduce, True, ()),  # as scatter_reduce
+    Binding("as_strided", shape.as_strided, True, ()),  # Reshape and GetItem
     # convolution and pooling (issue 14; nn.functional has these and the 2-D pooling functions)
     Binding("conv1d", conv.conv1d, False, ("Conv",)),
     Binding("conv2d", conv.conv2d, False, ("Conv",)),

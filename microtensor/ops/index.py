@@ -556,3 +556,117 @@ def put(x: Tensor, index, source, accumulate: bool = False) -> Tensor:
     src = reshape(_as(source, "put"), (-1,))
     out = index_put(flat, (idx % max(n, 1),), src, accumulate)
     return reshape(out, x.shape)
+
+
+# ------------------------------------------- *_scatter: a copy with one slice replaced (as PyTorch)
+def _embed(x, src, index, what: tuple, op: str) -> Tensor:
+    """x with src written at index, where src must have exactly the shape of x[index]."""
+    x, src = _as(x, op), _as(src, op)
+    want = np.empty(x.shape, bool)[index].shape
+    if tuple(src.shape) != want:
+        raise RuntimeError(
+            f"{op}(): expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(want)} (self of shape {tuple(x.shape)}, {what})"
+        )
+    return setitem(x, index, src, op)
+
+
+def select_scatter(input, src, dim: int, index: int) -> Tensor:  # noqa: A002
+    """A copy of input with input.select(dim, index) replaced by src (of exactly that shape).
+
+    Differentiable in both: the replaced positions send their gradient to src, the rest to input.
+
+    >>> mt.select_scatter(mt.zeros(2, 2), mt.ones(2), 0, 0)   # [[1., 1.], [0., 0.]]
+    """
+    x = _as(input, "select_scatter")
+    d = norm_dim(dim, x.ndim, "select_scatter")
+    n = x.shape[d]
+    if isinstance(index, bool) or not isinstance(index, int | np.integer) or not -n <= index < n:
+        raise IndexError(
+            f"select_scatter(): index {index} out of range for tensor of size {list(x.shape)} "
+            f"at dimension {dim}"
+        )
+    idx = (slice(None),) * d + (int(index) % n,)
+    return _embed(x, src, idx, (f"dim={dim}", f"index={index}"), "select_scatter")
+
+
+def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1) -> Tensor:  # noqa: A002
+    """A copy of input with the slice start:end:step along dim replaced by src (of exactly its shape).
+
+    >>> mt.slice_scatter(mt.zeros(2, 4), mt.ones(2, 2), 1, 0, 4, 2)   # [[1., 0., 1., 0.], ...]
+    """
+    x = _as(input, "slice_scatter")
+    d = norm_dim(dim, x.ndim, "slice_scatter")
+    if step is None:
+        step = 1
+    if step <= 0:
+        raise RuntimeError(f"slice_scatter(): slice step must be positive, got {step}")
+    idx = (slice(None),) * d + (slice(start, end, step),)
+    return _embed(
+        x, src, idx, (f"dim={dim}", f"start={start}", f"end={end}", f"step={step}"), "slice_scatter"
+    )
+
+
+def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    """A copy of input with its diagonal (as input.diagonal(offset, dim1, dim2): the diagonal's axis
+    last) replaced by src, which must have exactly that shape.
+
+    >>> mt.diagonal_scatter(mt.zeros(2, 2), mt.tensor([1.0, 2.0]))   # [[1., 0.], [0., 2.]]
+    """
+    x = _as(input, "diagonal_scatter")
+    d1 = norm_dim(dim1, x.ndim, "diagonal_scatter")
+    d2 = norm_dim(dim2, x.ndim, "diagonal_scatter")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal_scatter(): dim1 and dim2 cannot be the same, got {dim1} and {dim2}")
+    # the positions of the diagonal, one NumPy index array per dim, shaped like the diagonal
+    positions = np.arange(x.numel()).reshape(x.shape).diagonal(offset, d1, d2)
+    idx = np.unravel_index(positions, x.shape)
+    return _embed(x, src, idx, (f"offset={offset}", f"dim1={dim1}", f"dim2={dim2}"), "diagonal_scatter")
+
+
+def index_reduce(input, dim: int, index, source, reduce: str, *, include_self: bool = True) -> Tensor:  # noqa: A002
+    """Reduce the slices of source into input at the positions index (1-D, one per slice of source
+    along dim) names along dim: reduce 'prod', 'mean', 'amax' or 'amin' (include_self=False: those
+    positions start from source alone). Differentiable as scatter_reduce.
+
+    >>> mt.index_reduce(mt.ones(3), 0, mt.tensor([0, 0]), mt.tensor([2.0, 3.0]), "prod")   # [6., 1., 1.]
+    """
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}."
+        )
+    x, src = _as(input, "index_reduce"), _as(source, "index_reduce")
+    d = norm_dim(dim, x.ndim, "index_reduce")
+    idx = _int_index(index, "index_reduce")
+    if idx.ndim > 1:
+        raise RuntimeError(f"index_reduce(): index must be a vector (1-D), got shape {idx.shape}")
+    idx = idx.reshape(-1)
+    if src.ndim != x.ndim and not (src.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError(
+            f"index_reduce(): source of shape {tuple(src.shape)} must have as many dims as self "
+            f"{tuple(x.shape)}"
+        )
+    if x.ndim == 0:
+        x1 = x.reshape(1)
+        return index_reduce(x1, 0, idx, src.reshape(-1), reduce, include_self=include_self).reshape(())
+    sd = src.shape[d] if src.ndim else 1
+    if idx.size != sd:
+        raise RuntimeError(
+            f"index_reduce(): index has {idx.size} entries but source has {sd} slices along dim {dim} "
+            f"(source of shape {tuple(src.shape)})"
+        )
+    for a in range(x.ndim):
+        if a != d and src.shape[a] != x.shape[a]:
+            raise RuntimeError(
+                f"index_reduce(): source of shape {tuple(src.shape)} must match self {tuple(x.shape)} "
+                f"in every dim but {dim}"
+            )
+    n = x.shape[d]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"index_reduce(): index out of range for dim {dim} of size {n}: {idx.tolist()}")
+    shape = [1] * x.ndim
+    shape[d] = -1
+    full = np.broadcast_to((idx % n if n else idx).reshape(shape), tuple(src.shape))
+    return scatter_reduce(
+        x, d, Tensor._wrap(np.ascontiguousarray(full)), src, reduce, include_self=include_self
+    )

@@ -292,6 +292,14 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None) -> Tensor:  # no
     return _add_scaled(input, bmm(batch1, batch2).sum(0), beta, alpha, "addbmm")
 
 
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    """beta · input + alpha · outer(vec1, vec2), input broadcast to (n, m).
+
+    >>> mt.addr(mt.zeros(2, 3), mt.tensor([1.0, 2.0]), mt.ones(3))   # [[1., 1., 1.], [2., 2., 2.]]
+    """
+    return _add_scaled(input, outer(vec1, vec2), beta, alpha, "addr")
+
+
 def tensordot(a, b, dims=2, out=None) -> Tensor:
     """Contract dims of a with dims of b: dims an int n (the last n of a with the first n of b) or a
     pair of lists ([dims of a], [dims of b]).

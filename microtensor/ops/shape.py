@@ -353,6 +353,48 @@ def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple[Tensor, 
     )
 
 
+def _split_along(x, indices_or_sections, dim: int, least: int, name: str) -> tuple[Tensor, ...]:
+    x = as_tensor(x, name)
+    if x.ndim < least:
+        raise RuntimeError(
+            f"{name} requires a tensor with at least {least} dimension, but got a tensor with {x.ndim} "
+            f"dimensions (shape {tuple(x.shape)})"
+        )
+    if isinstance(indices_or_sections, int | np.integer) and not isinstance(indices_or_sections, bool):
+        k, n = int(indices_or_sections), x.shape[dim]
+        if k <= 0 or n % k:
+            raise RuntimeError(
+                f"{name} attempted to split along dimension {dim}, but the size of the dimension {n} is "
+                f"not divisible by the split_size {k}!"
+            )
+    return tensor_split(x, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections) -> tuple[Tensor, ...]:  # noqa: A002
+    """tensor_split along dim 1 (dim 0 for a 1-D tensor); an int must divide that dim evenly.
+
+    >>> [p.shape for p in mt.hsplit(mt.zeros(2, 6), 3)]   # three (2, 2) pieces
+    """
+    x = as_tensor(input, "hsplit")
+    return _split_along(x, indices_or_sections, 0 if x.ndim == 1 else 1, 1, "hsplit")
+
+
+def vsplit(input, indices_or_sections) -> tuple[Tensor, ...]:  # noqa: A002
+    """tensor_split along dim 0 of a tensor with at least 2 dims; an int must divide it evenly.
+
+    >>> [p.shape for p in mt.vsplit(mt.zeros(4, 2), [1])]   # (1, 2) and (3, 2)
+    """
+    return _split_along(input, indices_or_sections, 0, 2, "vsplit")
+
+
+def dsplit(input, indices_or_sections) -> tuple[Tensor, ...]:  # noqa: A002
+    """tensor_split along dim 2 of a tensor with at least 3 dims; an int must divide it evenly.
+
+    >>> [p.shape for p in mt.dsplit(mt.zeros(1, 2, 4), 2)]   # two (1, 2, 2) pieces
+    """
+    return _split_along(input, indices_or_sections, 2, 3, "dsplit")
+
+
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """At most `chunks` pieces of ceil(size / chunks) along dim (as torch.chunk)."""
     x = as_tensor(x, "chunk")
@@ -858,3 +900,67 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
 
         return Std()(_r.sum(diff * diff, -1))
     return _r.sum(diff**p, -1) ** (1.0 / p)
+
+
+def as_strided(input, size, stride, storage_offset=None) -> Tensor:  # noqa: A002
+    """The elements at storage_offset + Σ i_k · stride[k] of input's elements in row-major order, in
+    a tensor of `size`: PyTorch's as_strided read from a contiguous tensor that owns its storage.
+
+    Unlike PyTorch's, the result is a copy, not a view (writes to it do not reach input): read-only
+    semantics. Differentiable: each input element gets the sum of the gradients of the positions
+    that read it. Input must be contiguous; every position must lie inside its elements.
+
+    >>> mt.arange(6.0).as_strided((2, 2), (1, 2))   # tensor([[0., 2.], [1., 3.]])
+    """
+    from .index import getitem
+
+    x = as_tensor(input, "as_strided")
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    offset = 0 if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"as_strided: mismatch in length of strides and shape: {list(size)} and {list(stride)}"
+        )
+    if any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}"
+        )
+    if any(s < 0 for s in size) or offset < 0:
+        raise RuntimeError(f"as_strided: sizes {list(size)} and storage offset {offset} must be non-negative")
+    if not x._data.flags.c_contiguous:
+        raise RuntimeError(
+            f"as_strided: input of shape {tuple(x.shape)} with strides {x.stride()} is not contiguous; "
+            "call .contiguous() first (microtensor reads the elements in row-major order)"
+        )
+    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if needed > x.numel():
+        raise RuntimeError(
+            f"as_strided: sizes {list(size)}, strides {list(stride)}, storage offset {offset} require "
+            f"{needed} elements, out of bounds for an input of {x.numel()} elements"
+        )
+    positions = np.full(size, offset, np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        positions = positions + (np.arange(n) * s).reshape((-1,) + (1,) * (len(size) - 1 - k))
+    return getitem(reshape(x, (-1,)), (positions,))
+
+
+def split_with_sizes(input, split_sizes, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """Pieces of input along dim with the given sizes (which must sum to that dim's size): split
+    with a list.
+
+    >>> [p.shape for p in mt.zeros(5).split_with_sizes([2, 3])]   # (2,) and (3,)
+    """
+    if isinstance(split_sizes, int | np.integer):
+        raise TypeError("split_with_sizes(): argument 'split_sizes' must be a sequence of ints, not int")
+    return split(input, list(split_sizes), dim)
+
+
+def narrow_copy(input, dim: int, start, length: int) -> Tensor:  # noqa: A002
+    """narrow(input, dim, start, length) as a new tensor (its own storage), not a view.
+
+    >>> mt.arange(5).narrow_copy(0, 1, 2)   # tensor([1, 2])
+    """
+    from .elementwise import clone
+
+    return clone(narrow(input, dim, start, length))
