@@ -765,12 +765,17 @@ class Tensor:
         # a write through detach()), instead of reading the changed values from the copy
         old_base._vc = None if base._vc is None else list(base._vc)
         operand = _operand(other, base, old_base)
+        aliased = isinstance(other, Tensor) and (
+            other is base or (base._vc is not None and other._vc is base._vc)
+        )  # the operand is the storage being written (the target, a view of it, a detach() of it)
+        fn_node = None
         if region is not None and index is not None:  # the base with other written at the region
             res = _index.setitem(_shape.reshape(old_base, (-1,)), (region,), operand, op)
             res = _shape.reshape(res, base.shape)
         else:
             old = old_base if info is None else _replay(info.ops, old_base)
             res = fn(old, operand)
+            fn_node = res.grad_fn
             self._check_result(res, op)
             if res.dtype != self._data.dtype:
                 res = _ew.cast(res, self._data.dtype)
@@ -786,6 +791,8 @@ class Tensor:
         base._bump_version()  # also gives self (when a view) and every other view its new grad_fn
         if node is not None:
             node.epoch = _EPOCH[0]  # its output (the base) is now at this version
+        if aliased and fn_node is not None:
+            _overwritten_operand(fn_node, operand, base)
         return self
 
     def _check_result(self, result: Tensor, op: str) -> None:
@@ -1195,6 +1202,20 @@ def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
     if src.kind == "f" and dst.kind in "iub":
         return False
     return not (dst.kind == "b" and src.kind != "b")
+
+
+def _overwritten_operand(node, operand: Tensor, base: Tensor) -> None:
+    """An in-place op whose operand is the storage it writes (x.mul_(x), x.mul_(x.detach())): as
+    PyTorch, whose node saved the operand before the write, backward refuses when the rule reads
+    it. The operand's place in the node gets a stand-in whose version reads as changed since."""
+    ks = [k for k, x in enumerate(node.inputs) if x is operand]
+    if not set(ks) & set(node.read_by_backward()):
+        return  # (x.add_(x): the rule reads neither, and PyTorch differentiates it)
+    stand = _wrap(operand._data, operand.grad_fn)
+    stand._requires_grad = operand._requires_grad
+    stand._vc = [base._version, math.inf]  # written after the node was recorded, whatever the epoch
+    node.inputs = tuple(stand if k in ks else x for k, x in enumerate(node.inputs))
+    node.epoch = min(node.epoch, _EPOCH[0] - 1)  # so that backward checks this node's versions
 
 
 def _operand(other, base: Tensor, old_base: Tensor):

@@ -204,12 +204,25 @@ def test_inplace_with_a_grad_requiring_operand_makes_a_plain_tensor_part_of_the_
     assert w.grad.tolist() == [4.0, 6.0]
 
 
-def test_self_aliasing_operand():
+@pytest.mark.parametrize(
+    ("alias", "add_grad"),
+    [(lambda y: y, 2.0), (lambda y: y.detach(), 1.0), (lambda y: y.view(1), 2.0)],
+    ids=["self", "detach", "view"],
+)
+def test_an_operand_that_is_the_written_storage(alias, add_grad):
+    # As PyTorch: mul_ saves its operand before writing, so when the operand is the storage being
+    # written, the value backward needs is gone and backward refuses (x.mul_(x.detach()) used to
+    # read the new values: a wrong gradient); add_ reads no operand, so it differentiates.
     x = mt.tensor([3.0], requires_grad=True)
     y = x * 1
-    y.mul_(y)  # y <- y * y, with the old y on both sides
-    y.backward()
-    assert y.tolist() == [9.0] and x.grad.tolist() == [6.0]
+    y.mul_(alias(y))
+    assert y.tolist() == [9.0]
+    with pytest.raises(RuntimeError, match=rf"MulBackward.*{MODIFIED}"):
+        y.backward()
+    z = x * 1
+    z.add_(alias(z))
+    z.backward()
+    assert z.tolist() == [6.0] and x.grad.tolist() == [add_grad]
 
 
 def test_gradient_through_setitem_to_tensor_and_value():

@@ -113,7 +113,7 @@ class SetItem(Op):
     role = "index"
     public_name = "setitem"
     __slots__ = ("index",)
-    derivatives = {"x": "zero_at(grad, self.index)", "value": "written(grad, self.index, value)"}
+    derivatives = {"x": "zero_at(grad, self.index)", "value": "written(grad, self.index, value.ndim)"}
 
     def __init__(self, index):
         self.index = index
@@ -137,11 +137,12 @@ def zero_at(grad, index):
 
 
 @helper
-def written(grad, index, value):
-    """grad at `index`, with the leading 1-dims NumPy dropped from value when writing it restored."""
+def written(grad, index, ndim: int):
+    """grad at `index`, with the leading 1-dims NumPy dropped from the written value (of `ndim`
+    dims) restored."""
     r = grad[index]
-    if value.ndim > r.ndim:
-        r = r.reshape((1,) * (value.ndim - r.ndim) + tuple(r.shape))
+    if ndim > r.ndim:
+        r = r.reshape((1,) * (ndim - r.ndim) + tuple(r.shape))
     return r
 
 
