@@ -10,8 +10,9 @@ prints, and returns as a string:
    per-element loss, L for the output, W1/b1 for that Linear's parameters, X and
    y for its input and target ...);
 2. the backward pass in the order the engine runs it (reverse topological
-   order): for each op its local derivative rule (the op's `formula`), the
-   gradient it receives and the gradients it passes on, with the rule's
+   order): for each op its local derivative rule (the op's `formula`, and the
+   rule in words where the op declares a `meaning`, as a convolution does),
+   the gradient it receives and the gradients it passes on, with the rule's
    variables replaced by the tensors' names, their shapes and a short summary
    of their values;
 3. for each parameter, the chain rule written out: the product of the local
@@ -89,6 +90,12 @@ def formula_of(node) -> str:
     fn_cls = getattr(node, "fn_cls", None)
     text = getattr(fn_cls, "formula", "") if fn_cls is not None else type(node).formula
     return text.strip()
+
+
+def meaning_of(node) -> str:
+    """The op's local rule in words, where it declares one (a user Function may set `meaning`)."""
+    fn_cls = getattr(node, "fn_cls", None)
+    return (getattr(fn_cls if fn_cls is not None else type(node), "meaning", "") or "").strip()
 
 
 def input_key(node, j: int) -> str | None:
@@ -495,6 +502,8 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
             f"  {i}. {node.name()}: {g.sym[id(t)]} = {g.expression(t)} → {_shape(t)} {t.dtype}",
             f"       local rule  {formula_of(node) or '(none given: see its backward)'}",
         ]
+        if meaning_of(node):
+            block.append(f"       in words    {meaning_of(node)}")
         if t is output:
             rows = [("receives  ", f"d{L}/d{L} = 1", _shape(t), "(the seed)")]
         else:
