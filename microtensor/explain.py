@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import copy
 import sys
+import textwrap
 from collections import Counter
 from typing import IO, Any
 
@@ -502,8 +503,8 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
             f"  {i}. {node.name()}: {g.sym[id(t)]} = {g.expression(t)} → {_shape(t)} {t.dtype}",
             f"       local rule  {formula_of(node) or '(none given: see its backward)'}",
         ]
-        if meaning_of(node):
-            block.append(f"       in words    {meaning_of(node)}")
+        words = textwrap.wrap(meaning_of(node), 96)  # prose: wrapped, unlike the formulas
+        block += [f"       {'in words' if k == 0 else '':<12}{line}" for k, line in enumerate(words)]
         if t is output:
             rows = [("receives  ", f"d{L}/d{L} = 1", _shape(t), "(the seed)")]
         else:
