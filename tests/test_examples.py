@@ -86,7 +86,7 @@ def test_mnist_cnn_learns_on_a_subset(load_example, capsys):
         pytest.skip("MNIST files not found")
     res = load_example("mnist_cnn").main(epochs=2, limit=3000, plot=False)
     assert res["dataset"] == "mnist"
-    assert res["cnn"] >= 0.90  # measured 93.7% (seeded); chance is 10%
+    assert res["cnn"] >= 0.90  # measured 95.0% (seeded); chance is 10%
     out = capsys.readouterr().out
     assert "epoch | train loss" in out and "CNN on MNIST" in out
 
