@@ -1,25 +1,39 @@
-"""The convolutional chapter: a CNN on MNIST, the network of pytorch/examples' mnist/main.py.
+"""The convolutional chapter: a CNN on MNIST, reaching more than 99.2% of the test digits in 3 epochs.
 
 The tutorials' story so far: one layer (softmax regression) gets about 92% of the MNIST test
 digits right, an MLP with 1000 hidden units about 98%. A convolutional network looks at small
-patches with shared weights and keeps the picture's layout; this one is the best-known PyTorch
-MNIST program, ported by changing its imports:
+patches with shared weights and keeps the picture's layout. The default recipe (--net bn):
 
-    conv 1→32 3×3, ReLU, conv 32→64 3×3, ReLU, max-pool 2, dropout 0.25,
-    fc 9216→128, ReLU, dropout 0.5, fc 128→10, log_softmax, NLL loss,
-    Adadelta (lr 1.0), the learning rate ×0.7 after each epoch (StepLR), batches of 64.
+    three blocks of conv 3×3 (padded, 32, 64, 64 channels) → BatchNorm2d → ReLU → max-pool 2,
+    fc 576→128, ReLU, dropout 0.5, fc 128→10, cross-entropy, batches of 64;
+    Adam with the one-cycle schedule (OneCycleLR: warm up to lr 3e-3, then anneal), stepped per batch;
+    each training image shifted at random by up to 2 pixels each way (data augmentation).
+
+Batch norm keeps each layer's inputs standardised, so a high learning rate is safe early on; the
+one-cycle schedule spends it, then anneals to fine steps; the shifts show the network each digit
+in several positions, which is most of what separates the training and test digits.
+
+--net examples runs the best-known PyTorch MNIST program instead, pytorch/examples' mnist/main.py,
+ported by changing its imports: conv 1→32 3×3, ReLU, conv 32→64 3×3, ReLU, max-pool 2, dropout
+0.25, fc 9216→128, ReLU, dropout 0.5, fc 128→10; Adadelta (lr 1.0), the learning rate ×0.7 after
+each epoch (StepLR). Measured with --net examples --shift 0 (no shifts, as the original) on the
+shared 2-core development machine, one BLAS thread: 98.32%, 98.88%, 99.05% test accuracy after
+epochs 1-3, short of 99.2%, in 10.4 minutes (lightly loaded).
+
+Measured on the shared 2-core development machine, one BLAS thread, `python examples/mnist_cnn.py`
+with --seed 1, 2 and 3: test accuracy after epochs 1-3 of 98.47%, 99.04%, 99.37%; 97.76%, 98.96%,
+99.30%; and 98.05%, 99.03%, 99.42%. Seed 3 ran on a nearly idle machine: 7.4 minutes in all
+(90-206 s per epoch); seeds 1 and 2 took about 56 minutes each while it ran ten other jobs.
 
 Finds the MNIST files as examples/mnist_mlp.py does (--data DIR, $MICROTENSOR_DATA/mnist, the
-per-user cache, or --download); without MNIST it uses scikit-learn's 8x8 digits (the network
-then shrinks to fit the 8x8 images) and says so.
+per-user cache, or --download); without MNIST it uses scikit-learn's 8x8 digits (the networks
+then shrink to fit the 8x8 images; 10 epochs, no shifts) and says so.
 
-Prints the loss and accuracy per epoch, then saves the 32 learned first-layer filters and the
-misclassified test digits to examples/out/<data set>/. Measured on the shared 2-core
-development machine, one BLAS thread: 98.17%, 98.89%, 98.99% test accuracy after epochs 1-3
-(3-7 minutes per epoch under load). The issue's goal of 99.2% within 3 epochs is not reached by
-this recipe; a variant with batch norm after each convolution and Adam (lr 1e-3) reached 98.93%.
+Prints the loss and accuracy per epoch and the time taken, then saves the learned first-layer
+filters and the misclassified test digits to examples/out/<data set>/.
 
-Run:  python examples/mnist_cnn.py [--data DIR] [--download] [--epochs N] [--limit N] [--steps N]
+Run:  python examples/mnist_cnn.py [--data DIR] [--download] [--net bn|examples] [--epochs N]
+                                   [--lr LR] [--shift PIXELS] [--seed N] [--limit N] [--steps N]
 """
 
 from __future__ import annotations
@@ -37,10 +51,41 @@ from microtensor.data import DataLoader, TensorDataset, load_mnist_or_digits
 from microtensor.data.dataset import Subset
 
 TITLES = {"mnist": "MNIST", "digits": "8x8 digits (scikit-learn)"}
+MAX_LR = 3e-3  # the one-cycle schedule's peak learning rate for Adam
+SHIFT = 2  # the augmentation's largest shift on MNIST, in pixels
 
 
 class Net(nn.Module):
-    """pytorch/examples' MNIST CNN; `side` is the image side (28 for MNIST), which sets fc1's size."""
+    """Three convolution blocks, each conv 3×3 (padded) → batch norm → ReLU → max-pool 2, then
+    fc → ReLU → dropout → fc. `side` is the image side (28 for MNIST), which sets fc1's size."""
+
+    def __init__(self, side: int = 28, width: int = 32):
+        super().__init__()
+        channels = (1, width, 2 * width, 2 * width)
+        # no conv bias: the batch norm after each conv subtracts the mean, and its shift plays that part
+        self.convs = nn.ModuleList(
+            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False) for c_in, c_out in zip(channels, channels[1:])
+        )
+        self.norms = nn.ModuleList(nn.BatchNorm2d(c) for c in channels[1:])
+        pooled = side // 8  # three 2×2 poolings (28 → 14 → 7 → 3)
+        self.fc1 = nn.Linear(channels[-1] * pooled * pooled, 128)
+        self.dropout = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(128, 10)
+
+    @property
+    def conv1(self) -> nn.Conv2d:
+        """The first convolution, whose filters the figure shows."""
+        return self.convs[0]
+
+    def forward(self, x):
+        for conv, norm in zip(self.convs, self.norms):
+            x = F.max_pool2d(F.relu(norm(conv(x))), 2)
+        x = self.dropout(F.relu(self.fc1(mt.flatten(x, 1))))
+        return self.fc2(x)
+
+
+class ExamplesNet(nn.Module):
+    """pytorch/examples' MNIST CNN (returning logits; its log_softmax + NLL is cross_entropy)."""
 
     def __init__(self, side: int = 28):
         super().__init__()
@@ -55,22 +100,33 @@ class Net(nn.Module):
     def forward(self, x):
         x = F.relu(self.conv1(x))
         x = F.relu(self.conv2(x))
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = mt.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = self.dropout2(x)
-        return F.log_softmax(self.fc2(x), dim=1)
+        x = self.dropout1(F.max_pool2d(x, 2))
+        x = self.dropout2(F.relu(self.fc1(mt.flatten(x, 1))))
+        return self.fc2(x)
+
+
+def random_shift(x: np.ndarray, max_shift: int, fill: float, rng: np.random.Generator) -> np.ndarray:
+    """Each image of x (N, C, H, W) moved by up to max_shift pixels along each axis, the uncovered
+    border filled with `fill`: what torchvision's RandomCrop(H, padding=max_shift) does."""
+    if max_shift == 0:
+        return x
+    n, _, h, w = x.shape
+    k = max_shift
+    padded = np.pad(x, ((0, 0), (0, 0), (k, k), (k, k)), constant_values=fill)
+    # every H×W window of the padded images: (N, C, 2k+1, 2k+1, H, W), a view (no copy)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(2, 3))
+    dy, dx = rng.integers(0, 2 * k + 1, size=(2, n))
+    return np.ascontiguousarray(windows[np.arange(n), :, dy, dx])
 
 
 def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """Mean NLL loss and accuracy on a data set, with all predictions and labels."""
+    """Mean cross-entropy loss and accuracy on a data set, with all predictions and labels."""
     model.eval()
     preds, labels, total = [], [], 0.0
     with mt.no_grad():
         for x, y in loader:
             out = model(x)
-            total += F.nll_loss(out, y, reduction="sum").item()
+            total += F.cross_entropy(out, y, reduction="sum").item()
             preds.append(out.argmax(1).numpy())
             labels.append(y.numpy())
     model.train()
@@ -78,7 +134,8 @@ def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float, np.nda
     return total / len(labels), float((preds == labels).mean()), preds, labels
 
 
-def plots(model: Net, test_loader: DataLoader, images: np.ndarray, dataset: str, accuracy: float) -> None:
+def plots(model: nn.Module, test_loader: DataLoader, images: np.ndarray, dataset: str, accuracy: float):
+    """Save the learned first-layer filters and a grid of misclassified test digits."""
     plt = pyplot()
     if plt is None:
         return
@@ -111,10 +168,11 @@ class DataUnavailable(Exception):
 
 def main(
     data: str | None = None,
-    epochs: int = 3,
-    lr: float = 1.0,
-    gamma: float = 0.7,
+    epochs: int | None = None,
+    net: str = "bn",
+    lr: float | None = None,
     batch_size: int = 64,
+    shift: int | None = None,
     limit: int | None = None,
     steps: int | None = None,
     plot: bool = True,
@@ -122,17 +180,26 @@ def main(
     download: bool = False,
     dataset: str = "auto",
 ) -> dict:
-    """Train and test the CNN; `limit` uses the first N train/test images, `steps` stops each epoch
-    after N batches (both for quick runs)."""
+    """Train and test the CNN; `net` "bn" (the default recipe) or "examples" (pytorch/examples'
+    net and optimiser); `epochs` default 3 on MNIST, 10 on the small digits set; `shift` the
+    augmentation's largest shift in pixels (default 2 on MNIST, none on the 8x8 digits, where 2
+    pixels is a quarter of the image); `limit` uses the first N train/test images, `steps` stops
+    each epoch after N batches (both for quick runs)."""
+    if net not in ("bn", "examples"):
+        raise ValueError(f"mnist_cnn: net must be 'bn' or 'examples', got {net!r}")
     mt.manual_seed(seed)
+    rng = np.random.default_rng(seed)  # the augmentation's shifts
     try:
         ds = load_mnist_or_digits(data, download=download, dataset=dataset)
     except (FileNotFoundError, RuntimeError, ImportError) as e:
         raise DataUnavailable(str(e)) from e
     side = ds.image_shape[0]
+    epochs = epochs if epochs is not None else 3 if ds.name == "mnist" else 10
+    shift = shift if shift is not None else SHIFT if ds.name == "mnist" else 0
     # images as (N, 1, side, side), standardised with the training set's mean and spread
     x_train, y_train = ds.train.tensors
     mean, std = x_train.mean().item(), x_train.std().item()
+    background = (0.0 - mean) / std  # a blank pixel after standardising: what a shift uncovers
     train_set = TensorDataset(((x_train - mean) / std).reshape(-1, 1, side, side), y_train)
     test_x = ((ds.test.tensors[0] - mean) / std).reshape(-1, 1, side, side)
     test_set = TensorDataset(test_x, ds.test.tensors[1])
@@ -141,32 +208,48 @@ def main(
         test_set = Subset(test_set, range(min(limit, len(test_set))))
     train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=1000)
+    n_batches = len(train_loader) if steps is None else min(steps, len(train_loader))
 
-    model = Net(side)
-    opt = mt.optim.Adadelta(model.parameters(), lr=lr)
-    schedule = mt.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=gamma)
+    if net == "bn":
+        model = Net(side)
+        lr = MAX_LR if lr is None else lr
+        opt = mt.optim.Adam(model.parameters(), lr=lr)
+        # one cycle: warm up to lr over the first 30% of the steps, then anneal to ~0 (per batch)
+        schedule = mt.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * n_batches)
+        recipe = f"Adam, one-cycle schedule to lr={lr}, shifts of up to {shift} px"
+    else:
+        model = ExamplesNet(side)
+        lr = 1.0 if lr is None else lr
+        opt = mt.optim.Adadelta(model.parameters(), lr=lr)
+        schedule = mt.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
+        recipe = f"pytorch/examples' net, Adadelta lr={lr} (×0.7 per epoch), shifts of up to {shift} px"
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"CNN on {TITLES[ds.name]}: {n_params:,} parameters, Adadelta lr={lr} (×{gamma} per epoch)")
+    print(f"CNN on {TITLES[ds.name]}: {n_params:,} parameters, {recipe}, batches of {batch_size}")
     print("epoch | train loss | test loss | test acc | seconds")
-    test_acc = 0.0
+    test_acc, run_start = 0.0, time.perf_counter()
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         total, seen = 0.0, 0
-        n_batches = len(train_loader) if steps is None else min(steps, len(train_loader))
         for i, (x, y) in enumerate(progress(train_loader, n_batches, f"epoch {epoch}")):
             if i == n_batches:
                 break
-            loss = F.nll_loss(model(x), y)
+            if shift:
+                x = mt.from_numpy(random_shift(x.numpy(), shift, background, rng))
+            loss = F.cross_entropy(model(x), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if net == "bn":
+                schedule.step()
             total += loss.item() * len(y)
             seen += len(y)
         seconds = time.perf_counter() - start
-        schedule.step()
+        if net == "examples":
+            schedule.step()
         test_loss, test_acc, _, _ = evaluate(model, test_loader)
         print(f"{epoch:5d} | {total / seen:10.4f} | {test_loss:9.4f} | {test_acc:7.2%} | {seconds:7.1f}")
-    print(f"\ntest accuracy ({TITLES[ds.name]}): CNN {test_acc:.2%}")
+    minutes = (time.perf_counter() - run_start) / 60
+    print(f"\ntest accuracy ({TITLES[ds.name]}): CNN {test_acc:.2%}, {epochs} epochs in {minutes:.1f} min")
     if ds.name == "digits":
         print("(the 8x8 digits set, not MNIST: run with --download, or --data DIR, to train on MNIST)")
     if plot:
@@ -186,12 +269,20 @@ if __name__ == "__main__":
         "--download", action="store_true", help="fetch MNIST (11 MB, SHA-256 checked) if not found"
     )
     parser.add_argument("--dataset", choices=("auto", "mnist", "digits"), default="auto")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=1.0)
+    parser.add_argument("--epochs", type=int, default=None, help="default: 3 (MNIST) or 10 (digits)")
+    parser.add_argument("--net", choices=("bn", "examples"), default="bn", help="the recipe (see above)")
+    parser.add_argument("--lr", type=float, default=None, help=f"default: {MAX_LR} (bn) or 1.0 (examples)")
+    parser.add_argument(
+        "--shift", type=int, default=None, help=f"largest random shift in pixels: {SHIFT} (MNIST), 0 (digits)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N train/test images")
     parser.add_argument("--steps", type=int, default=None, help="stop each epoch after N batches")
     a = parser.parse_args()
     try:
-        main(a.data, a.epochs, a.lr, limit=a.limit, steps=a.steps, download=a.download, dataset=a.dataset)
+        main(
+            a.data, a.epochs, a.net, a.lr, shift=a.shift, limit=a.limit, steps=a.steps, seed=a.seed,
+            download=a.download, dataset=a.dataset,
+        )  # fmt: skip
     except DataUnavailable as e:
         parser.exit(2, f"{parser.prog}: error: {e}\n")

@@ -10,8 +10,9 @@ prints, and returns as a string:
    per-element loss, L for the output, W1/b1 for that Linear's parameters, X and
    y for its input and target ...);
 2. the backward pass in the order the engine runs it (reverse topological
-   order): for each op its local derivative rule (the op's `formula`), the
-   gradient it receives and the gradients it passes on, with the rule's
+   order): for each op its local derivative rule (the op's `formula`, and the
+   rule in words where the op declares a `meaning`, as a convolution does),
+   the gradient it receives and the gradients it passes on, with the rule's
    variables replaced by the tensors' names, their shapes and a short summary
    of their values;
 3. for each parameter, the chain rule written out: the product of the local
@@ -30,6 +31,7 @@ from __future__ import annotations
 import ast
 import copy
 import sys
+import textwrap
 from collections import Counter
 from typing import IO, Any
 
@@ -94,13 +96,17 @@ def role_of(node) -> str:
 
 
 def formula_of(node) -> str:
-    """The op's derivatives as text, rendered from the expressions the engine runs, or the op's
-    summary in words where its rule is one helper call (a fused layer); a user Function may set
-    `formula` on its class: its backward is code explain cannot read."""
+    """The op's derivatives as text, rendered from the expressions the engine runs (a user Function
+    may set `formula` on its class: its backward is code explain cannot read)."""
     fn_cls = getattr(node, "fn_cls", None)
-    if fn_cls is not None:
-        return getattr(fn_cls, "formula", "").strip()
-    return (type(node).summary or type(node).formula).strip()
+    text = getattr(fn_cls, "formula", "") if fn_cls is not None else type(node).formula
+    return text.strip()
+
+
+def meaning_of(node) -> str:
+    """The op's local rule in words, where it declares one (a user Function may set `meaning`)."""
+    fn_cls = getattr(node, "fn_cls", None)
+    return (getattr(fn_cls if fn_cls is not None else type(node), "meaning", "") or "").strip()
 
 
 def input_key(node, j: int) -> str | None:
@@ -514,6 +520,8 @@ def explain(output: Tensor, inputs=None, *, max_steps: int = 40, file: IO[str] |
             f"  {i}. {node.name()}: {g.sym[id(t)]} = {g.expression(t)} → {_shape(t)} {t.dtype}",
             f"       local rule  {formula_of(node) or '(none given: see its backward)'}",
         ]
+        words = textwrap.wrap(meaning_of(node), 96)  # prose: wrapped, unlike the formulas
+        block += [f"       {'in words' if k == 0 else '':<12}{line}" for k, line in enumerate(words)]
         if t is output:
             rows = [("receives  ", f"d{L}/d{L} = 1", _shape(t), "(the seed)")]
         else:

@@ -6,8 +6,10 @@
     mt.viz.render(loss, "graph.svg", names=model.named_parameters())
 
 `to_dot` returns Graphviz DOT source (standard library only): one box per op
-(its backward node's name, the short name `explain` uses for its output, the
-output's shape and dtype; the local derivative rule as the tooltip), one
+(its backward node's name, the short name `explain` uses for its output and the
+op that made it, as in "Z1 = Conv2d(X, W1, b1)", the output's shape and dtype;
+the local derivative rule, and the rule in words where the op declares one, as
+the tooltip), one
 ellipse per leaf tensor (its name from `names`, else "leaf", with shape and
 dtype; dashed when it needs no gradient) and an edge from every input to the
 op that uses it. Once backward has run, each tensor that has a `.grad` shows
@@ -34,10 +36,12 @@ from pathlib import Path
 import numpy as np
 
 from ._repeats import Repeat, find_repeats
-from .explain import RecordedGraph, formula_of, op_name
+from .explain import RecordedGraph, formula_of, meaning_of, op_name
 from .tensor import Tensor
 
 __all__ = ["to_dot", "render"]
+
+_MAX_EXPR = 48  # longer op expressions (a cat of many tensors) are shown as Op(…)
 
 
 def _quote(text: str) -> str:
@@ -72,15 +76,21 @@ def _node(g: RecordedGraph, t: Tensor, output: Tensor, extra: list[str]) -> str:
             style = {"style": "dashed", "color": '"#888888"', "fontcolor": '"#555555"'}
         return f"{_attrs(label=_quote(label), shape='ellipse', **style)}"
     node = t.grad_fn
-    second = f"{sym} = {name}" if name and name != sym else sym
-    label = "\n".join(x for x in (node.name(), f"{second}  {shape_dtype}", norm, *extra) if x)
+    second = f"{sym} ({name})" if name and name != sym else sym
+    expr = g.expression(t)  # names the layer: Conv2d(X, W1, b1), MaxPool2d(A1), BatchNorm(Z2)
+    if len(expr) > _MAX_EXPR:
+        expr = f"{op_name(node)}(…)"
+    label = "\n".join(x for x in (node.name(), f"{second} = {expr}  {shape_dtype}", norm, *extra) if x)
+    rule = formula_of(node) or node.name()
+    if meaning_of(node):
+        rule += "\n" + meaning_of(node)
     more = {"penwidth": 2} if t is output else {}
     return _attrs(
         label=_quote(label),
         shape="box",
         style='"rounded,filled"',
         fillcolor='"#f3f3f3"' if t is not output else '"#fde8c8"',
-        tooltip=_quote(formula_of(node) or node.name()),
+        tooltip=_quote(rule),
         **more,
     )
 

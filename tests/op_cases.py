@@ -2271,19 +2271,26 @@ def _np_affine(out, w=None, b=None):
 
 case(
     "batch_norm",
-    ("Normalize", "Reshape", "Mul", "Add"),
+    ("BatchNorm", "Reshape", "Mul", "Add"),
     lambda x, w=None, b=None, groups=1: F.batch_norm(x, None, None, w, b, training=True),
     lambda x, w=None, b=None, groups=1: _np_affine(_np_normalize(x, (0, *range(2, x.ndim))), w, b),
     norm_strategy("batch"),
 )
 case(
     "group_norm",
-    ("Normalize", "Reshape", "Mul", "Add"),
+    ("GroupNorm", "Reshape", "Mul", "Add"),
     lambda x, w=None, b=None, groups=1: F.group_norm(x, groups, w, b),
     lambda x, w=None, b=None, groups=1: _np_affine(
         _np_normalize(x.reshape(x.shape[0], groups, -1), (2,)).reshape(x.shape), w, b
     ),
     norm_strategy("group"),
+)
+case(
+    "instance_norm",
+    ("InstanceNorm", "Reshape", "Mul", "Add"),
+    lambda x, w=None, b=None, groups=1: F.instance_norm(x, weight=w, bias=b),
+    lambda x, w=None, b=None, groups=1: _np_affine(_np_normalize(x, tuple(range(2, x.ndim))), w, b),
+    norm_strategy("instance"),
 )
 
 

@@ -78,16 +78,51 @@ def test_mnist_mlp_reaches_90_percent_on_a_subset(load_example, capsys):
 
 
 def test_mnist_cnn_learns_on_a_subset(load_example, capsys):
-    """A short run of the CNN chapter (the full run: 98.99% after 3 epochs, see its docstring)."""
+    """A short run of the CNN chapter (the full run: 99.37%, 99.30%, 99.42% after 3 epochs with
+    seeds 1, 2, 3, see its docstring)."""
     from microtensor.data.mnist import find_mnist_dir
 
     if find_mnist_dir(None) is None:
         pytest.skip("MNIST files not found")
     res = load_example("mnist_cnn").main(epochs=2, limit=3000, plot=False)
     assert res["dataset"] == "mnist"
-    assert res["cnn"] >= 0.90  # measured 93.7% (seeded); chance is 10%
+    assert res["cnn"] >= 0.90  # measured 95.0% (seeded); chance is 10%
     out = capsys.readouterr().out
     assert "epoch | train loss" in out and "CNN on MNIST" in out
+
+
+def test_mnist_cnn_on_digits_both_recipes_learn(load_example, capsys):
+    pytest.importorskip("sklearn")
+    cnn = load_example("mnist_cnn")
+    res = cnn.main(dataset="digits", plot=False)  # 10 epochs, no shifts on 8x8 images
+    assert res["dataset"] == "digits" and res["cnn"] >= 0.95  # measured 98.9%
+    res = cnn.main(dataset="digits", net="examples", epochs=4, plot=False)
+    assert res["cnn"] >= 0.90  # measured 96.9%
+    out = capsys.readouterr().out
+    assert "one-cycle" in out and "pytorch/examples' net, Adadelta" in out and "--download" in out
+
+
+def test_mnist_cnn_random_shift_moves_each_image_and_fills_the_border(load_example):
+    import numpy as np
+
+    shift = load_example("mnist_cnn").random_shift
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 2, 6, 5))
+    assert shift(x, 0, -9.0, rng) is x
+    out = shift(x, 2, -9.0, rng)
+    assert out.shape == x.shape
+    moves = set()
+    for img, src in zip(out, x):
+        padded = np.pad(src, ((0, 0), (2, 2), (2, 2)), constant_values=-9.0)
+        found = [
+            (dy, dx)
+            for dy in range(5)
+            for dx in range(5)
+            if np.array_equal(img, padded[:, dy : dy + 6, dx : dx + 5])
+        ]
+        assert found, "each output is its own input moved by at most 2 pixels, the border filled"
+        moves.add(found[0])
+    assert len(moves) > 10  # the shifts vary from image to image (25 possible)
 
 
 def test_custom_function_gradient_proven_and_wrong_one_caught(load_example, capsys):

@@ -306,3 +306,97 @@ def test_example_check_fails_when_the_printed_chain_is_wrong(load_example):
     values = {k: t.detach().numpy() for k, t in symbols(loss).items()}
     with pytest.raises(AssertionError, match="did not print"):
         example.evaluate_chain(text.replace("− dL/dA1 · A1 · A1", "+ dL/dA1 · A1 · A1"), values)
+
+
+# ------------------------------------------------------------------ a small CNN
+def cnn_setup():
+    """conv -> relu -> maxpool -> batchnorm -> linear -> cross_entropy, in float64."""
+    mt.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(18, 3)
+    ).double()
+    x = mt.randn(4, 1, 8, 8, dtype=mt.float64)
+    y = mt.tensor([0, 1, 2, 1])
+    return model, x, y, F.cross_entropy(model(x), y)
+
+
+def step_block(text: str, backward_name: str) -> str:
+    """One numbered step of the backward listing, from its title line to the next step."""
+    m = re.search(rf"^  \d+\. {backward_name}: .*?(?=^  \d+\. |^$)", text, flags=re.MULTILINE | re.DOTALL)
+    assert m, f"no step {backward_name!r} in:\n{text}"
+    return m.group(0)
+
+
+def test_cnn_names_its_conv_pooling_and_normalisation_layers():
+    model, _, _, loss = cnn_setup()
+    text = quiet_explain(loss, model.named_parameters())
+    forward = text.split("Backward pass:")[0]
+    assert re.search(r"^  Z1 +=  ?Conv2d\(X, W1, b1\) ", forward, flags=re.MULTILINE)
+    assert re.search(r"= MaxPool2d\(A1\) ", forward) and re.search(r"= BatchNorm\(Z2\) ", forward)
+
+
+def test_cnn_states_the_local_rules_in_words():
+    model, _, _, loss = cnn_setup()
+    text = quiet_explain(loss, model.named_parameters())
+    conv = " ".join(step_block(text, "ConvBackward").split())  # one line, however it is wrapped
+    assert "local rule ∂x = correlate_with_flipped_kernel(grad, w, geom)" in conv
+    # the convolution's gradients: a full correlation with the flipped kernel, said in words
+    assert "∂x is the full correlation of the upstream gradient" in conv
+    assert "with the flipped kernel" in conv and "a transposed convolution" in conv
+    assert "∂w is the correlation of the input with the upstream gradient" in conv
+    pool = " ".join(step_block(text, "MaxPoolBackward").split())
+    assert "goes to the input position of its window's (first) maximum" in pool and "get 0" in pool
+    norm = " ".join(step_block(text, "BatchNormBackward").split())
+    assert "of each channel over the batch and all positions" in norm
+    assert "∂x = (grad − mean(grad) − x̂ · mean(grad · x̂)) / √(σ² + eps)" in norm
+    # ops whose formula says it all (ReLU, Linear) add no words
+    assert "in words" not in step_block(text, "ReluBackward")
+
+
+def test_cnn_words_match_the_gradients_the_engine_computes():
+    """What the words claim, checked on the values: the conv's ∂x is the transposed convolution of
+    the upstream gradient, its ∂w the correlation of the input with it; max pooling's gradient sits
+    on the windows' maxima; batch norm's ∂x is the closed form the text gives."""
+    mt.manual_seed(1)
+    x = mt.randn(2, 3, 7, 7, dtype=mt.float64, requires_grad=True)
+    w = mt.randn(4, 3, 3, 3, dtype=mt.float64, requires_grad=True)
+    z = F.conv2d(x, w, stride=2, padding=1)
+    g = mt.randn(*z.shape, dtype=mt.float64)
+    dx, dw = mt.autograd.grad(z, (x, w), g)
+    flipped_full = F.conv_transpose2d(g, w.detach(), stride=2, padding=1)
+    np.testing.assert_allclose(dx.numpy(), flipped_full.numpy(), rtol=1e-12, atol=1e-12)
+    # ∂w[o, c] = Σ_n x[n, c] ⋆ g[n, o]: the input correlated with the gradient (batch as channels)
+    corr = F.conv2d(x.detach().transpose(0, 1), g.transpose(0, 1), stride=1, padding=1, dilation=2)
+    np.testing.assert_allclose(dw.numpy(), corr.transpose(0, 1).numpy(), rtol=1e-12, atol=1e-12)
+
+    a = mt.randn(2, 3, 6, 6, dtype=mt.float64, requires_grad=True)
+    out, idx = F.max_pool2d(a, 2, return_indices=True)
+    (da,) = mt.autograd.grad(out, a, mt.ones_like(out))
+    expect = np.zeros(a.shape).reshape(2, 3, -1)
+    np.put_along_axis(expect, idx.numpy().reshape(2, 3, -1), 1.0, axis=2)
+    np.testing.assert_array_equal(da.numpy(), expect.reshape(a.shape))
+
+    b = mt.randn(5, 2, 3, 3, dtype=mt.float64, requires_grad=True)
+    nb = F.batch_norm(b, None, None, training=True)
+    gb = mt.randn(*nb.shape, dtype=mt.float64)
+    (db,) = mt.autograd.grad(nb, b, gb)
+    axes = (0, 2, 3)
+    xv, gv = b.detach().numpy(), gb.numpy()
+    rstd = 1 / np.sqrt(xv.var(axis=axes, keepdims=True) + 1e-5)
+    xhat = (xv - xv.mean(axis=axes, keepdims=True)) * rstd
+    mean = lambda a: a.mean(axis=axes, keepdims=True)  # noqa: E731
+    closed = (gv - mean(gv) - xhat * mean(gv * xhat)) * rstd
+    np.testing.assert_allclose(db.numpy(), closed, rtol=1e-10, atol=1e-12)
+
+
+def test_vision_layers_say_their_rule_in_words():
+    """Every layer op of the convolution, pooling and normalisation families declares its rule in
+    words (their formulas call named helpers, whose names cannot say it all)."""
+    from microtensor.ops import conv, layernorm, normalization, pooling
+    from microtensor.ops.base import REGISTRY
+
+    families = {m.__name__ for m in (conv, pooling, normalization, layernorm)}
+    ops = [c for c in REGISTRY.values() if c.__module__ in families and c.role == "layer"]
+    assert len(ops) >= 12
+    silent = [c.__name__ for c in ops if len(c.meaning) < 40]
+    assert not silent, f"layer ops without their rule in words: {silent}"

@@ -283,9 +283,48 @@ def test_conv1d_and_max_pool1d_export(tmp_path):
     assert_runs_like_microtensor(model, (mt.randn(3, 2, 10),), tmp_path)
 
 
+AVG_POOLS = {
+    "plain": lambda: nn.AvgPool2d(2),
+    "stride_padding": lambda: nn.AvgPool2d(3, stride=2, padding=1),
+    "exclude_pad": lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+    "ceil_mode": lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
+    "ceil_exclude_pad": lambda: nn.AvgPool2d((3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True,
+                                             count_include_pad=False),
+    "divisor_override": lambda: nn.AvgPool2d(2, padding=1, divisor_override=3),
+    "1d": lambda: nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(AVG_POOLS))
+def test_avg_pool_exports_with_pytorchs_divisors(tmp_path, name):
+    """The divisors at padded and ceil_mode edges are PyTorch's (checked against microtensor's, which
+    the op table checks against torch)."""
+    mt.manual_seed(6)
+    pool = AVG_POOLS[name]()
+    example = mt.randn(2, 3, 7) if name == "1d" else mt.randn(2, 3, 7, 8)
+    proto = assert_runs_like_microtensor(nn.Sequential(pool, nn.Tanh()), (example,), tmp_path)
+    assert "AveragePool" in [n.op_type for n in proto.graph.node]
+
+
+def test_cnn_with_batch_norm_and_avg_pool_matches_onnxruntime(tmp_path):
+    """conv → BatchNorm2d (eval: running statistics) → ReLU → AvgPool2d → Linear, trained a few steps."""
+    mt.manual_seed(7)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Flatten(), nn.Linear(4 * 16, 3),
+    )  # fmt: skip
+    opt = mt.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        F.cross_entropy(model(mt.randn(8, 1, 8, 8)), mt.tensor([0, 1, 2, 0, 1, 2, 0, 1])).backward()
+        opt.step()
+    model.eval()
+    assert_runs_like_microtensor(model, (mt.randn(2, 1, 8, 8),), tmp_path)
+
+
 def test_a_vision_op_without_export_raises_naming_it(tmp_path):
-    with pytest.raises(mt.onnx.UnsupportedOperatorError, match="AvgPool"):
-        mt.onnx.export(nn.AvgPool2d(2), (mt.randn(1, 1, 4, 4),), tmp_path / "m.onnx")
+    with pytest.raises(mt.onnx.UnsupportedOperatorError, match="AdaptiveMaxPool"):
+        mt.onnx.export(nn.AdaptiveMaxPool2d(2), (mt.randn(1, 1, 4, 4),), tmp_path / "m.onnx")
 
 
 # ------------------------------------------------ issue 13: activations and padding

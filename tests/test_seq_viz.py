@@ -194,5 +194,5 @@ def test_a_two_layer_lstm_is_one_node_per_layer_whatever_the_length():
             assert "backpropagation through time" in a["tooltip"] and "Σ_t ∂a_tᵀ·h_{t−1}" in a["tooltip"]
         sizes.add((len(nodes), len(edges)))
         text = mt.explain(loss, lstm, file=io.StringIO())
-        assert text.count("local rule  backpropagation through time") == 2
+        assert text.count("in words    backpropagation through time") == 2
     assert len(sizes) == 1

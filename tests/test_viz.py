@@ -190,3 +190,30 @@ def test_the_docs_xor_graph_is_drawn_by_the_current_code(load_example):
         "docs/xor_graph.svg is stale: run python examples/explain_xor.py (with Graphviz installed) and "
         "copy examples/out/xor/xor_graph.svg to docs/"
     )
+
+
+# ------------------------------------------------------------------ a small CNN
+def test_dot_names_the_conv_pooling_and_normalisation_layers():
+    mt.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(18, 3)
+    )
+    loss = F.cross_entropy(model(mt.randn(4, 1, 8, 8)), mt.tensor([0, 1, 2, 1]))
+    nodes, _ = parse_dot(viz.to_dot(loss, model.named_parameters()))
+    ops = {a["label"].split("\n")[0]: a for a in nodes.values() if a["shape"] == "box"}
+    # each box names the layer that made its output, with its inputs, as explain's forward listing
+    assert ops["ConvBackward"]["label"].split("\n")[1] == "Z1 = Conv2d(X, W1, b1)  (4, 2, 6, 6) float32"
+    assert ops["MaxPoolBackward"]["label"].split("\n")[1].startswith("Z2 = MaxPool2d(A1)  ")
+    assert ops["BatchNormBackward"]["label"].split("\n")[1].startswith("Z3 = BatchNorm(Z2)  ")
+    # the tooltip: the rule as the engine runs it, then in words
+    conv_tip = ops["ConvBackward"]["tooltip"]
+    assert conv_tip.startswith(mt.ops.conv.Conv.formula + "\n")
+    assert "full correlation of the upstream gradient" in conv_tip and "transposed convolution" in conv_tip
+    assert "window's (first) maximum" in ops["MaxPoolBackward"]["tooltip"]
+
+
+def test_dot_shortens_a_long_expression():
+    xs = [mt.ones(1, requires_grad=True) for _ in range(30)]
+    nodes, _ = parse_dot(viz.to_dot(mt.cat(xs).sum()))
+    cat = next(a for a in nodes.values() if a["label"].startswith("CatBackward"))
+    assert cat["label"].split("\n")[1].startswith("cat1 = Cat(…)  (30,) float32")

@@ -18,7 +18,9 @@ Dropout and Identity in eval mode, matmul, the elementwise ops (+, −, ·, /, *
 sqrt, abs, clamp, maximum, minimum, where, casts), sum/mean, reshape/permute/expand/cat/stack;
 also GELU (both forms), SiLU, Mish, ELU/SELU/CELU, Hardtanh/ReLU6, Hardsigmoid, Hardswish,
 Softplus, LogSigmoid, Soft/Hardshrink, Threshold, PReLU, RReLU (eval), GLU, Softmin, Softmax2d and
-F.pad / the padding layers in every mode.
+F.pad / the padding layers in every mode; and the vision layers Conv1d/2d, BatchNorm (eval mode:
+its running statistics become constants), MaxPool1d/2d, AvgPool1d/2d (every divisor rule),
+AdaptiveAvgPool2d and bilinear/nearest Upsample.
 Any other op raises `UnsupportedOperatorError` naming it. The table in `microtensor/onnx/_table.py`
 says how each op is written.
 """

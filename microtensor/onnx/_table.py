@@ -321,6 +321,24 @@ def _max_pool(b, op, ins):
     return b.node("MaxPool", ins[:1], pads=[p0, q0, p1, q1], **attrs)
 
 
+def _avg_pool(b, op, ins):
+    """Zero padding (with ceil_mode's extra) as an explicit Pad, so that every window lies inside the
+    padded input and AveragePool divides each window's sum by the kernel's area; a Mul by
+    area / divisor then gives PyTorch's divisors (count_include_pad, clipped windows, divisor_override),
+    which ONNX runtimes do not all agree on at the edges."""
+    g = op.geom
+    (p0, p1), (q0, q1) = g.padding
+    x = ins[0]
+    if p0 or p1 or q0 or q1:
+        pads = b.const(np.asarray([0, 0, p0, q0, 0, 0, p1, q1], np.int64))
+        x = b.node("Pad", [x, pads, _c(b, op, 0.0)], mode="constant")
+    y = b.node("AveragePool", [x], kernel_shape=list(g.kernel), strides=list(g.stride))
+    scale = g.kernel[0] * g.kernel[1] / np.asarray(op.divisor, np.float64)
+    if np.all(scale == 1):
+        return y
+    return b.node("Mul", [y, b.const(scale.astype(b.dtype(op.inputs[0])))])
+
+
 def _separable(b, op, ins):
     """out = A_h · x · A_wᵀ (adaptive average pooling, interpolation) as two MatMuls of constants."""
     rows = b.node("MatMul", [b.const(np.ascontiguousarray(op.ah)), ins[0]])
@@ -331,6 +349,7 @@ OPS.update(
     {
         "Conv": _conv,
         "MaxPool": _max_pool,
+        "AvgPool": _avg_pool,
         "AdaptiveAvgPool": _separable,
         "Interpolate": _separable,
     }

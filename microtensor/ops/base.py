@@ -31,8 +31,9 @@ per op (`_vjp`) that the engine calls once per node.
 
 What people read is rendered from the same strings (`formula`: `*` shown as `·`, `**2` as `²`,
 `mT(a)` as `aᵀ`, ...), so text and code cannot drift; `role` ("activation", "loss", "layer",
-"reduction", "shape", "index" or "math") and `display` (the name shown) are data that explain
-and viz read. Every concrete subclass registers itself in REGISTRY, which the test suite walks.
+"reduction", "shape", "index" or "math"), `display` (the name shown) and `meaning` (the rule in
+words, for ops whose formula calls a named helper) are data that explain and viz read. Every
+concrete subclass registers itself in REGISTRY, which the test suite walks.
 """
 
 from __future__ import annotations
@@ -233,9 +234,10 @@ class Op:
     role: ClassVar[str] = "math"
     display: ClassVar[str | None] = None  # the name shown in explain / viz (default: the class name)
     public_name: ClassVar[str | None] = None  # the function users call, when not derived from the class name
-    # what backward computes, in words, for an op whose rule is one helper call (a fused layer):
-    # explain and viz show it as the local rule
-    summary: ClassVar[str | None] = None
+    # the local rule in words, where the formula calls a named helper whose name cannot say it all
+    # (a convolution's "correlate with the flipped kernel", a fused recurrent layer's
+    # backpropagation through time); explain prints it, viz shows it
+    meaning: ClassVar[str] = ""
     # set by _compile:
     formula: ClassVar[str] = ""
     formulas: ClassVar[dict[str, str]] = {}

@@ -403,7 +403,9 @@ REACHED: dict[str, str] = {
     "Unfold": "microtensor.nn.functional.unfold",
     "Fold": "microtensor.nn.functional.fold",
     "Interpolate": "microtensor.nn.functional.interpolate",
-    "Normalize": "microtensor.nn.functional.batch_norm / group_norm / instance_norm",
+    "BatchNorm": "microtensor.nn.functional.batch_norm (training mode)",
+    "GroupNorm": "microtensor.nn.functional.group_norm",
+    "InstanceNorm": "microtensor.nn.functional.instance_norm",
     # sequence models
     "Embedding": "microtensor.nn.functional.embedding",
     "LayerNorm": "microtensor.nn.functional.layer_norm",

@@ -295,9 +295,15 @@ class Conv(Op):
     role = "layer"
     display = "Conv2d"
     public_name = "conv2d"
+    meaning = (
+        "∂x is the full correlation of the upstream gradient (zero-padded; with stride s, its values "
+        "spread s apart) with the flipped kernel, rotated 180° in space with its input and output "
+        "channels swapped: a transposed convolution. ∂w is the correlation of the input with the "
+        "upstream gradient: each weight sums input · gradient over every window it was applied to. "
+        "∂b sums the upstream gradient over the batch and all positions"
+    )
     __slots__ = ("geom",)
     derivatives = {
-        # the input's gradient is the gradient correlated with the flipped kernel (a transposed conv)
         "x": "correlate_with_flipped_kernel(grad, w, self.geom)",
         "w": "correlate_input_with_grad(x, grad, self.geom)",
         "b": "sum_over_batch_and_positions(grad)",
@@ -336,6 +342,11 @@ class ConvTranspose(Op):
     role = "layer"
     display = "ConvTranspose2d"
     public_name = "conv_transpose2d"
+    meaning = (
+        "a transposed convolution is a convolution's input gradient, so its own rules are the "
+        "convolution's: ∂g is the (plain) correlation of the upstream gradient with the kernel, "
+        "∂w the correlation of the upstream gradient with the input g"
+    )
     __slots__ = ("geom",)
     derivatives = {
         "g": "correlate(grad, w, self.geom)",
@@ -355,6 +366,10 @@ class ConvWeight(Op):
 
     role = "layer"
     display = "ConvWeightGrad"
+    meaning = (
+        "a convolution's weight gradient (x correlated with g); ∂x is the full correlation of g with "
+        "the flipped upstream gradient, ∂g the correlation of x with the upstream gradient"
+    )
     __slots__ = ("geom",)
     derivatives = {
         "x": "correlate_with_flipped_kernel(g, grad, self.geom)",
@@ -397,6 +412,7 @@ class Unfold(Op):
     role = "shape"
     public_name = "unfold"
     __slots__ = ("geom",)
+    meaning = "∂x adds each column of the upstream gradient back into the window it was read from (fold)"
     derivatives = {"x": "fold_windows(grad, self.geom)"}
 
     def __init__(self, geom: ConvGeom):
@@ -412,6 +428,7 @@ class Fold(Op):
     role = "shape"
     public_name = "fold"
     __slots__ = ("geom",)
+    meaning = "∂cols reads the windows of the upstream gradient as columns (unfold)"
     derivatives = {"cols": "unfold_windows(grad, self.geom)"}
 
     def __init__(self, geom: ConvGeom):

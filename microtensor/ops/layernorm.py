@@ -28,6 +28,11 @@ class LayerNorm(Op):
     role = "layer"
     display = "LayerNorm"
     public_name = "layer_norm"
+    meaning = (
+        "x̂ = (x − μ) / √(σ² + eps) with μ and σ² the mean and (biased) variance of each sample over "
+        "the trailing axes; with g = grad · w the gradient reaching x̂, ∂x = (g − mean(g) − x̂ · mean(g · x̂)) "
+        "/ √(σ² + eps) (μ and σ² depend on every x of the sample); ∂w = grad · x̂, ∂b = grad"
+    )
     __slots__ = ("axes", "eps")
     derivatives = {
         "x": "norm_backward(grad, x, w, self.axes, self.eps, True)",
@@ -53,6 +58,10 @@ class RMSNorm(Op):
     role = "layer"
     display = "RMSNorm"
     public_name = "rms_norm"
+    meaning = (
+        "x̂ = x / rms with rms = √(mean(x²) + eps) over the trailing axes; with g = grad · w the "
+        "gradient reaching x̂, ∂x = (g − x̂ · mean(g · x̂)) / rms (rms depends on every x); ∂w = grad · x̂"
+    )
     __slots__ = ("axes", "eps")
     derivatives = {
         "x": "norm_backward(grad, x, w, self.axes, self.eps, False)",

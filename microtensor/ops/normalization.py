@@ -1,6 +1,6 @@
-"""Normalisation: batch, group and instance norm, as one op that standardises over given axes.
+"""Normalisation: batch, group and instance norm, one op each that standardises over its axes.
 
-Normalize(x) = (x − mean) / √(var + eps) over `axes` (the biased variance, as every PyTorch norm
+standardise(x) = (x − mean) / √(var + eps) over `axes` (the biased variance, as every PyTorch norm
 uses in its forward). Its derivative is the textbook one of batch normalisation,
 
     ∂x = rstd · (grad − mean(grad) − x̂ · mean(grad · x̂)),   x̂ = (x − mean) · rstd,
@@ -18,11 +18,11 @@ from . import _xp
 from .base import Op, helper
 
 
-class Normalize(Op):
-    """(x − mean) / √(var + eps) over `axes` (biased variance)."""
+class _Normalize(Op):
+    """(x − mean) / √(var + eps) over `axes` (biased variance): the op of every norm below, which
+    differ only in their axes (and so in their names and their rule in words)."""
 
     role = "layer"
-    display = "Normalize"
     __slots__ = ("axes", "eps", "mean", "var")
     derivatives = {"x": "standardize_grad(grad, x, self.axes, self.eps)"}
 
@@ -37,9 +37,41 @@ class Normalize(Op):
         return d
 
 
+_RULE = (
+    "x̂ = (x − μ) / √(σ² + eps) with μ and σ² the mean and (biased) variance {over}; as μ and σ² "
+    "depend on every x they are taken over, ∂x = (grad − mean(grad) − x̂ · mean(grad · x̂)) / √(σ² + eps), "
+    "the means over the same values. The scale (weight) and shift (bias) that follow are a Mul and an Add"
+)
+
+
+class BatchNorm(_Normalize):
+    """Batch normalisation's standardisation (training mode): over the batch and all positions."""
+
+    __slots__ = ()
+    public_name = "batch_norm"
+    meaning = _RULE.format(over="of each channel over the batch and all positions")
+
+
+class GroupNorm(_Normalize):
+    """Group normalisation's standardisation: over each sample's group of channels and positions."""
+
+    __slots__ = ()
+    public_name = "group_norm"
+    meaning = _RULE.format(over="of each sample's group of channels, over the group's channels and positions")
+
+
+class InstanceNorm(_Normalize):
+    """Instance normalisation's standardisation: over the positions of each sample's channel."""
+
+    __slots__ = ()
+    public_name = "instance_norm"
+    meaning = _RULE.format(over="of each channel of each sample, over its positions")
+
+
 @helper
 def standardize_grad(g, x, axes, eps):
-    """rstd · (g − mean(g) − x̂ · mean(g · x̂)) with x̂ = (x − mean) · rstd over axes: ∂x of Normalize."""
+    """rstd · (g − mean(g) − x̂ · mean(g · x̂)) with x̂ = (x − mean) · rstd over axes: ∂x of the
+    norms' standardisation."""
     d = x - _xp.mean(x, axes, True)
     rstd = (_xp.mean(d * d, axes, True) + eps) ** -0.5
     xhat = d * rstd
@@ -105,7 +137,7 @@ def batch_norm(
                 f"{op}: expected more than 1 value per channel when training, "
                 f"got input size {tuple(input.shape)}"
             )
-        node = Normalize(axes, eps)
+        node = BatchNorm(axes, eps)
         out = node(input)
         if running_mean is not None or running_var is not None:
             if running_mean is not None:
@@ -140,7 +172,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     _check_channels(input, "weight", weight, op)
     _check_channels(input, "bias", bias, op)
     n = input.shape[0]
-    out = Normalize((2,), eps)(input.reshape(n, num_groups, -1)).reshape(tuple(input.shape))
+    out = GroupNorm((2,), eps)(input.reshape(n, num_groups, -1)).reshape(tuple(input.shape))
     return _affine(out, weight, bias)
 
 
@@ -177,7 +209,7 @@ def instance_norm(
         raise ValueError(
             f"{op}: expected more than 1 spatial element when training, got input size {tuple(input.shape)}"
         )
-    node = Normalize(axes, eps)
+    node = InstanceNorm(axes, eps)
     out = node(input)
     if running_mean is not None:
         _update_running(running_mean, node.mean.reshape(input.shape[:2]).mean(0), momentum)

@@ -130,7 +130,10 @@ class MaxPool(Op):
     display = "MaxPool2d"
     public_name = "max_pool2d"
     __slots__ = ("geom",)
-    # the gradient goes to the window's (first) maximum only; the rest of the window gets 0
+    meaning = (
+        "each output's upstream gradient goes to the input position of its window's (first) maximum; "
+        "the other positions of the window get 0 (where windows overlap, contributions add)"
+    )
     derivatives = {"x": "route_to_window_max(grad, x, out, self.geom)"}
 
     def __init__(self, geom: PoolGeom):
@@ -202,6 +205,10 @@ class AvgPool(Op):
     display = "AvgPool2d"
     public_name = "avg_pool2d"
     __slots__ = ("geom", "divisor")
+    meaning = (
+        "each output's upstream gradient is divided by its window's size (divisor) and spread evenly "
+        "over the window's input positions (where windows overlap, contributions add)"
+    )
     derivatives = {"x": "spread_over_windows(grad / self.divisor, self.geom)"}
 
     def __init__(self, geom: PoolGeom, divisor: np.ndarray):
@@ -217,6 +224,7 @@ class WindowSpread(Op):
 
     role = "layer"
     __slots__ = ("geom",)
+    meaning = "∂g sums the upstream gradient over each window (the adjoint of spreading)"
     derivatives = {"g": "sum_windows(grad, self.geom)"}
 
     def __init__(self, geom: PoolGeom):
@@ -231,6 +239,7 @@ class WindowSum(Op):
 
     role = "layer"
     __slots__ = ("geom",)
+    meaning = "∂x copies each window's upstream gradient to every input position of the window"
     derivatives = {"x": "spread_over_windows(grad, self.geom)"}
 
     def __init__(self, geom: PoolGeom):
@@ -279,6 +288,10 @@ class _Separable(Op):
     """out = A_h · x · A_wᵀ over the last two axes, for constant matrices ah (OH, H) and aw (OW, W)."""
 
     role = "layer"
+    meaning = (
+        "linear in x: each output is a weighted sum of input samples (rows of ah and aw), so ∂x "
+        "sends each upstream gradient back to those samples with the same weights (the transposes)"
+    )
     __slots__ = ("ah", "aw")
     derivatives = {"x": "mT(self.ah) @ grad @ self.aw"}
 
@@ -294,6 +307,10 @@ class AdaptiveAvgPool(_Separable):
 
     display = "AdaptiveAvgPool2d"
     public_name = "adaptive_avg_pool2d"
+    meaning = (
+        "each output is the mean of its adaptive window, so ∂x spreads each upstream gradient evenly "
+        "over the window's input positions (divided by its size): ahᵀ · grad · aw"
+    )
 
 
 class Interpolate(_Separable):
@@ -323,6 +340,10 @@ class AdaptiveMaxPool(Op):
     display = "AdaptiveMaxPool2d"
     public_name = "adaptive_max_pool2d"
     __slots__ = ("rows", "cols", "argmax")
+    meaning = (
+        "each output's upstream gradient goes to the input position of its window's maximum "
+        "(argmax); the other positions get 0"
+    )
     derivatives = {"x": "index_add(grad, self.argmax, x.shape)"}
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray):

@@ -114,7 +114,7 @@ class LSTMLayer(Op):
     """
 
     role = "layer"
-    summary = (
+    meaning = (
         "backpropagation through time, from the last step to the first: with ∂a_t the gradient of "
         "the gates' pre-activations at step t, ∂W_ih = Σ_t ∂a_tᵀ·x_t, ∂W_hh = Σ_t ∂a_tᵀ·h_{t−1}, "
         "∂b_ih = ∂b_hh = Σ_t ∂a_t, ∂x_t = ∂a_t·W_ih, ∂h0 = ∂a_1·W_hh, ∂c0 = ∂c_1·f_1 (the sum over "
@@ -337,7 +337,7 @@ class GRULayer(Op):
     """
 
     role = "layer"
-    summary = (
+    meaning = (
         "backpropagation through time, from the last step to the first: with ∂a_t and ∂â_t the "
         "gradients of the input and hidden projections at step t, ∂W_ih = Σ_t ∂a_tᵀ·x_t, ∂W_hh = "
         "Σ_t ∂â_tᵀ·h_{t−1}, ∂b_ih = Σ_t ∂a_t, ∂b_hh = Σ_t ∂â_t, ∂x_t = ∂a_t·W_ih, ∂h0 = ∂â_1·W_hh +"
@@ -490,7 +490,7 @@ class RNNLayer(Op):
     """
 
     role = "layer"
-    summary = (
+    meaning = (
         "backpropagation through time, from the last step to the first: ∂a_t = ∂h_t·act′(a_t), "
         "∂W_ih = Σ_t ∂a_tᵀ·x_t, ∂W_hh = Σ_t ∂a_tᵀ·h_{t−1}, ∂b_ih = ∂b_hh = Σ_t ∂a_t, ∂x_t = "
         "∂a_t·W_ih, ∂h0 = ∂a_1·W_hh (the sum over the time steps)"
