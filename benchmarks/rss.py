@@ -77,15 +77,16 @@ def child_env() -> dict[str, str]:
 
 
 def measure(cases: list, peers: list[str], threads: int) -> dict[str, dict[str, int | None]]:
-    """{case name: {peer: peak bytes of one step}}, each peer in its own child process."""
+    """{case name: {peer: peak bytes of one step}}, each peer and case in its own child process
+    (in one process, memory an earlier case left mapped hid a later case's peak: 0 B)."""
     out: dict[str, dict[str, int | None]] = {c.name: dict.fromkeys(peers) for c in cases}
     if not supported():
         return out
     env = child_env()
-    for peer in peers:
+    for case, peer in ((c, p) for c in cases for p in peers):
         child = subprocess.run(
             [sys.executable, "-m", "benchmarks.rss"],
-            input=pickle.dumps((cases, peer, threads)),
+            input=pickle.dumps(([case], peer, threads)),
             capture_output=True,
             env=env,
             cwd=ROOT,
