@@ -93,7 +93,7 @@ class Distribution:
     @property
     def arg_constraints(self) -> dict:
         """A dict from parameter names to the Constraint each must satisfy."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not define arg_constraints")
 
     @property
     def support(self):
@@ -197,6 +197,17 @@ class Distribution:
                 f"to be within the support ({support!r}) of the distribution {self!r}, "
                 f"but found invalid values:\n{value}"
             )
+
+    def _expanded(self, cls, batch_shape, _instance, *names: str):
+        """expand() of a distribution whose parameters `names` all have its batch shape: a new
+        instance of cls with each of them expanded (no copies) to batch_shape."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import _is_number, broadcast_all
 
@@ -34,12 +33,7 @@ class Exponential(ExponentialFamily):
 
     def expand(self, batch_shape, _instance=None):
         """This distribution with rate expanded to batch_shape."""
-        new = self._get_checked_instance(Exponential, _instance)
-        batch_shape = Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(Exponential, batch_shape, _instance, "rate")
 
     @property
     def mean(self) -> Tensor:

@@ -8,7 +8,6 @@ from .. import autograd
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import _is_number, _standard_normal, broadcast_all
 
@@ -40,13 +39,7 @@ class Normal(ExponentialFamily):
 
     def expand(self, batch_shape, _instance=None):
         """This distribution with loc and scale expanded to batch_shape."""
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(Normal, batch_shape, _instance, "loc", "scale")
 
     @property
     def mean(self) -> Tensor:
