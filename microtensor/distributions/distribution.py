@@ -200,11 +200,13 @@ class Distribution:
 
     def _expanded(self, cls, batch_shape, _instance, *names: str):
         """expand() of a distribution whose parameters `names` all have its batch shape: a new
-        instance of cls with each of them expanded (no copies) to batch_shape."""
+        instance of cls with each of them that self holds expanded (no copies) to batch_shape (a
+        parameter computed lazily from another, as logits from probs, is left to be computed)."""
         new = self._get_checked_instance(cls, _instance)
         batch_shape = Size(batch_shape)
         for name in names:
-            setattr(new, name, getattr(self, name).expand(batch_shape))
+            if name in self.__dict__:
+                setattr(new, name, self.__dict__[name].expand(batch_shape))
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
