@@ -181,14 +181,25 @@ def lstm_layer_backward(grad, out, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     """The gradients of LSTMLayer for (x, h0, c0, w_ih, w_hh, b_ih, b_hh), all from one pass of
     backpropagation through time (see LSTMLayer); the gates are recomputed from out when the
     forward's saved ones are not at hand."""
+    return _layer_backward(
+        grad,
+        (x, h0, c0, w_ih, w_hh, b_ih, b_hh),
+        lambda *ts: lstm_unrolled(*ts, reverse=reverse),
+        lambda ins, saved, needs: _bptt(grad, out, ins, reverse, saved, needs),
+    )
+
+
+def _layer_backward(grad, ins, unrolled, bptt):
+    """A layer node's gradients for all its inputs, computed once per node (the helper is called
+    once per input's expression; _CALL keeps the first call's result): on arrays by bptt(ins,
+    saved, needs), under create_graph by differentiating the unrolled recurrence."""
     if _CALL and _CALL[2] is not None:
         return _CALL[2]
-    ins = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     if isinstance(grad, Tensor) or any(isinstance(v, Tensor) for v in ins):
-        result = _unrolled_vjp(grad, ins, lambda *ts: lstm_unrolled(*ts, reverse=reverse))
+        result = _unrolled_vjp(grad, ins, unrolled)
     else:
         saved, needs = (_CALL[0], _CALL[1]) if _CALL else (None, (True,) * len(ins))
-        result = _bptt(grad, out, ins, reverse, saved, needs)
+        result = bptt(ins, saved, needs)
     if _CALL:
         _CALL[2] = result
     return result
@@ -388,17 +399,12 @@ def gru_layer_backward(grad, out, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     """The gradients of GRULayer for (x, h0, w_ih, w_hh, b_ih, b_hh), all from one pass of
     backpropagation through time (see GRULayer); the gates are recomputed from out when the
     forward's saved ones are not at hand."""
-    if _CALL and _CALL[2] is not None:
-        return _CALL[2]
-    ins = (x, h0, w_ih, w_hh, b_ih, b_hh)
-    if isinstance(grad, Tensor) or any(isinstance(v, Tensor) for v in ins):
-        result = _unrolled_vjp(grad, ins, lambda *ts: gru_unrolled(*ts, reverse=reverse))
-    else:
-        saved, needs = (_CALL[0], _CALL[1]) if _CALL else (None, (True,) * len(ins))
-        result = _gru_bptt(grad, out, ins, reverse, saved, needs)
-    if _CALL:
-        _CALL[2] = result
-    return result
+    return _layer_backward(
+        grad,
+        (x, h0, w_ih, w_hh, b_ih, b_hh),
+        lambda *ts: gru_unrolled(*ts, reverse=reverse),
+        lambda ins, saved, needs: _gru_bptt(grad, out, ins, reverse, saved, needs),
+    )
 
 
 def _gru_gates(out, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -529,17 +535,12 @@ class RNNLayer(Op):
 def rnn_layer_backward(grad, out, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
     """The gradients of RNNLayer for (x, h0, w_ih, w_hh, b_ih, b_hh), all from one pass of
     backpropagation through time (see RNNLayer)."""
-    if _CALL and _CALL[2] is not None:
-        return _CALL[2]
-    ins = (x, h0, w_ih, w_hh, b_ih, b_hh)
-    if isinstance(grad, Tensor) or any(isinstance(v, Tensor) for v in ins):
-        result = _unrolled_vjp(grad, ins, lambda *ts: rnn_unrolled(*ts, reverse=reverse, relu=relu))
-    else:
-        needs = _CALL[1] if _CALL else (True,) * len(ins)
-        result = _rnn_bptt(grad, out, ins, reverse, relu, needs)
-    if _CALL:
-        _CALL[2] = result
-    return result
+    return _layer_backward(
+        grad,
+        (x, h0, w_ih, w_hh, b_ih, b_hh),
+        lambda *ts: rnn_unrolled(*ts, reverse=reverse, relu=relu),
+        lambda ins, saved, needs: _rnn_bptt(grad, out, ins, reverse, relu, needs),  # (needs no saved)
+    )
 
 
 def _rnn_bptt(grad, out, ins, reverse, relu, needs):
