@@ -285,12 +285,13 @@ def _check_versions(node, t: Tensor, inputs) -> tuple:
         # A changed value matters only where backward reads it (PyTorch checks only saved tensors);
         # but an input whose history an in-place op replaced since would route the gradient through
         # the new history, so that too is refused (PyTorch's edges keep the old history).
-        if i not in read and i >= 0 and x.grad_fn is not None and x.grad_fn.seq > node.seq:
+        replaced = i >= 0 and x.grad_fn is not None and x.grad_fn.seq > node.seq
+        if replaced and i not in read:
             old = _earlier_history(x, node)
             if old is not None:  # route the gradient to the history node saw
                 inputs = (*inputs[:i], old, *inputs[i + 1 :])
                 continue
-        if i in read or (i >= 0 and x.grad_fn is not None and x.grad_fn.seq > node.seq):
+        if replaced or i in read:
             after = len(vc) - bisect.bisect_right(vc, epoch, 1)  # in-place ops since the record
             expected = f"{vc[0] - after}" + (" or earlier" if after == _VC_KEEP else "")
             what = "its output" if i < 0 else f"its input {i}"
